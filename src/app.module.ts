@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { CoreConfModule } from './core-conf/core-conf.module';
+import { dataSourceOptions } from './database/data-source-options';
+import { runMigrationsLocked } from './database/run-migrations';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { LoggingModule } from './logging/logging.module';
+import { SecurityModule } from './security/security.module';
+
+@Module({})
+export class AppModule {
+  /** The whole service for one configuration (`databaseUrl` must be set by then). */
+  static forRoot(config: AppConfig): DynamicModule {
+    if (!config.databaseUrl) throw new Error('AppModule needs a database URL');
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(config.databaseUrl!),
+          // Migrations run before any other module starts, under an advisory lock.
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            await runMigrationsLocked(dataSource);
+            return dataSource;
+          },
+        }),
+        SecurityModule,
+        JobsModule,
+        AuthModule,
+        CoreConfModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,85 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { assertUnreachable } from './assert-unreachable';
+import { DomainError, DomainErrorCode } from './domain-error';
+
+export function httpStatusOf(code: DomainErrorCode): HttpStatus {
+  switch (code) {
+    case DomainErrorCode.Unauthorized:
+      return HttpStatus.UNAUTHORIZED;
+    case DomainErrorCode.NotFound:
+      return HttpStatus.NOT_FOUND;
+    case DomainErrorCode.ValidationFailed:
+    case DomainErrorCode.InvalidOAuthState:
+      return HttpStatus.BAD_REQUEST;
+    case DomainErrorCode.InvalidSignature:
+      return HttpStatus.FORBIDDEN;
+    case DomainErrorCode.Conflict:
+    case DomainErrorCode.MetaAppNotConfigured:
+    case DomainErrorCode.MetaNotConnected:
+    case DomainErrorCode.MetaConnectionExpired:
+    case DomainErrorCode.InstagramNotLinked:
+      return HttpStatus.CONFLICT;
+    case DomainErrorCode.ContactHasNoPsid:
+    case DomainErrorCode.ContactHasNoIgsid:
+    case DomainErrorCode.OutsideMessagingWindow:
+    case DomainErrorCode.UnprocessableRequest:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case DomainErrorCode.PayloadTooLarge:
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case DomainErrorCode.UnsupportedMediaType:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case DomainErrorCode.UpstreamFailed:
+      return HttpStatus.BAD_GATEWAY;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+/** The one place errors become HTTP answers: `{statusCode, error, message}`. */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { statusCode, message } = this.describe(exception);
+    if (statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    void reply.status(statusCode).send({ statusCode, error: REASON[statusCode] ?? 'Error', message });
+  }
+
+  private describe(exception: unknown): { statusCode: number; message: string | string[] } {
+    if (exception instanceof DomainError) {
+      return { statusCode: httpStatusOf(exception.code), message: exception.message };
+    }
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      const message =
+        typeof body === 'object' && body !== null && 'message' in body
+          ? (body as { message: string | string[] }).message
+          : exception.message;
+      return { statusCode: exception.getStatus(), message };
+    }
+    const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
+    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+      return { statusCode: fastifyStatus, message: (exception as Error).message };
+    }
+    return { statusCode: 500, message: 'Internal server error' };
+  }
+}

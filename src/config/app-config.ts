@@ -1,0 +1,129 @@
+import { isAbsolute, resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Every setting the service reads from its environment. All are optional; the defaults make
+ * `npm start` work on a bare machine. Built once by `loadConfig` and injected as `AppConfig`.
+ */
+export class AppConfig {
+  port: number;
+  host: string;
+  /** Unset: the service starts its own PostgreSQL under `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  publicUrl: string;
+  adminToken?: string;
+  encryptionKey?: string;
+  metaGraphUrl: string;
+  metaGraphVersion: string;
+  metaOauthDialogUrl: string;
+  /** Where the browser lands after the OAuth callback; unset: a small page of our own. */
+  appUrl?: string;
+  logLevel: LogLevel;
+  /** Largest attachment accepted by upload or copied from Meta's CDN, in bytes. */
+  maxAttachmentBytes: number;
+  /** Allow media downloads from loopback/private addresses (the sandbox needs it). */
+  mediaAllowPrivateNetworks: boolean;
+  /** Seconds a signed file URL stays valid. */
+  fileUrlTtlSeconds: number;
+  /** Graph API request timeout in milliseconds. */
+  graphTimeoutMs: number;
+  /** Jobs run at once by this instance. */
+  workerConcurrency: number;
+  /** S3-compatible storage; unset bucket: local disk under `dataDir/files`. */
+  s3?: { bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function positiveInt(env: Env, name: string, fallback: number, { allowZero = false } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new ConfigError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${raw}"`);
+  }
+  return value;
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Reads and validates the environment; a bad value throws a `ConfigError` naming it. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const config = new AppConfig();
+  config.port = positiveInt(env, 'PORT', 3000, { allowZero: true });
+  if (config.port > 65535) throw new ConfigError(`PORT must be at most 65535, got "${env.PORT}"`);
+  config.host = env.HOST || '0.0.0.0';
+  if (env.DATABASE_URL) {
+    if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
+      throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    config.databaseUrl = env.DATABASE_URL;
+  }
+  const dataDir = env.DATA_DIR || './.data';
+  config.dataDir = isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir);
+  config.publicUrl = httpUrl(env, 'PUBLIC_URL', `http://localhost:${config.port}`);
+  if (env.ADMIN_TOKEN !== undefined && env.ADMIN_TOKEN !== '') {
+    if (env.ADMIN_TOKEN.length < 16) throw new ConfigError('ADMIN_TOKEN must be at least 16 characters');
+    config.adminToken = env.ADMIN_TOKEN;
+  }
+  if (env.ENCRYPTION_KEY) {
+    const key = Buffer.from(env.ENCRYPTION_KEY, /^[0-9a-f]{64}$/i.test(env.ENCRYPTION_KEY) ? 'hex' : 'base64');
+    if (key.length !== 32) {
+      throw new ConfigError('ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64');
+    }
+    config.encryptionKey = env.ENCRYPTION_KEY;
+  }
+  config.metaGraphUrl = httpUrl(env, 'META_GRAPH_URL', 'https://graph.facebook.com');
+  config.metaGraphVersion = env.META_GRAPH_VERSION || 'v21.0';
+  if (!/^v\d+\.\d+$/.test(config.metaGraphVersion)) {
+    throw new ConfigError(`META_GRAPH_VERSION must look like v21.0, got "${config.metaGraphVersion}"`);
+  }
+  config.metaOauthDialogUrl = httpUrl(env, 'META_OAUTH_DIALOG_URL', 'https://www.facebook.com');
+  config.appUrl = env.APP_URL ? httpUrl(env, 'APP_URL', '') : undefined;
+  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  config.logLevel = logLevel;
+  config.maxAttachmentBytes = positiveInt(env, 'MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024);
+  config.mediaAllowPrivateNetworks = bool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false);
+  config.fileUrlTtlSeconds = positiveInt(env, 'FILE_URL_TTL_SECONDS', 7 * 24 * 3600);
+  config.graphTimeoutMs = positiveInt(env, 'META_GRAPH_TIMEOUT_MS', 15000);
+  config.workerConcurrency = positiveInt(env, 'WORKER_CONCURRENCY', 16);
+  if (env.S3_BUCKET) {
+    config.s3 = {
+      bucket: env.S3_BUCKET,
+      region: env.S3_REGION || 'us-east-1',
+      endpoint: env.S3_ENDPOINT ? httpUrl(env, 'S3_ENDPOINT', '') : undefined,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', Boolean(env.S3_ENDPOINT)),
+    };
+  }
+  return config;
+}

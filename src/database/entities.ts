@@ -1,0 +1,24 @@
+import { Contact } from '../contacts/contact.entity';
+import { CoreConf } from '../core-conf/core-conf.entity';
+import { Attachment } from '../messaging/entities/attachment.entity';
+import { Conversation } from '../messaging/entities/conversation.entity';
+import { Message } from '../messaging/entities/message.entity';
+import { ContactFacebook } from '../mods/meta/entities/contact-facebook.entity';
+import { ContactInstagram } from '../mods/meta/entities/contact-instagram.entity';
+import { OrganizationMetaSettings } from '../mods/meta/entities/organization-meta-settings.entity';
+import { ApiKey } from '../organizations/api-key.entity';
+import { Organization } from '../organizations/organization.entity';
+
+/** Every entity, as class references so ts-node, jest and the build load the same set. */
+export const ENTITIES = [
+  Organization,
+  ApiKey,
+  CoreConf,
+  Contact,
+  Conversation,
+  Message,
+  Attachment,
+  OrganizationMetaSettings,
+  ContactFacebook,
+  ContactInstagram,
+];

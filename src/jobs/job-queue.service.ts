@@ -1,0 +1,119 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList } from 'graphile-worker';
+import { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+
+export interface JobContext {
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+  isLastAttempt: boolean;
+}
+
+export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;
+
+export interface AddJobOptions {
+  /** Jobs of one queue run one at a time, in order. */
+  queue?: string;
+  /** A pending job with the same key is replaced instead of duplicated. */
+  jobKey?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+  priority?: number;
+}
+
+/**
+ * Durable jobs on the service's own Postgres (graphile-worker): added in the same transaction
+ * as the rows they act on, woken through LISTEN/NOTIFY, retried with exponential backoff
+ * (`exp(min(attempt, 10))` seconds). Every instance runs a worker; they share the work.
+ */
+@Injectable()
+export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Jobs');
+  private readonly tasks: TaskList = {};
+  private readonly pool: Pool;
+  private runner?: Runner;
+
+  constructor(private readonly config: AppConfig) {
+    this.pool = new Pool({
+      connectionString: config.databaseUrl,
+      max: config.workerConcurrency + 4,
+      application_name: 'meta-inbox-worker',
+    });
+    this.pool.on('error', (error) => this.logger.warn(`worker pool: ${error.message}`));
+  }
+
+  /** Installs (or upgrades) the job schema before anything can add a job. */
+  async onModuleInit(): Promise<void> {
+    await runMigrations({ pgPool: this.pool, logger: this.workerLogger() });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.runner = await run({
+      pgPool: this.pool,
+      taskList: this.tasks,
+      concurrency: this.config.workerConcurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: this.workerLogger(),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner?.stop().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  register<P>(name: string, handler: JobHandler<P>): void {
+    if (this.tasks[name]) throw new Error(`Job ${name} is registered twice`);
+    const task: Task = async (payload, helpers) => {
+      const { id, attempts, max_attempts } = helpers.job;
+      await handler(payload as P, { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts });
+    };
+    this.tasks[name] = task;
+  }
+
+  /** Adds a job; pass the transaction's manager so the job exists only if it commits. */
+  async add<P>(name: string, payload: P, options: AddJobOptions = {}, manager?: EntityManager): Promise<void> {
+    const params = [
+      name,
+      JSON.stringify(payload),
+      options.queue ?? null,
+      options.runAt?.toISOString() ?? null,
+      options.maxAttempts ?? null,
+      options.jobKey ?? null,
+      options.priority ?? null,
+    ];
+    const sql = 'SELECT graphile_worker.add_job($1, $2::json, $3, $4::timestamptz, $5::int, $6, $7::int)';
+    if (manager) await manager.query(sql, params);
+    else await this.pool.query(sql, params);
+  }
+
+  /** Adds many jobs in one statement (same transaction rules as `add`). */
+  async addMany<P>(jobs: { name: string; payload: P; options?: AddJobOptions }[], manager?: EntityManager): Promise<void> {
+    if (jobs.length === 0) return;
+    const specs = jobs.map(({ name, payload, options = {} }) => ({
+      identifier: name,
+      payload,
+      queue_name: options.queue ?? null,
+      run_at: options.runAt?.toISOString() ?? null,
+      max_attempts: options.maxAttempts ?? null,
+      job_key: options.jobKey ?? null,
+      priority: options.priority ?? null,
+    }));
+    const sql =
+      'SELECT count(*) FROM graphile_worker.add_jobs(array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, $1::json)))';
+    if (manager) await manager.query(sql, [JSON.stringify(specs)]);
+    else await this.pool.query(sql, [JSON.stringify(specs)]);
+  }
+
+  private workerLogger(): WorkerLogger {
+    return new WorkerLogger(() => (level, message) => {
+      if (level === 'error') this.logger.error(message);
+      else if (level === 'warning') this.logger.warn(message);
+      else this.logger.debug(message);
+    });
+  }
+}
