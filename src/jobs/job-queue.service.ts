@@ -42,7 +42,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       max: config.workerConcurrency + 4,
       application_name: 'meta-inbox-worker',
     });
+    // An idle or checked-out client can lose its connection (database restart): log, never crash.
     this.pool.on('error', (error) => this.logger.warn(`worker pool: ${error.message}`));
+    this.pool.on('connect', (client) => client.on('error', (error) => this.logger.warn(`worker client: ${error.message}`)));
   }
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
