@@ -10,7 +10,12 @@ import { runMigrationsLocked } from './database/run-migrations';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
+import { ContactsModule } from './contacts/contacts.module';
+import { MessagingModule } from './messaging/messaging.module';
+import { MetaModule } from './mods/meta/meta.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { SecurityModule } from './security/security.module';
+import { StorageModule } from './storage/storage.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +41,11 @@ export class AppModule {
         AuthModule,
         CoreConfModule,
         HealthModule,
+        StorageModule,
+        RealtimeModule,
+        ContactsModule,
+        MessagingModule,
+        MetaModule,
       ],
     };
   }

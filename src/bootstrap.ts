@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { DomainError, DomainErrorCode } from './common/domain-error';
 import { DomainErrorFilter } from './common/domain-error.filter';
+import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
 
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
@@ -32,7 +33,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  app.useWebSocketAdapter(new PostgresIoAdapter(app, config.databaseUrl!));
   await app.register(multipart, { limits: { fileSize: config.maxAttachmentBytes, files: 1 } });
   app.useGlobalFilters(new DomainErrorFilter());
   app.useGlobalPipes(

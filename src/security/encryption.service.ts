@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
@@ -24,6 +24,11 @@ export class EncryptionService {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, iv, cipher.getAuthTag(), data].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join(':');
+  }
+
+  /** A key for one purpose (e.g. signing file URLs), derived so instances sharing the key agree. */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(`meta-inbox:${purpose}`).digest();
   }
 
   decrypt(ciphertext: string): string {

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { StorageService } from '../../storage/storage.service';
+import { Contact } from '../../contacts/contact.entity';
+import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
+import { Conversation } from '../entities/conversation.entity';
+import { Message } from '../entities/message.entity';
+import { ConversationView } from './conversation.view';
+import { AttachmentView, iso, MessageView } from './message.view';
+
+/** Turns rows into the records REST and realtime show (attachment links signed here). */
+@Injectable()
+export class MessageViews {
+  constructor(private readonly storage: StorageService) {}
+
+  message(message: Message, attachments: Attachment[] = message.attachments ?? []): MessageView {
+    return {
+      id: message.id,
+      conversationId: message.conversationId,
+      channel: message.channel,
+      direction: message.direction,
+      sender: message.sender,
+      kind: message.kind,
+      status: message.status,
+      text: message.text,
+      attachments: [...attachments].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((a) => this.attachment(a)),
+      externalId: message.externalId,
+      replyToExternalId: message.replyToExternalId,
+      reactions: message.reactions ?? [],
+      metadata: message.metadata,
+      sentAt: iso(message.sentAt)!,
+      deliveredAt: iso(message.deliveredAt),
+      readAt: iso(message.readAt),
+      editedAt: iso(message.editedAt),
+      editCount: message.editCount,
+      deletedAt: iso(message.deletedAt),
+      errorDetails: message.errorDetails,
+      error: message.error,
+      createdAt: iso(message.createdAt)!,
+    };
+  }
+
+  attachment(attachment: Attachment): AttachmentView {
+    return {
+      id: attachment.id,
+      type: attachment.type,
+      mimeType: attachment.mimeType,
+      size: attachment.size,
+      url: attachment.status === AttachmentStatus.Stored && attachment.storageKey ? this.storage.signedUrl(attachment.storageKey) : null,
+    };
+  }
+
+  conversation(conversation: Conversation, contact: Contact | undefined = conversation.contact): ConversationView {
+    return {
+      id: conversation.id,
+      channel: conversation.channel,
+      contactId: conversation.contactId,
+      contact: { id: conversation.contactId, displayName: contact?.displayName ?? null, avatarUrl: contact?.avatarUrl ?? null },
+      lastInboundAt: iso(conversation.lastInboundAt),
+      lastMessageAt: iso(conversation.lastMessageAt)!,
+      unreadCount: conversation.unreadCount,
+      createdAt: iso(conversation.createdAt)!,
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MessageChannel } from '../message-channel';
+import { GraphErrorDetails, MessageDirection, MessageKind, MessageReaction, MessageSender, MessageStatus } from '../entities/message.entity';
+
+export class AttachmentView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'image' }) type: string;
+  @ApiProperty({ nullable: true, type: String }) mimeType: string | null;
+  @ApiProperty({ nullable: true, type: Number }) size: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Signed link to our copy of the file' }) url: string | null;
+}
+
+export class MessageReactionView implements MessageReaction {
+  @ApiProperty({ enum: ['contact', 'page'] }) by: 'contact' | 'page';
+  @ApiProperty({ example: 'love' }) reaction: string;
+  @ApiProperty({ nullable: true, type: String, example: '❤' }) emoji: string | null;
+}
+
+export class ErrorDetailsView implements GraphErrorDetails {
+  @ApiProperty({ nullable: true, type: Number }) code: number | null;
+  @ApiProperty({ nullable: true, type: Number }) subcode: number | null;
+  @ApiProperty() message: string;
+  @ApiProperty({ nullable: true, type: String }) fbtraceId: string | null;
+}
+
+/** A message as every route and event shows it. */
+export class MessageView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) conversationId: string;
+  @ApiProperty({ enum: MessageChannel }) channel: MessageChannel;
+  @ApiProperty({ enum: MessageDirection }) direction: MessageDirection;
+  @ApiProperty({ enum: MessageSender }) sender: MessageSender;
+  @ApiProperty({ enum: MessageKind, description: 'message, or a postback / referral shown in line' }) kind: MessageKind;
+  @ApiProperty({ enum: MessageStatus }) status: MessageStatus;
+  @ApiProperty({ nullable: true, type: String }) text: string | null;
+  @ApiProperty({ type: [AttachmentView] }) attachments: AttachmentView[];
+  @ApiProperty({ nullable: true, type: String, description: "Meta's mid" }) externalId: string | null;
+  @ApiProperty({ nullable: true, type: String }) replyToExternalId: string | null;
+  @ApiProperty({ type: [MessageReactionView] }) reactions: MessageReactionView[];
+  @ApiPropertyOptional({ nullable: true, type: Object, description: 'quick-reply payload, postback, referral, story reply' })
+  metadata: Record<string, unknown> | null;
+  @ApiProperty() sentAt: string;
+  @ApiProperty({ nullable: true, type: String }) deliveredAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) readAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) editedAt: string | null;
+  @ApiProperty() editCount: number;
+  @ApiProperty({ nullable: true, type: String }) deletedAt: string | null;
+  @ApiProperty({ nullable: true, type: ErrorDetailsView }) errorDetails: ErrorDetailsView | null;
+  @ApiProperty({ nullable: true, type: String, description: 'What went wrong, for a person' }) error: string | null;
+  @ApiProperty() createdAt: string;
+}
+
+export const iso = (date: Date | null | undefined): string | null => (date ? new Date(date).toISOString() : null);

@@ -1,0 +1,42 @@
+import { Logger } from '@nestjs/common';
+import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import type { Server, Socket } from 'socket.io';
+import { ApiKeyService } from '../organizations/api-key.service';
+import { organizationRoom, RealtimeEventName, RealtimeEvents } from './realtime.events';
+
+/**
+ * socket.io on the service's own port. A socket authenticates with `auth: {token: <api key>}`
+ * in its handshake and joins its organization's room; nothing else is accepted from clients.
+ */
+@WebSocketGateway({ cors: { origin: true } })
+export class RealtimeGateway implements OnGatewayInit {
+  private readonly logger = new Logger(RealtimeGateway.name);
+
+  @WebSocketServer()
+  server: Server;
+
+  constructor(private readonly apiKeys: ApiKeyService) {}
+
+  afterInit(server: Server): void {
+    server.use((socket: Socket, next) => {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      if (typeof token !== 'string' || token === '') return next(new Error('unauthorized'));
+      this.apiKeys
+        .organizationFor(token)
+        .then((organizationId) => {
+          if (!organizationId) return next(new Error('unauthorized'));
+          socket.data.organizationId = organizationId;
+          void socket.join(organizationRoom(organizationId));
+          next();
+        })
+        .catch((error: Error) => {
+          this.logger.warn(`handshake failed: ${error.message}`);
+          next(new Error('unavailable'));
+        });
+    });
+  }
+
+  emit<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E]): void {
+    this.server.to(organizationRoom(organizationId)).emit(event, payload);
+  }
+}
