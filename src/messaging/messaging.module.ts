@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Attachment } from './entities/attachment.entity';
 import { Conversation } from './entities/conversation.entity';
 import { Message } from './entities/message.entity';
+import { ConversationsService } from './services/conversations.service';
 import { MessageViews } from './views/message-views.service';
 
 /**
@@ -11,7 +12,7 @@ import { MessageViews } from './views/message-views.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message, Attachment])],
-  providers: [MessageViews],
-  exports: [MessageViews, TypeOrmModule],
+  providers: [MessageViews, ConversationsService],
+  exports: [MessageViews, ConversationsService, TypeOrmModule],
 })
 export class MessagingModule {}

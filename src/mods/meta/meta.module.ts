@@ -7,6 +7,8 @@ import { ContactFacebook } from './entities/contact-facebook.entity';
 import { ContactInstagram } from './entities/contact-instagram.entity';
 import { OrganizationMetaSettings } from './entities/organization-meta-settings.entity';
 import { GraphApiClient } from './services/graph-api.client';
+import { MetaContactsService } from './services/meta-contacts.service';
+import { MetaSettingsService } from './services/meta-settings.service';
 
 /** Facebook Messenger and Instagram DM: connection, webhook, inbound pipeline, sends. */
 @Module({
@@ -16,6 +18,6 @@ import { GraphApiClient } from './services/graph-api.client';
     ContactsModule,
     MessagingModule,
   ],
-  providers: [GraphApiClient],
+  providers: [GraphApiClient, MetaSettingsService, MetaContactsService],
 })
 export class MetaModule {}

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { DomainError, DomainErrorCode, ErrorMessages } from '../../../common/domain-error';
+import { ConnectionStatusView } from '../../../realtime/realtime.events';
+import { RealtimePublisher } from '../../../realtime/realtime.publisher';
+import { EncryptionService } from '../../../security/encryption.service';
+import { MetaConnectionStatus, OrganizationMetaSettings } from '../entities/organization-meta-settings.entity';
+
+/** A usable connection: the settings row with its Page token decrypted. */
+export interface ActiveConnection {
+  organizationId: string;
+  pageId: string;
+  pageAccessToken: string;
+  instagramAccountId: string | null;
+}
+
+/** Reads an organization's Meta connection, routes webhooks to it, and marks it expired. */
+@Injectable()
+export class MetaSettingsService {
+  constructor(
+    @InjectRepository(OrganizationMetaSettings) private readonly settings: Repository<OrganizationMetaSettings>,
+    private readonly encryption: EncryptionService,
+    private readonly realtime: RealtimePublisher,
+  ) {}
+
+  forOrganization(organizationId: string): Promise<OrganizationMetaSettings | null> {
+    return this.settings.findOneBy({ organizationId });
+  }
+
+  byPageId(pageId: string): Promise<OrganizationMetaSettings | null> {
+    return this.settings.findOneBy({ pageId });
+  }
+
+  byInstagramAccountId(instagramAccountId: string): Promise<OrganizationMetaSettings | null> {
+    return this.settings.findOneBy({ instagramAccountId });
+  }
+
+  /**
+   * The connection a send needs, or the contract's refusal: not connected, then expired,
+   * then (for Instagram) no linked account — organization checks before contact checks.
+   */
+  async requireActive(organizationId: string, options: { instagram: boolean }): Promise<ActiveConnection> {
+    const row = await this.forOrganization(organizationId);
+    if (!row) throw new DomainError(DomainErrorCode.MetaNotConnected, ErrorMessages.notConnected);
+    if (row.status === MetaConnectionStatus.Expired) {
+      throw new DomainError(DomainErrorCode.MetaConnectionExpired, ErrorMessages.connectionExpired);
+    }
+    if (options.instagram && !row.instagramAccountId) {
+      throw new DomainError(DomainErrorCode.InstagramNotLinked, ErrorMessages.instagramNotLinked);
+    }
+    return this.decrypt(row);
+  }
+
+  decrypt(row: OrganizationMetaSettings): ActiveConnection {
+    return {
+      organizationId: row.organizationId,
+      pageId: row.pageId,
+      pageAccessToken: this.encryption.decrypt(row.pageAccessToken),
+      instagramAccountId: row.instagramAccountId,
+    };
+  }
+
+  /** After a Graph 190: the connection is expired until reconnected (announced once). */
+  async markExpired(organizationId: string): Promise<void> {
+    const result = await this.settings.update(
+      { organizationId, status: MetaConnectionStatus.Active },
+      { status: MetaConnectionStatus.Expired },
+    );
+    if (result.affected) await this.announce(organizationId);
+  }
+
+  async statusView(organizationId: string): Promise<ConnectionStatusView> {
+    const row = await this.forOrganization(organizationId);
+    return {
+      connected: row !== null,
+      status: row?.status ?? null,
+      pageId: row?.pageId ?? null,
+      pageName: row?.pageName ?? null,
+      instagramAccountId: row?.instagramAccountId ?? null,
+      instagramUsername: row?.instagramUsername ?? null,
+    };
+  }
+
+  /** Pushes the current connection status to the organization's open inboxes. */
+  async announce(organizationId: string): Promise<void> {
+    this.realtime.publish(organizationId, 'connection.updated', await this.statusView(organizationId));
+  }
+}
