@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('works with an empty environment, using the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      publicUrl: 'http://localhost:3000',
+      metaGraphUrl: 'https://graph.facebook.com',
+      metaGraphVersion: 'v21.0',
+      metaOauthDialogUrl: 'https://www.facebook.com',
+      logLevel: 'info',
+    });
+    expect(config.dataDir).toMatch(/\.data$/);
+  });
+
+  it('derives PUBLIC_URL from PORT and strips trailing slashes', () => {
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://inbox.example.com/' }).publicUrl).toBe('https://inbox.example.com');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['PUBLIC_URL', 'not a url'],
+    ['META_GRAPH_URL', 'ftp://graph'],
+    ['META_GRAPH_VERSION', '21'],
+    ['LOG_LEVEL', 'loud'],
+    ['ENCRYPTION_KEY', 'too-short'],
+    ['ADMIN_TOKEN', 'short'],
+    ['MEDIA_ALLOW_PRIVATE_NETWORKS', 'maybe'],
+    ['MAX_ATTACHMENT_BYTES', '-1'],
+  ])('refuses %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('accepts a 32-byte ENCRYPTION_KEY as hex or base64', () => {
+    expect(loadConfig({ ENCRYPTION_KEY: 'a'.repeat(64) }).encryptionKey).toBe('a'.repeat(64));
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ENCRYPTION_KEY: base64 }).encryptionKey).toBe(base64);
+  });
+});
