@@ -3,6 +3,7 @@ import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList } fr
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { withMigrationLock } from '../database/run-migrations';
 
 export interface JobContext {
   jobId: string;
@@ -49,7 +50,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
   async onModuleInit(): Promise<void> {
-    await runMigrations({ pgPool: this.pool, logger: this.workerLogger() });
+    const client = await this.pool.connect();
+    try {
+      await withMigrationLock(client, () => runMigrations({ pgPool: this.pool, logger: this.workerLogger() }));
+    } finally {
+      client.release();
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
