@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
   log?: (line: string) => void;
   /** Trade durability for speed (fsync off). For tests only, never for the product. */
   fast?: boolean;
+  /** Listen on this port instead of a free one picked at each start. */
+  port?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export class EmbeddedPostgres {
     const password = this.password();
     if (!existsSync(join(this.clusterDir, 'PG_VERSION'))) await this.initialise(password);
     await this.stopStaleServer();
-    this.port = await freePort();
+    this.port = this.options.port ?? this.port ?? (await freePort());
     const flags = [
       `-c listen_addresses=127.0.0.1`,
       `-p ${this.port}`,
