@@ -1,0 +1,186 @@
+import { createHmac } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MetaSandbox } from './meta-sandbox';
+
+const proof = (token: string, secret = 'sandbox-app-secret') => createHmac('sha256', secret).update(token).digest('hex');
+
+describe('MetaSandbox', () => {
+  let sandbox: MetaSandbox;
+  const graph = async (method: string, path: string, params: Record<string, string> = {}, body?: unknown) => {
+    const url = new URL(`${sandbox.url}/v21.0/${path}`);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const res = await fetch(url, { method, redirect: 'manual', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+  const withToken = (token: string, extra: Record<string, string> = {}) => ({ access_token: token, appsecret_proof: proof(token), ...extra });
+
+  beforeEach(async () => {
+    sandbox = await MetaSandbox.start();
+  });
+  afterEach(() => sandbox.stop());
+
+  it('runs the Facebook Login flow: dialog, code, long-lived token, Pages with Instagram', async () => {
+    const page = sandbox.addPage({ id: '111', name: 'Blue Bottle', instagram: { id: '17841400000000001', username: 'bluebottle' } });
+    const dialog = await graph('GET', 'dialog/oauth', { client_id: sandbox.appId, redirect_uri: 'http://app.test/cb', state: 'xyz', scope: 'pages_messaging' });
+    expect(dialog.status).toBe(302);
+    const location = new URL(dialog.headers.get('location')!);
+    expect(location.searchParams.get('state')).toBe('xyz');
+    const code = location.searchParams.get('code')!;
+
+    const exchange = { client_id: sandbox.appId, client_secret: sandbox.appSecret, redirect_uri: 'http://app.test/cb', code };
+    const short = await graph('GET', 'oauth/access_token', exchange);
+    expect(short.status).toBe(200);
+    const again = await graph('GET', 'oauth/access_token', exchange);
+    expect(again.body.error).toMatchObject({ code: 100, error_subcode: 36009, type: 'OAuthException', fbtrace_id: expect.any(String) });
+
+    const long = await graph('GET', 'oauth/access_token', { grant_type: 'fb_exchange_token', client_id: sandbox.appId, client_secret: sandbox.appSecret, fb_exchange_token: short.body.access_token });
+    expect(long.body).toMatchObject({ access_token: expect.any(String), token_type: 'bearer' });
+
+    const accounts = await graph('GET', 'me/accounts', withToken(long.body.access_token));
+    expect(accounts.body.data).toEqual([expect.objectContaining({ id: '111', name: 'Blue Bottle', access_token: page.accessToken, tasks: expect.arrayContaining(['MESSAGING']) })]);
+    const ig = await graph('GET', '111', withToken(page.accessToken, { fields: 'instagram_business_account{id,username}' }));
+    expect(ig.body).toEqual({ id: '111', instagram_business_account: { id: '17841400000000001', username: 'bluebottle' } });
+  });
+
+  it('refuses a wrong secret or a redirect_uri other than the dialog one', async () => {
+    sandbox.addPage({ id: '111', name: 'P' });
+    const dialog = await graph('GET', 'dialog/oauth', { client_id: sandbox.appId, redirect_uri: 'http://app.test/cb', state: 's' });
+    const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
+    const wrongSecret = await graph('GET', 'oauth/access_token', { client_id: sandbox.appId, client_secret: 'nope', redirect_uri: 'http://app.test/cb', code });
+    expect(wrongSecret.status).toBe(400);
+    const wrongUri = await graph('GET', 'oauth/access_token', { client_id: sandbox.appId, client_secret: sandbox.appSecret, redirect_uri: 'http://evil.test/cb', code });
+    expect(wrongUri.body.error.error_subcode).toBe(36008);
+  });
+
+  it('requires a valid appsecret_proof with a Page token and answers 190 once the token is expired', async () => {
+    const page = sandbox.addPage({ id: '111', name: 'P' });
+    expect((await graph('GET', '111', { access_token: page.accessToken })).body.error).toMatchObject({ code: 100 });
+    expect((await graph('GET', '111', { access_token: page.accessToken, appsecret_proof: proof(page.accessToken, 'other') })).body.error.message).toContain('Invalid appsecret_proof');
+    expect((await graph('GET', '111', withToken(page.accessToken))).body).toEqual({ id: '111', name: 'P' });
+    sandbox.expireToken(page.accessToken);
+    const expired = await graph('GET', '111', withToken(page.accessToken));
+    expect(expired.status).toBe(400);
+    expect(expired.body.error.code).toBe(190);
+  });
+
+  it('subscribes and unsubscribes the app, checking subscribed_fields', async () => {
+    const page = sandbox.addPage({ id: '111', name: 'P' });
+    const bad = await graph('POST', '111/subscribed_apps', withToken(page.accessToken, { subscribed_fields: 'messages,nonsense' }));
+    expect(bad.body.error.code).toBe(100);
+    const ok = await graph('POST', '111/subscribed_apps', withToken(page.accessToken, { subscribed_fields: 'messages,message_echoes' }));
+    expect(ok.body).toEqual({ success: true });
+    expect(sandbox.subscribedFields('111')).toEqual(['messages', 'message_echoes']);
+    expect((await graph('GET', '111/subscribed_apps', withToken(page.accessToken))).body.data[0].subscribed_fields).toEqual(['messages', 'message_echoes']);
+    await graph('DELETE', '111/subscribed_apps', withToken(page.accessToken));
+    expect(sandbox.subscribedFields('111')).toBeUndefined();
+  });
+
+  it('answers profiles, and error 100/33 for unknown ids', async () => {
+    const page = sandbox.addPage({ id: '111', name: 'P' });
+    sandbox.addProfile('psid-1', { first_name: 'Ada', last_name: 'L', profile_pic: 'http://x/p.jpg' });
+    expect((await graph('GET', 'psid-1', withToken(page.accessToken, { fields: 'first_name,last_name' }))).body).toEqual({ id: 'psid-1', first_name: 'Ada', last_name: 'L' });
+    const unknown = await graph('GET', 'psid-2', withToken(page.accessToken, { fields: 'first_name' }));
+    expect(unknown.body.error).toMatchObject({ code: 100, error_subcode: 33 });
+  });
+
+  describe('Send API', () => {
+    let page: ReturnType<MetaSandbox['addPage']>;
+    let files: Server;
+    let filesUrl: string;
+    beforeEach(async () => {
+      page = sandbox.addPage({ id: '111', name: 'P', instagram: { id: '178', username: 'p' } });
+      files = createServer((req, res) => (req.url === '/ok.png' ? res.writeHead(200, { 'content-type': 'image/png' }).end('PNG') : res.writeHead(403).end()));
+      await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+      filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    });
+    afterEach(() => new Promise((r) => files.close(r)));
+
+    it('sends text on Messenger and Instagram with Meta-like message ids', async () => {
+      const fb = await graph('POST', 'me/messages', withToken(page.accessToken), { recipient: { id: 'psid-1' }, messaging_type: 'RESPONSE', message: { text: 'hi' } });
+      expect(fb.body).toEqual({ recipient_id: 'psid-1', message_id: expect.stringMatching(/^m_/) });
+      const ig = await graph('POST', '178/messages', withToken(page.accessToken), { recipient: { id: 'igsid-1' }, messaging_type: 'RESPONSE', message: { text: 'hi' } });
+      expect(ig.body.message_id).toMatch(/^aWdf/);
+      expect(sandbox.sent().map((s) => [s.pageId, s.instagramAccountId, s.recipientId])).toEqual([['111', undefined, 'psid-1'], ['111', '178', 'igsid-1']]);
+    });
+
+    it('requires messaging_type', async () => {
+      const res = await graph('POST', 'me/messages', withToken(page.accessToken), { recipient: { id: 'psid-1' }, message: { text: 'hi' } });
+      expect(res.body.error.code).toBe(100);
+      expect(sandbox.sent()).toHaveLength(0);
+    });
+
+    it('fetches attachment URLs and refuses ones it cannot fetch', async () => {
+      const send = (url: string) => graph('POST', '111/messages', withToken(page.accessToken), { recipient: { id: 'psid-1' }, messaging_type: 'RESPONSE', message: { attachment: { type: 'image', payload: { url, is_reusable: false } } } });
+      expect((await send(`${filesUrl}/ok.png`)).body.message_id).toMatch(/^m_/);
+      expect(sandbox.sent()[0].fetched).toEqual({ contentType: 'image/png', size: 3 });
+      const failed = await send(`${filesUrl}/private.png`);
+      expect(failed.body.error).toMatchObject({ code: 100, error_subcode: 2018008, message: '(#100) Failed to fetch the file from the url' });
+    });
+
+    it('answers sender actions and reactions with the recipient id', async () => {
+      for (const body of [
+        { sender_action: 'typing_on' },
+        { sender_action: 'mark_seen' },
+        { sender_action: 'react', payload: { message_id: 'm_1', reaction: '❤' } },
+        { sender_action: 'unreact', payload: { message_id: 'm_1' } },
+      ]) {
+        const res = await graph('POST', 'me/messages', withToken(page.accessToken), { recipient: { id: 'psid-1' }, ...body });
+        expect(res.body).toEqual({ recipient_id: 'psid-1' });
+      }
+      const bad = await graph('POST', 'me/messages', withToken(page.accessToken), { recipient: { id: 'psid-1' }, sender_action: 'react', payload: {} });
+      expect(bad.body.error.code).toBe(100);
+    });
+
+    it('injects faults in order, only on matching paths, and records every call', async () => {
+      sandbox.failNext(1, { code: 613, path: /\/messages$/ });
+      sandbox.failNext(1, { httpStatus: 503 });
+      const body = { recipient: { id: 'psid-1' }, messaging_type: 'RESPONSE', message: { text: 'hi' } };
+      const profile = await graph('GET', '111', withToken(page.accessToken));
+      expect(profile.body.error).toMatchObject({ code: 2 });
+      expect(profile.status).toBe(503);
+      const limited = await graph('POST', 'me/messages', withToken(page.accessToken), body);
+      expect(limited.body.error.code).toBe(613);
+      expect((await graph('POST', 'me/messages', withToken(page.accessToken), body)).status).toBe(200);
+      expect(sandbox.requests.map((r) => [r.method, r.path, r.status, r.pageId])).toEqual([
+        ['GET', '/v21.0/111', 503, '111'],
+        ['POST', '/v21.0/me/messages', 400, '111'],
+        ['POST', '/v21.0/me/messages', 200, '111'],
+      ]);
+    });
+  });
+
+  it('records unknown routes as unmatched with a 404 Graph error', async () => {
+    const res = await graph('GET', 'me/unknown_edge');
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBeDefined();
+    expect(sandbox.unmatched).toEqual([expect.objectContaining({ method: 'GET', path: '/v21.0/me/unknown_edge' })]);
+  });
+
+  it('serves CDN bytes and posts webhooks signed with the app secret', async () => {
+    const url = sandbox.cdnUrl(Buffer.from('JPEG'), 'image/jpeg');
+    const cdn = await fetch(url);
+    expect(cdn.headers.get('content-type')).toBe('image/jpeg');
+    expect(await cdn.text()).toBe('JPEG');
+
+    const received: { headers: Record<string, unknown>; body: string }[] = [];
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c)).on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('EVENT_RECEIVED');
+      });
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    sandbox.webhookTarget = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    const answer = await sandbox.postWebhook({ object: 'page', entry: [] });
+    await sandbox.postWebhook({ object: 'page', entry: [] }, { signature: 'missing' });
+    await new Promise((r) => target.close(r));
+    expect(answer).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
+    const expected = createHmac('sha256', sandbox.appSecret).update(received[0].body).digest('hex');
+    expect(received[0].headers['x-hub-signature-256']).toBe(`sha256=${expected}`);
+    expect(received[0].headers['x-hub-signature']).toMatch(/^sha1=[0-9a-f]{40}$/);
+    expect(received[1].headers['x-hub-signature-256']).toBeUndefined();
+  });
+});

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { faults, GraphFault } from '../graph-fault';
+import { json, SandboxContext, SandboxReply, SandboxRoute } from '../sandbox-route';
+import type { SandboxPage, SentMessage } from '../sandbox.types';
+
+const MESSAGING_TYPES = new Set(['RESPONSE', 'UPDATE', 'MESSAGE_TAG']);
+const ATTACHMENT_TYPES = new Set(['image', 'video', 'audio', 'file', 'template']);
+const SENDER_ACTIONS = new Set(['typing_on', 'typing_off', 'mark_seen', 'react', 'unreact']);
+const FETCH_TIMEOUT_MS = 5000;
+
+interface SendTarget {
+  page: SandboxPage;
+  instagramAccountId?: string;
+}
+
+/** Which Page (and Instagram account) a Send API path speaks for, checked against the token. */
+function target(ctx: SandboxContext, node: string): SendTarget {
+  const owner = ctx.state.authenticate(ctx.params, ctx.headers.authorization);
+  if (owner.kind !== 'page') throw faults.needPageToken();
+  if (node === 'me' || node === owner.page.id) return { page: owner.page };
+  if (owner.page.instagram?.id === node) return { page: owner.page, instagramAccountId: node };
+  throw faults.unknownObject(node);
+}
+
+export function newMessageId(instagram: boolean): string {
+  return instagram ? `aWdfZAG1faXRlbToxOklHTWVzc2FnZA${randomBytes(24).toString('base64url')}` : `m_${randomBytes(33).toString('base64url')}`;
+}
+
+/** Meta downloads attachment URLs itself; a URL it cannot GET fails the send. */
+async function fetchAttachment(url: unknown): Promise<{ contentType: string | null; size: number }> {
+  const cannotFetch = () => faults.invalidParameter('Failed to fetch the file from the url', 2018008);
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw cannotFetch();
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
+    if (!response.ok) throw cannotFetch();
+    const bytes = Buffer.from(await response.arrayBuffer());
+    return { contentType: response.headers.get('content-type'), size: bytes.length };
+  } catch (error) {
+    if (error instanceof GraphFault) throw error;
+    throw cannotFetch();
+  }
+}
+
+function senderAction(ctx: SandboxContext, action: string): void {
+  if (!SENDER_ACTIONS.has(action)) throw faults.invalidParameter(`Param sender_action must be one of {${[...SENDER_ACTIONS].join(', ')}}`);
+  if (ctx.params.message !== undefined) throw faults.invalidParameter('Cannot send a message and a sender_action in the same request');
+  if (action === 'react' || action === 'unreact') {
+    const payload = ctx.params.payload ?? {};
+    if (typeof payload.message_id !== 'string' || !payload.message_id) throw faults.invalidParameter('The parameter payload[message_id] is required');
+    if (action === 'react' && (typeof payload.reaction !== 'string' || !payload.reaction)) {
+      throw faults.invalidParameter('The parameter payload[reaction] is required');
+    }
+  }
+}
+
+async function message(ctx: SandboxContext): Promise<SentMessage['fetched']> {
+  const type = ctx.params.messaging_type;
+  if (type === undefined) throw faults.invalidParameter('The parameter messaging_type is required');
+  if (!MESSAGING_TYPES.has(type)) throw faults.invalidParameter(`Param messaging_type must be one of {${[...MESSAGING_TYPES].join(', ')}}`);
+  if (type === 'MESSAGE_TAG' && !ctx.params.tag) throw faults.invalidParameter('Tag is required for MESSAGE_TAG messaging type');
+  const body = ctx.params.message;
+  if (!body || typeof body !== 'object') throw faults.invalidParameter('The parameter message is required');
+  const hasText = typeof body.text === 'string' && body.text.length > 0;
+  if (hasText === Boolean(body.attachment)) throw faults.invalidParameter('Exactly one of message[text] or message[attachment] must be set');
+  if (hasText) {
+    if (body.text.length > 2000) throw faults.invalidParameter('Length of param message[text] must be less than or equal to 2000');
+    return undefined;
+  }
+  const attachment = body.attachment;
+  if (!ATTACHMENT_TYPES.has(attachment.type)) throw faults.invalidParameter(`Param message[attachment][type] must be one of {${[...ATTACHMENT_TYPES].join(', ')}}`);
+  if (attachment.type === 'template') return undefined;
+  if (attachment.payload?.attachment_id) return undefined;
+  return fetchAttachment(attachment.payload?.url);
+}
+
+async function send(ctx: SandboxContext, node: string): Promise<SandboxReply> {
+  const { page, instagramAccountId } = target(ctx, node);
+  const recipientId = ctx.params.recipient?.id;
+  if (typeof recipientId !== 'string' || !recipientId) throw faults.invalidParameter('The parameter recipient is required');
+  const record: SentMessage = { path: ctx.path, pageId: page.id, instagramAccountId, recipientId, body: ctx.body, at: Date.now() };
+  if (ctx.params.sender_action !== undefined) {
+    senderAction(ctx, String(ctx.params.sender_action));
+    ctx.state.sentMessages.push(record);
+    return json({ recipient_id: recipientId });
+  }
+  record.fetched = await message(ctx);
+  record.messageId = newMessageId(instagramAccountId !== undefined);
+  ctx.state.sentMessages.push(record);
+  return json({ recipient_id: recipientId, message_id: record.messageId });
+}
+
+/** The Send API on `/me/messages`, `/{page-id}/messages` and `/{ig-id}/messages`. */
+export const sendRoutes: SandboxRoute[] = [{ method: 'POST', pattern: /^([^/]+)\/messages$/, handle: (ctx, match) => send(ctx, match[1]) }];

@@ -1,0 +1,71 @@
+/** The public shapes of the Meta sandbox (see `MetaSandbox`). */
+
+export interface SandboxStartOptions {
+  port?: number;
+  host?: string;
+  appId?: string;
+  appSecret?: string;
+  verifyToken?: string;
+}
+
+export interface SandboxPageInput {
+  id: string;
+  name: string;
+  instagram?: { id: string; username: string };
+}
+
+export interface SandboxPage extends SandboxPageInput {
+  /** The Page access token `/me/accounts` hands out (never expires unless `expireToken`). */
+  accessToken: string;
+  category: string;
+}
+
+/** One Graph API call the sandbox answered (or refused). */
+export interface SandboxRequest {
+  method: string;
+  /** The URL path as received, version included (e.g. `/v21.0/me/messages`). */
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** Date.now() when it arrived. */
+  at: number;
+  /** The Page whose token made the call, when it was a Page token. */
+  pageId?: string;
+  /** HTTP status the sandbox answered. */
+  status?: number;
+}
+
+/** An accepted Send API call: a message or a sender action. */
+export interface SentMessage {
+  path: string;
+  pageId: string;
+  /** Set when the call went to `/{ig-id}/messages`. */
+  instagramAccountId?: string;
+  recipientId: string;
+  body: Record<string, any>;
+  /** Absent for sender actions. */
+  messageId?: string;
+  /** For attachments: what the sandbox fetched from `payload.url`. */
+  fetched?: { contentType: string | null; size: number };
+  at: number;
+}
+
+/** A failure to inject into the next matching Graph calls. */
+export interface SandboxFault {
+  code?: number;
+  subcode?: number;
+  httpStatus?: number;
+  message?: string;
+  /** Wait this long before answering (alone: a slow but successful answer). */
+  delayMs?: number;
+  /** Only calls whose path (version included) matches. */
+  path?: RegExp;
+}
+
+export interface UnmatchedRequest {
+  method: string;
+  path: string;
+  at: number;
+}
+
+export type WebhookSignature = 'valid' | 'invalid' | 'missing';
