@@ -1,0 +1,70 @@
+import { createServer } from 'node:net';
+import { MetaSandbox } from '../../src/sandbox/meta-sandbox';
+import type { SandboxPage } from '../../src/sandbox/sandbox.types';
+import { ADMIN_TOKEN, TestApp } from './test-app';
+
+/** Sets the sandbox's app id, secret and verify token in Admin > System Config. */
+export async function configureMetaApp(t: TestApp, sandbox: MetaSandbox): Promise<void> {
+  const res = await t.request('PUT', '/api/admin/system-config', {
+    token: ADMIN_TOKEN,
+    body: { meta_messaging_app_id: sandbox.appId, meta_messaging_app_secret: sandbox.appSecret, meta_messaging_verify_token: sandbox.verifyToken },
+  });
+  if (res.status !== 200) throw new Error(`system-config answered ${res.status}: ${JSON.stringify(res.body)}`);
+}
+
+/** The `state` of an `oauth-url` answer, after checking the route answered. */
+export async function oauthState(t: TestApp, apiKey: string): Promise<string> {
+  const res = await t.request('GET', '/api/meta/connection/oauth-url', { token: apiKey });
+  if (res.status !== 200) throw new Error(`oauth-url answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return new URL(res.body.url).searchParams.get('state')!;
+}
+
+/** Meta's redirect back to us, as the browser would follow it (without following ours). */
+export function oauthCallback(t: TestApp, query: { code?: string; state?: string; error?: string }) {
+  const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return fetch(`${t.baseUrl}/api/meta/oauth/callback?${params}`, { redirect: 'manual' });
+}
+
+/**
+ * Connects `page` to the organization through the real OAuth routes: `oauth-url` for a
+ * state, then the callback with a code granting only that Page. Returns the status view.
+ */
+export async function connectPage(t: TestApp, sandbox: MetaSandbox, apiKey: string, page: Pick<SandboxPage, 'id'>): Promise<any> {
+  const state = await oauthState(t, apiKey);
+  const callback = await oauthCallback(t, { code: sandbox.authorize([page.id]), state });
+  if (callback.status >= 400) throw new Error(`the OAuth callback answered ${callback.status}: ${await callback.text()}`);
+  const status = await t.request('GET', '/api/meta/connection/status', { token: apiKey });
+  if (!status.body?.connected || status.body.pageId !== page.id) throw new Error(`Page ${page.id} did not connect: ${JSON.stringify(status.body)}`);
+  return status.body;
+}
+
+/** A free loopback port, so PUBLIC_URL can name the app's port before it listens. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The app pointed at a fresh sandbox (Graph API, Login dialog, webhook target), with the
+ * Meta app configured. PUBLIC_URL is the app's own address so the sandbox can fetch files.
+ */
+export async function startWithSandbox(env: Record<string, string> = {}): Promise<{ t: TestApp; sandbox: MetaSandbox }> {
+  const sandbox = await MetaSandbox.start();
+  const port = await freePort();
+  const t = await TestApp.start({
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    META_GRAPH_URL: sandbox.url,
+    META_OAUTH_DIALOG_URL: sandbox.url,
+    ...env,
+  });
+  sandbox.webhookTarget = `${t.baseUrl}/api/meta/webhook`;
+  await configureMetaApp(t, sandbox);
+  return { t, sandbox };
+}
