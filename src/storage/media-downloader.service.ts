@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import { lookup } from 'node:dns/promises';
+import { request as httpRequest, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP, LookupFunction } from 'node:net';
+import { AppConfig } from '../config/app-config';
+
+export interface DownloadedMedia {
+  body: Buffer;
+  contentType: string;
+  size: number;
+}
+
+export interface DownloadOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+/** A download that failed; `permanent` when trying again cannot help (refused, too large, 404). */
+export class MediaDownloadError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'MediaDownloadError';
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 3;
+
+/** Addresses a URL from a webhook must never make us reach: our own host and networks. */
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
+}
+
+/** True for loopback, private, link-local, CGNAT, multicast and reserved addresses (v4 and v6). */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isPrivateAddress(mapped[1]);
+  const family = isIP(address);
+  if (family === 4) return PRIVATE.check(address, 'ipv4');
+  if (family === 6) return PRIVATE.check(address, 'ipv6');
+  return true;
+}
+
+/**
+ * Copies a file from a URL someone else gave us (Meta's CDN links in webhooks): http(s) only,
+ * every hop's host resolved once and refused when private (unless MEDIA_ALLOW_PRIVATE_NETWORKS),
+ * the connection pinned to the vetted address (no DNS rebinding), a deadline, and a size cap
+ * enforced while streaming.
+ */
+@Injectable()
+export class MediaDownloader {
+  constructor(private readonly config: AppConfig) {}
+
+  async download(url: string, options: DownloadOptions = {}): Promise<DownloadedMedia> {
+    const maxBytes = options.maxBytes ?? this.config.maxAttachmentBytes;
+    const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    let current = url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const target = this.parse(current);
+      const address = await this.vet(target.hostname);
+      const response = await this.get(target, address, deadline);
+      const status = response.statusCode ?? 0;
+      if (status >= 300 && status < 400 && response.headers.location) {
+        response.resume();
+        current = new URL(response.headers.location, target).toString();
+        continue;
+      }
+      if (status < 200 || status >= 300) {
+        response.resume();
+        const transient = status >= 500 || status === 408 || status === 429;
+        throw new MediaDownloadError(`the file server answered HTTP ${status}`, !transient);
+      }
+      return this.read(response, maxBytes, deadline);
+    }
+    throw new MediaDownloadError(`more than ${MAX_REDIRECTS} redirects`, true);
+  }
+
+  private parse(raw: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new MediaDownloadError('not a URL', true);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MediaDownloadError(`refused ${url.protocol} URL: http(s) only`, true);
+    return url;
+  }
+
+  /** Resolves the host once; every address must be public unless private networks are allowed. */
+  private async vet(hostname: string): Promise<{ address: string; family: number }> {
+    const bare = hostname.replace(/^\[(.*)\]$/, '$1');
+    let addresses: { address: string; family: number }[];
+    if (isIP(bare)) addresses = [{ address: bare, family: isIP(bare) }];
+    else {
+      try {
+        addresses = await lookup(bare, { all: true, verbatim: true });
+      } catch (error) {
+        throw new MediaDownloadError(`cannot resolve ${bare}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, false);
+      }
+    }
+    if (addresses.length === 0) throw new MediaDownloadError(`cannot resolve ${bare}`, false);
+    if (!this.config.mediaAllowPrivateNetworks && addresses.some((a) => isPrivateAddress(a.address))) {
+      throw new MediaDownloadError(`refused ${bare}: it resolves to a private or loopback address`, true);
+    }
+    return addresses[0];
+  }
+
+  private get(url: URL, pinned: { address: string; family: number }, deadline: number): Promise<IncomingMessage> {
+    const pinnedLookup = ((_host: string, opts: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      if (opts?.all) callback(null, [pinned]);
+      else callback(null, pinned.address, pinned.family);
+    }) as unknown as LookupFunction;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method: 'GET', lookup: pinnedLookup, headers: { accept: '*/*', 'user-agent': 'meta-inbox-media' } }, resolve);
+      const timer = setTimeout(() => req.destroy(new MediaDownloadError('timed out', false)), Math.max(0, deadline - Date.now()));
+      req.on('response', (res) => res.on('close', () => clearTimeout(timer)));
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error instanceof MediaDownloadError ? error : new MediaDownloadError(`download failed: ${error.message}`, false));
+      });
+      req.end();
+    });
+  }
+
+  private read(response: IncomingMessage, maxBytes: number, deadline: number): Promise<DownloadedMedia> {
+    const contentType = (response.headers['content-type'] ?? 'application/octet-stream').split(';')[0].trim() || 'application/octet-stream';
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      response.destroy();
+      return Promise.reject(new MediaDownloadError(`the file is larger than ${maxBytes} bytes`, true));
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const timer = setTimeout(() => response.destroy(new MediaDownloadError('timed out', false)), Math.max(0, deadline - Date.now()));
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) response.destroy(new MediaDownloadError(`the file is larger than ${maxBytes} bytes`, true));
+        else chunks.push(chunk);
+      });
+      response.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error instanceof MediaDownloadError ? error : new MediaDownloadError(`download failed: ${error.message}`, false));
+      });
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ body: Buffer.concat(chunks), contentType, size });
+      });
+    });
+  }
+}
