@@ -7,6 +7,7 @@ import { ContactFacebook } from './entities/contact-facebook.entity';
 import { ContactInstagram } from './entities/contact-instagram.entity';
 import { OrganizationMetaSettings } from './entities/organization-meta-settings.entity';
 import { GraphApiClient } from './services/graph-api.client';
+import { MetaContactIdentitiesService } from './services/meta-contact-identities.service';
 import { MetaContactsService } from './services/meta-contacts.service';
 import { MetaSettingsService } from './services/meta-settings.service';
 
@@ -18,6 +19,6 @@ import { MetaSettingsService } from './services/meta-settings.service';
     ContactsModule,
     MessagingModule,
   ],
-  providers: [GraphApiClient, MetaSettingsService, MetaContactsService],
+  providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService],
 })
 export class MetaModule {}

@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { OrganizationAuth } from '../../auth/auth.decorators';
+import { CurrentOrganization } from '../../auth/current-organization.decorator';
+import { StatsService } from '../services/stats.service';
+import { MessageStatsView } from './message-stats.view';
+import { StatsQueryDto } from './stats-query.dto';
+
+@ApiTags('stats')
+@OrganizationAuth()
+@Controller('api/stats')
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  @Get('messages')
+  @ApiOkResponse({ type: MessageStatsView, description: 'Counts per UTC day × channel × direction, from and to inclusive' })
+  messages(@CurrentOrganization() organizationId: string, @Query() query: StatsQueryDto): Promise<MessageStatsView> {
+    return this.stats.messages(organizationId, query.from, query.to);
+  }
+}
