@@ -32,6 +32,11 @@ export class AppConfig {
   graphTimeoutMs: number;
   /** Jobs run at once by this instance. */
   workerConcurrency: number;
+  /** Tries of an outbound send job before its messages are `failed` (retries back off exponentially). */
+  sendMaxAttempts: number;
+  /** Meta's per-Page Send API limits (calls per second): text/images/files/reactions/actions, and audio/video. */
+  metaPageSendsPerSecond: number;
+  metaPageMediaSendsPerSecond: number;
   /** S3-compatible storage; unset bucket: local disk under `dataDir/files`. */
   s3?: { bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
@@ -115,6 +120,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.fileUrlTtlSeconds = positiveInt(env, 'FILE_URL_TTL_SECONDS', 7 * 24 * 3600);
   config.graphTimeoutMs = positiveInt(env, 'META_GRAPH_TIMEOUT_MS', 15000);
   config.workerConcurrency = positiveInt(env, 'WORKER_CONCURRENCY', 16);
+  config.sendMaxAttempts = positiveInt(env, 'SEND_MAX_ATTEMPTS', 5);
+  config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
+  config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);
   if (env.S3_BUCKET) {
     config.s3 = {
       bucket: env.S3_BUCKET,

@@ -9,6 +9,18 @@ import { ConversationsService } from './services/conversations.service';
 import { InboxQueryService } from './services/inbox-query.service';
 import { StatsService } from './services/stats.service';
 import { MessageViews } from './views/message-views.service';
+import { AttachmentsController } from './api/attachments.controller';
+import { ConversationActionsController } from './api/conversation-actions.controller';
+import { ReactionsController } from './api/reactions.controller';
+import { SendController } from './api/send.controller';
+import { ChannelRegistry } from './channels/channel-registry';
+import { SendMessagesJob } from './jobs/send-messages.job';
+import { AttachmentsService } from './services/attachments.service';
+import { IdempotencyService } from './services/idempotency.service';
+import { SendConversationActionsService } from './services/send-conversation-actions.service';
+import { SendMessagesService } from './services/send-messages.service';
+import { SendReactionsService } from './services/send-reactions.service';
+import { SendRecordsService } from './services/send-records.service';
 
 /**
  * Conversations, messages and attachments across channels. It knows channels only through
@@ -16,8 +28,21 @@ import { MessageViews } from './views/message-views.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message, Attachment])],
-  controllers: [ConversationsReadController, StatsController],
-  providers: [MessageViews, ConversationsService, InboxQueryService, StatsService],
-  exports: [MessageViews, ConversationsService, TypeOrmModule],
+  controllers: [ConversationsReadController, StatsController, SendController, AttachmentsController, ConversationActionsController, ReactionsController],
+  providers: [
+    MessageViews,
+    ConversationsService,
+    InboxQueryService,
+    StatsService,
+    ChannelRegistry,
+    IdempotencyService,
+    SendRecordsService,
+    SendMessagesService,
+    SendMessagesJob,
+    AttachmentsService,
+    SendReactionsService,
+    SendConversationActionsService,
+  ],
+  exports: [MessageViews, ConversationsService, TypeOrmModule, ChannelRegistry],
 })
 export class MessagingModule {}

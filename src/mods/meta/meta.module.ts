@@ -6,19 +6,50 @@ import { MessagingModule } from '../../messaging/messaging.module';
 import { ContactFacebook } from './entities/contact-facebook.entity';
 import { ContactInstagram } from './entities/contact-instagram.entity';
 import { OrganizationMetaSettings } from './entities/organization-meta-settings.entity';
+import { MetaOAuthState } from './entities/meta-oauth-state.entity';
+import { MetaPendingPage } from './entities/meta-pending-page.entity';
+import { MetaConnectionController } from './api/meta-connection.controller';
+import { MetaOAuthCallbackController } from './api/meta-oauth-callback.controller';
+import { MetaConnectionService } from './services/meta-connection.service';
+import { MetaTokenService } from './services/meta-token.service';
+import { OAuthCallbackService } from './services/oauth-callback.service';
+import { OAuthPendingPagesService } from './services/oauth-pending-pages.service';
+import { OAuthStateService } from './services/oauth-state.service';
 import { GraphApiClient } from './services/graph-api.client';
 import { MetaContactIdentitiesService } from './services/meta-contact-identities.service';
 import { MetaContactsService } from './services/meta-contacts.service';
 import { MetaSettingsService } from './services/meta-settings.service';
+import { MetaChannelSender } from './services/meta-channel.sender';
+import { MetaRateLimiter } from './services/meta-rate-limiter';
+import { MetaSendService } from './services/meta-send.service';
+import { MetaWebhookController } from './api/meta-webhook.controller';
+import { InboundEventJob } from './jobs/inbound-event.job';
+import { MediaCopyJob } from './jobs/media-copy.job';
+import { ProfileFetchJob } from './jobs/profile-fetch.job';
+import { WebhookIngestJob } from './jobs/webhook-ingest.job';
+import { InboundAnnouncerService } from './services/inbound-announcer.service';
+import { InboundChangesService } from './services/inbound-changes.service';
+import { InboundEventService } from './services/inbound-event.service';
+import { InboundMediaService } from './services/inbound-media.service';
+import { InboundMessageService } from './services/inbound-message.service';
+import { InboundReceiptsService } from './services/inbound-receipts.service';
+import { ProfileFetchService } from './services/profile-fetch.service';
+import { WebhookReceiverService } from './services/webhook-receiver.service';
+import { WebhookRouterService } from './services/webhook-router.service';
+import { MediaDownloader } from '../../storage/media-downloader.service';
 
 /** Facebook Messenger and Instagram DM: connection, webhook, inbound pipeline, sends. */
 @Module({
   imports: [
     HttpModule.register({ maxRedirects: 0 }),
-    TypeOrmModule.forFeature([OrganizationMetaSettings, ContactFacebook, ContactInstagram]),
+    TypeOrmModule.forFeature([OrganizationMetaSettings, ContactFacebook, ContactInstagram, MetaOAuthState, MetaPendingPage]),
     ContactsModule,
     MessagingModule,
   ],
-  providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService],
+  providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService, MetaRateLimiter, MetaSendService, MetaChannelSender,
+    MetaTokenService, OAuthStateService, OAuthPendingPagesService, MetaConnectionService, OAuthCallbackService,
+    WebhookReceiverService, WebhookRouterService, InboundEventService, InboundMessageService, InboundReceiptsService, InboundChangesService,
+    InboundAnnouncerService, InboundMediaService, ProfileFetchService, MediaDownloader, WebhookIngestJob, InboundEventJob, ProfileFetchJob, MediaCopyJob],
+  controllers: [MetaConnectionController, MetaOAuthCallbackController, MetaWebhookController],
 })
 export class MetaModule {}

@@ -1,0 +1,28 @@
+import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { CurrentOrganization } from '../../auth/current-organization.decorator';
+import { OrganizationAuth } from '../../auth/auth.decorators';
+import { SendReactionsService } from '../services/send-reactions.service';
+import { MessageView } from '../views/message.view';
+import { ReactionDto } from './reaction.dto';
+
+@ApiTags('messaging')
+@OrganizationAuth()
+@Controller('api/messages/:id/reaction')
+export class ReactionsController {
+  constructor(private readonly reactions: SendReactionsService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOkResponse({ type: MessageView, description: "The message with the Page's reaction" })
+  @ApiUnprocessableEntityResponse({ description: 'Not an inbound message, or a reaction the channel does not accept' })
+  react(@CurrentOrganization() organizationId: string, @Param('id') id: string, @Body() body: ReactionDto): Promise<MessageView> {
+    return this.reactions.react(organizationId, id, body.reaction);
+  }
+
+  @Delete()
+  @ApiOkResponse({ type: MessageView, description: "The message without the Page's reaction" })
+  unreact(@CurrentOrganization() organizationId: string, @Param('id') id: string): Promise<MessageView> {
+    return this.reactions.unreact(organizationId, id);
+  }
+}

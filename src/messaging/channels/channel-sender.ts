@@ -1,0 +1,81 @@
+import type { EntityManager } from 'typeorm';
+import type { GraphErrorDetails } from '../entities/message.entity';
+import type { MessageChannel } from '../message-channel';
+
+/** Meta's messaging types; `MESSAGE_TAG` needs a tag (we only allow `HUMAN_AGENT`). */
+export enum MessagingType {
+  Response = 'RESPONSE',
+  Update = 'UPDATE',
+  MessageTag = 'MESSAGE_TAG',
+}
+
+export enum MessageTag {
+  HumanAgent = 'HUMAN_AGENT',
+}
+
+/** Who a channel call is for: a contact of an organization on one channel. */
+export interface ChannelTarget {
+  organizationId: string;
+  contactId: string;
+  channel: MessageChannel;
+}
+
+/** What one channel call carries: a text, or one stored file (one attachment per call). */
+export type OutboundContent =
+  | { kind: 'text'; text: string }
+  | { kind: 'attachment'; storageKey: string; mimeType: string | null };
+
+export interface OutboundOptions {
+  messagingType: MessagingType;
+  tag: MessageTag | null;
+}
+
+export type SenderAction = 'typing_on' | 'typing_off' | 'mark_seen';
+
+/** A reaction as the channel will send it, and as we keep it on the message. */
+export interface ChannelReaction {
+  /** The named reaction (like, love, …) or `other` for an emoji without a name. */
+  reaction: string;
+  emoji: string | null;
+  /** What goes on the wire (an emoji for Messenger, `love` for Instagram). */
+  wireValue: string;
+}
+
+export interface ResolvedParticipant {
+  contactId: string;
+  created: boolean;
+}
+
+/**
+ * A failed channel call, in terms the messaging module acts on without knowing the channel:
+ * retry or not, whether the channel's credentials died, what to store and what to tell a person.
+ */
+export class ChannelSendError extends Error {
+  constructor(
+    readonly transient: boolean,
+    readonly credentialsExpired: boolean,
+    readonly details: GraphErrorDetails,
+    readonly userMessage: string,
+  ) {
+    super(details.message);
+    this.name = 'ChannelSendError';
+  }
+}
+
+/**
+ * One channel's outbound side. Implementations are registered in `ChannelRegistry` by their
+ * module; they refuse with `DomainError` (contract strings) and fail calls with `ChannelSendError`.
+ */
+export interface ChannelSender {
+  /** The refusals a send gets before anything is queued: connection first, then the contact. */
+  checkReady(target: ChannelTarget): Promise<void>;
+  /** Sends one message; returns the platform's message id. */
+  send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string>;
+  /** Maps a named reaction or an emoji to what this channel accepts (refuses what it cannot send). */
+  reactionFor(channel: MessageChannel, input: string): ChannelReaction;
+  /** Reacts to (or, with null, unreacts from) a contact's message. */
+  react(target: ChannelTarget, externalMessageId: string, reaction: ChannelReaction | null): Promise<void>;
+  senderAction(target: ChannelTarget, action: SenderAction): Promise<void>;
+  /** The contact behind a platform user id on the organization's connected account (made if new). */
+  resolveParticipant(organizationId: string, channel: MessageChannel, externalId: string, manager?: EntityManager): Promise<ResolvedParticipant>;
+}

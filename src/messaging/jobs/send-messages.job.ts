@@ -1,0 +1,93 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { DomainError } from '../../common/domain-error';
+import { JobContext, JobQueue } from '../../jobs/job-queue.service';
+import { ChannelRegistry } from '../channels/channel-registry';
+import { ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
+import { Attachment } from '../entities/attachment.entity';
+import { Conversation } from '../entities/conversation.entity';
+import { Message } from '../entities/message.entity';
+import { SendRecordsService, SETTLED_STATUSES } from '../services/send-records.service';
+
+export const SEND_MESSAGES_JOB = 'messaging.send-messages';
+
+/** The records of one accepted send, in sending order (text first, then each attachment). */
+export interface SendMessagesPayload {
+  messageIds: string[];
+}
+
+/** Sends of one conversation run one at a time, in order. */
+export const sendQueueOf = (conversationId: string) => `send:${conversationId}`;
+
+const INTERNAL_FAILURE = 'The message could not be sent because of an internal error. Try sending it again.';
+
+/**
+ * Sends each pending record through its channel's sender, in order. A transient failure leaves
+ * the record `failed_waiting_for_retry` and rethrows, so the queue retries the job with backoff
+ * (records already settled are skipped on the next run); the last attempt, a permanent error or
+ * a refusal (connection gone or expired) makes it `failed` with a sentence a person can act on.
+ *
+ * Delivery is at-least-once per Graph call: the record is written after Meta answered, so a crash
+ * in between leaves it pending and the re-run job calls Meta again.
+ */
+@Injectable()
+export class SendMessagesJob implements OnModuleInit {
+  private readonly logger = new Logger('SendMessagesJob');
+
+  constructor(
+    private readonly jobs: JobQueue,
+    private readonly registry: ChannelRegistry,
+    private readonly records: SendRecordsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register<SendMessagesPayload>(SEND_MESSAGES_JOB, (payload, context) => this.run(payload, context));
+  }
+
+  async run({ messageIds }: SendMessagesPayload, context: JobContext): Promise<void> {
+    const messages = await this.dataSource.getRepository(Message).findBy({ id: In(messageIds) });
+    const byId = new Map(messages.map((m) => [m.id, m]));
+    for (const id of messageIds) {
+      const message = byId.get(id);
+      if (!message || SETTLED_STATUSES.includes(message.status)) continue;
+      await this.sendOne(message, context);
+    }
+  }
+
+  private async sendOne(message: Message, context: JobContext): Promise<void> {
+    try {
+      const conversation = await this.dataSource.getRepository(Conversation).findOneByOrFail({ id: message.conversationId });
+      const target = { organizationId: message.organizationId, contactId: conversation.contactId, channel: message.channel };
+      const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null };
+      const externalId = await this.registry.get(message.channel).send(target, await this.contentOf(message), options);
+      await this.records.published(message, externalId);
+    } catch (error) {
+      if (error instanceof ChannelSendError) {
+        if (error.transient && !context.isLastAttempt) {
+          await this.records.waitingForRetry(message, error.details);
+          throw error;
+        }
+        await this.records.failed(message, error.details, error.userMessage);
+      } else if (error instanceof DomainError) {
+        // Refused now though accepted before: the connection was removed or found expired.
+        await this.records.failed(message, null, error.message);
+      } else {
+        this.logger.error(`send of message ${message.id} failed: ${(error as Error)?.stack ?? error}`);
+        const details = { code: null, subcode: null, message: (error as Error)?.message ?? String(error), fbtraceId: null };
+        if (!context.isLastAttempt) {
+          await this.records.waitingForRetry(message, details);
+          throw error;
+        }
+        await this.records.failed(message, details, INTERNAL_FAILURE);
+      }
+    }
+  }
+
+  private async contentOf(message: Message): Promise<OutboundContent> {
+    const attachment = await this.dataSource.getRepository(Attachment).findOneBy({ messageId: message.id });
+    if (attachment?.storageKey) return { kind: 'attachment', storageKey: attachment.storageKey, mimeType: attachment.mimeType };
+    return { kind: 'text', text: message.text ?? '' };
+  }
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { MultipartFile } from '@fastify/multipart';
+import { Repository } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { DomainError, DomainErrorCode } from '../../common/domain-error';
+import { StorageService } from '../../storage/storage.service';
+import { UploadedAttachmentView } from '../api/attachment.dto';
+import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
+
+const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+/** Types that say nothing about the file: nobody (Meta included) could tell what to show. */
+const UNKNOWN_TYPES = new Set(['application/octet-stream', 'application/unknown', 'binary/octet-stream']);
+
+export const UNSUPPORTED_TYPE =
+  'The file has no usable content type. Send it with its real type (for example image/png, video/mp4, audio/mpeg or application/pdf).';
+
+/** What kind of attachment a file is, by its MIME prefix (as every channel shows it). */
+export function attachmentKindOf(mimeType: string): string {
+  const prefix = mimeType.split('/')[0];
+  return ['image', 'video', 'audio'].includes(prefix) ? prefix : 'file';
+}
+
+/** Files uploaded for sending (`POST /api/attachments`), kept in storage until a send uses them. */
+@Injectable()
+export class AttachmentsService {
+  constructor(
+    @InjectRepository(Attachment) private readonly attachments: Repository<Attachment>,
+    private readonly storage: StorageService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async upload(organizationId: string, part: MultipartFile | undefined): Promise<UploadedAttachmentView> {
+    if (!part || part.fieldname !== 'file') throw new DomainError(DomainErrorCode.ValidationFailed, 'Send the file in a multipart field named "file"');
+    const mimeType = (part.mimetype ?? '').split(';')[0].trim().toLowerCase();
+    if (!MIME_TYPE.test(mimeType) || UNKNOWN_TYPES.has(mimeType)) {
+      part.file.resume();
+      throw new DomainError(DomainErrorCode.UnsupportedMediaType, UNSUPPORTED_TYPE);
+    }
+    const body = await this.read(part);
+    if (body.length === 0) throw new DomainError(DomainErrorCode.ValidationFailed, 'The file is empty');
+    const storageKey = await this.storage.store(body, mimeType);
+    const attachment = await this.attachments.save(
+      this.attachments.create({
+        organizationId,
+        messageId: null,
+        type: attachmentKindOf(mimeType),
+        status: AttachmentStatus.Stored,
+        mimeType,
+        size: body.length,
+        fileName: part.filename || null,
+        storageKey,
+      }),
+    );
+    return { id: attachment.id, mimeType, size: body.length, url: this.storage.signedUrl(storageKey) };
+  }
+
+  private async read(part: MultipartFile): Promise<Buffer> {
+    try {
+      return await part.toBuffer();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+        throw new DomainError(DomainErrorCode.PayloadTooLarge, `The file is larger than the limit of ${this.config.maxAttachmentBytes} bytes`);
+      }
+      throw error;
+    }
+  }
+}

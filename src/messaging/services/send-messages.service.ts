@@ -1,0 +1,228 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { DomainError, DomainErrorCode, ErrorMessages, notFound } from '../../common/domain-error';
+import { JobQueue } from '../../jobs/job-queue.service';
+import { RealtimePublisher } from '../../realtime/realtime.publisher';
+import { Contact } from '../../contacts/contact.entity';
+import { ChannelRegistry } from '../channels/channel-registry';
+import { MessageTag, MessagingType } from '../channels/channel-sender';
+import { SendMessageDto } from '../api/send-message.dto';
+import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
+import { Conversation } from '../entities/conversation.entity';
+import { Message, MessageDirection, MessageSender, MessageStatus } from '../entities/message.entity';
+import { SEND_MESSAGES_JOB, SendMessagesPayload, sendQueueOf } from '../jobs/send-messages.job';
+import { MessageView } from '../views/message.view';
+import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
+import { assertInsideMessagingWindow } from './messaging-window';
+import { SendRecordsService, SETTLED_STATUSES } from './send-records.service';
+import { ConversationsService } from './conversations.service';
+
+/** How long `?wait=true` holds the answer, and how often it looks. */
+export const WAIT_LIMIT_MS = 10_000;
+const WAIT_POLL_MS = 100;
+
+export interface SendOptions {
+  wait: boolean;
+  idempotencyKey?: string;
+}
+
+export interface SendAnswer extends StoredAnswer {
+  body: { messages: MessageView[] } | { statusCode: number; error: string; message: string };
+}
+
+const invalid = (message: string) => new DomainError(DomainErrorCode.ValidationFailed, message);
+
+/**
+ * `POST /api/messaging/send`: refuses what cannot be sent (the contract's refusals, the 24-hour
+ * window), then stores one pending record per channel call and the job that sends them in one
+ * transaction, so an accepted message is never lost and never queued without its records.
+ */
+@Injectable()
+export class SendMessagesService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly registry: ChannelRegistry,
+    private readonly conversations: ConversationsService,
+    private readonly idempotency: IdempotencyService,
+    private readonly records: SendRecordsService,
+    private readonly jobs: JobQueue,
+    private readonly realtime: RealtimePublisher,
+    private readonly config: AppConfig,
+  ) {}
+
+  async send(organizationId: string, request: SendMessageDto, options: SendOptions): Promise<SendAnswer> {
+    const messagingType = request.messagingType ?? MessagingType.Response;
+    const tag = request.tag ?? null;
+    this.validate(request, messagingType);
+    const key = this.idempotencyKey(options.idempotencyKey);
+    const hash = requestHash({ ...request, messagingType, tag });
+    if (key) {
+      // A retry of an accepted request gets its answer even if it would be refused now.
+      const earlier = await this.idempotency.peek(organizationId, key, hash);
+      if (earlier) return earlier as SendAnswer;
+    }
+
+    const { contactId, conversation } = await this.recipient(organizationId, request);
+    await this.requireAttachments(organizationId, request.attachmentIds ?? []);
+    const target = { organizationId, contactId, channel: request.channel };
+    await this.registry.get(request.channel).checkReady(target);
+    assertInsideMessagingWindow({ messagingType, tag, lastInboundAt: conversation?.lastInboundAt ?? null, now: new Date() });
+
+    type Accepted = { replay: SendAnswer } | { answer: SendAnswer; messageIds: string[]; conversationId: string };
+    const accepted = await this.dataSource.transaction(async (manager): Promise<Accepted> => {
+      if (key) {
+        // A concurrent first request with this key holds it until it commits; then we replay it.
+        const earlier = await this.idempotency.claim(manager, organizationId, key, hash);
+        if (earlier) return { replay: earlier as SendAnswer };
+      }
+      const ids = await this.store(manager, organizationId, contactId, request, messagingType, tag);
+      const views = await this.viewsIn(manager, ids.messageIds);
+      const answer: SendAnswer = { statusCode: 202, body: { messages: views } };
+      if (key) await this.idempotency.record(manager, organizationId, key, answer);
+      return { answer, ...ids };
+    });
+    if ('replay' in accepted) return accepted.replay;
+
+    const { answer, messageIds, conversationId } = accepted;
+    for (const view of (answer.body as { messages: MessageView[] }).messages) this.realtime.publish(organizationId, 'message.created', view);
+    await this.records.announceConversation(organizationId, conversationId);
+    if (!options.wait) return answer;
+
+    const settled = await this.waitForSettled(messageIds);
+    if (key) await this.idempotency.record(this.dataSource.manager, organizationId, key, settled);
+    return settled;
+  }
+
+  /** Cross-field rules the DTO cannot express (each a 400). */
+  private validate(request: SendMessageDto, messagingType: MessagingType): void {
+    if (!request.contactId === !request.conversationId) throw invalid('Give exactly one of contactId or conversationId');
+    if (request.text === undefined && !request.attachmentIds?.length) throw invalid('Give a text, attachmentIds, or both');
+    if (messagingType === MessagingType.MessageTag && !request.tag) throw invalid('tag is required with messagingType MESSAGE_TAG (use HUMAN_AGENT)');
+    if (messagingType !== MessagingType.MessageTag && request.tag) throw invalid('tag is only allowed with messagingType MESSAGE_TAG');
+  }
+
+  private idempotencyKey(raw: string | undefined): string | undefined {
+    if (raw === undefined) return undefined;
+    const key = raw.trim();
+    if (key.length === 0 || key.length > 255) throw invalid('Idempotency-Key must be 1 to 255 characters');
+    return key;
+  }
+
+  /** The contact and (if there is one yet) the conversation; another organization's → 404. */
+  private async recipient(organizationId: string, request: SendMessageDto): Promise<{ contactId: string; conversation: Conversation | null }> {
+    if (request.conversationId) {
+      const conversation = await this.dataSource.getRepository(Conversation).findOneBy({ id: request.conversationId, organizationId });
+      if (!conversation) throw notFound('Conversation');
+      if (conversation.channel !== request.channel) {
+        throw new DomainError(DomainErrorCode.UnprocessableRequest, `This conversation is on ${conversation.channel}, not ${request.channel}`);
+      }
+      return { contactId: conversation.contactId, conversation };
+    }
+    const contact = await this.dataSource.getRepository(Contact).findOneBy({ id: request.contactId!, organizationId });
+    if (!contact) throw notFound('Contact');
+    const conversation = await this.dataSource
+      .getRepository(Conversation)
+      .findOneBy({ organizationId, contactId: contact.id, channel: request.channel });
+    return { contactId: contact.id, conversation };
+  }
+
+  private async requireAttachments(organizationId: string, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<Attachment[]> {
+    if (ids.length === 0) return [];
+    const found = await manager.getRepository(Attachment).find({ where: { id: In(ids), organizationId }, lock: manager.queryRunner ? { mode: 'pessimistic_write' } : undefined });
+    const byId = new Map(found.map((a) => [a.id, a]));
+    for (const id of ids) {
+      const attachment = byId.get(id);
+      if (!attachment) throw notFound(`Attachment ${id}`);
+      if (attachment.status !== AttachmentStatus.Stored || !attachment.storageKey) {
+        throw new DomainError(DomainErrorCode.UnprocessableRequest, `Attachment ${id} has no stored file to send`);
+      }
+    }
+    return ids.map((id) => byId.get(id)!);
+  }
+
+  /** The records (text first, then one per attachment), the conversation's activity, and the job. */
+  private async store(
+    manager: EntityManager,
+    organizationId: string,
+    contactId: string,
+    request: SendMessageDto,
+    messagingType: MessagingType,
+    tag: MessageTag | null,
+  ): Promise<{ messageIds: string[]; conversationId: string }> {
+    const attachments = await this.requireAttachments(organizationId, request.attachmentIds ?? [], manager);
+    const now = Date.now();
+    const conversation = await this.conversations.findOrCreate(organizationId, contactId, request.channel, new Date(now), manager);
+    const contents: (string | Attachment)[] = [...(request.text !== undefined ? [request.text] : []), ...attachments];
+    const messages = await manager.save(
+      Message,
+      contents.map((content, index) =>
+        manager.create(Message, {
+          organizationId,
+          conversationId: conversation.id,
+          channel: request.channel,
+          direction: MessageDirection.Outbound,
+          sender: MessageSender.Agent,
+          status: MessageStatus.Pending,
+          text: typeof content === 'string' ? content : null,
+          // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
+          sentAt: new Date(now + index),
+          messagingType,
+          tag,
+        }),
+      ),
+    );
+    for (const [index, content] of contents.entries()) {
+      if (typeof content !== 'string') await this.attach(manager, content, messages[index].id);
+    }
+    await manager.query(`UPDATE conversations SET last_message_at = greatest(last_message_at, $2), updated_at = now() WHERE id = $1`, [
+      conversation.id,
+      new Date(now + contents.length - 1),
+    ]);
+    const messageIds = messages.map((m) => m.id);
+    await this.jobs.add<SendMessagesPayload>(
+      SEND_MESSAGES_JOB,
+      { messageIds },
+      { queue: sendQueueOf(conversation.id), maxAttempts: this.config.sendMaxAttempts },
+      manager,
+    );
+    return { messageIds, conversationId: conversation.id };
+  }
+
+  /** An upload is attached to its first message; sending it again attaches a copy of the row (same file). */
+  private async attach(manager: EntityManager, attachment: Attachment, messageId: string): Promise<void> {
+    if (attachment.messageId === null) {
+      await manager.update(Attachment, { id: attachment.id }, { messageId });
+      attachment.messageId = messageId;
+      return;
+    }
+    const { id: _id, createdAt: _createdAt, message: _message, ...copy } = attachment;
+    await manager.save(Attachment, manager.create(Attachment, { ...copy, messageId }));
+  }
+
+  private async viewsIn(manager: EntityManager, ids: string[]): Promise<MessageView[]> {
+    const messages = await manager.findBy(Message, { id: In(ids) });
+    const attachments = await manager.findBy(Attachment, { messageId: In(ids) });
+    return this.records.viewsOf(ids, messages, attachments);
+  }
+
+  /**
+   * `?wait=true`: 200 with the settled records (a failed one carries its `error`); the contract's
+   * 409 when the connection turned out expired (Graph 190); 202 with the records as they are if
+   * they are still not settled after WAIT_LIMIT_MS (a retry is pending).
+   */
+  private async waitForSettled(messageIds: string[]): Promise<SendAnswer> {
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    for (;;) {
+      const views = await this.records.views(messageIds);
+      const settled = views.every((v) => SETTLED_STATUSES.includes(v.status));
+      if (settled && views.some((v) => v.error === ErrorMessages.connectionExpired)) {
+        return { statusCode: 409, body: { statusCode: 409, error: 'Conflict', message: ErrorMessages.connectionExpired } };
+      }
+      if (settled) return { statusCode: 200, body: { messages: views } };
+      if (Date.now() >= deadline) return { statusCode: 202, body: { messages: views } };
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  }
+}

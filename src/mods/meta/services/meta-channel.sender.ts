@@ -1,0 +1,161 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError, DomainErrorCode, ErrorMessages } from '../../../common/domain-error';
+import { CoreConfService } from '../../../core-conf/core-conf.service';
+import { ChannelRegistry } from '../../../messaging/channels/channel-registry';
+import {
+  ChannelReaction,
+  ChannelSender,
+  ChannelSendError,
+  ChannelTarget,
+  OutboundContent,
+  OutboundOptions,
+  ResolvedParticipant,
+  SenderAction,
+} from '../../../messaging/channels/channel-sender';
+import { MessageChannel } from '../../../messaging/message-channel';
+import { StorageService } from '../../../storage/storage.service';
+import { metaAttachmentType } from '../mappers/mime-type';
+import { metaReaction } from '../mappers/reaction';
+import { GraphErrorKind, MetaApiError } from './graph-error';
+import { MetaContactsService } from './meta-contacts.service';
+import { MetaSendService, SendCredentials } from './meta-send.service';
+import { ActiveConnection, MetaSettingsService } from './meta-settings.service';
+
+/** Where one contact is reached: the Send API path, the recipient id, and the credentials. */
+interface Route {
+  connection: ActiveConnection;
+  credentials: SendCredentials;
+  path: string;
+  recipientId: string;
+}
+
+/**
+ * Facebook Messenger and Instagram DM as channels of the inbox: resolves the organization's
+ * connection and the contact's PSID / IGSID, calls the Send API, and turns Graph failures into
+ * what messaging acts on. A 190 marks the connection expired (announced once) on the spot.
+ */
+@Injectable()
+export class MetaChannelSender implements ChannelSender, OnModuleInit {
+  constructor(
+    private readonly registry: ChannelRegistry,
+    private readonly settings: MetaSettingsService,
+    private readonly contacts: MetaContactsService,
+    private readonly sendApi: MetaSendService,
+    private readonly coreConf: CoreConfService,
+    private readonly storage: StorageService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(MessageChannel.FacebookMessenger, this);
+    this.registry.register(MessageChannel.InstagramDm, this);
+  }
+
+  async checkReady(target: ChannelTarget): Promise<void> {
+    await this.route(target);
+  }
+
+  async send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string> {
+    const { connection, credentials, recipientId } = await this.route(target);
+    const sendOptions = { messagingType: options.messagingType, tag: options.tag };
+    const instagram = target.channel === MessageChannel.InstagramDm;
+    return this.translated(target.organizationId, () => {
+      if (content.kind === 'text') {
+        return instagram
+          ? this.sendApi.sendInstagramMessage(connection.instagramAccountId!, credentials, recipientId, content.text, sendOptions)
+          : this.sendApi.sendMessengerMessage(credentials, recipientId, content.text, sendOptions);
+      }
+      const type = metaAttachmentType(content.mimeType);
+      const url = this.storage.signedUrl(content.storageKey);
+      return instagram
+        ? this.sendApi.sendInstagramAttachment(connection.instagramAccountId!, credentials, recipientId, type, url, sendOptions)
+        : this.sendApi.sendMessengerAttachment(credentials, recipientId, type, url, sendOptions);
+    });
+  }
+
+  reactionFor(channel: MessageChannel, input: string): ChannelReaction {
+    return metaReaction(channel, input);
+  }
+
+  async react(target: ChannelTarget, externalMessageId: string, reaction: ChannelReaction | null): Promise<void> {
+    const { credentials, path, recipientId } = await this.route(target);
+    await this.immediate(target.organizationId, () =>
+      this.sendApi.react(credentials, path, recipientId, externalMessageId, reaction?.wireValue ?? null),
+    );
+  }
+
+  async senderAction(target: ChannelTarget, action: SenderAction): Promise<void> {
+    const { credentials, path, recipientId } = await this.route(target);
+    await this.immediate(target.organizationId, () => this.sendApi.senderAction(credentials, path, recipientId, action));
+  }
+
+  async resolveParticipant(organizationId: string, channel: MessageChannel, externalId: string, manager?: EntityManager): Promise<ResolvedParticipant> {
+    const instagram = channel === MessageChannel.InstagramDm;
+    const connection = await this.settings.requireActive(organizationId, { instagram });
+    return instagram
+      ? this.contacts.resolveInstagram(organizationId, connection.instagramAccountId!, externalId, manager)
+      : this.contacts.resolveFacebook(organizationId, connection.pageId, externalId, manager);
+  }
+
+  /** The contract's refusals in order: connection (not connected, expired, no IG account), then the contact's id. */
+  private async route(target: ChannelTarget): Promise<Route> {
+    const instagram = target.channel === MessageChannel.InstagramDm;
+    const connection = await this.settings.requireActive(target.organizationId, { instagram });
+    const recipientId = instagram
+      ? await this.identity('contact_instagram', 'igsid', 'ig_account_id', connection.instagramAccountId!, target.contactId)
+      : await this.identity('contact_facebook', 'psid', 'page_id', connection.pageId, target.contactId);
+    if (!recipientId) {
+      throw instagram
+        ? new DomainError(DomainErrorCode.ContactHasNoIgsid, ErrorMessages.noIgsid)
+        : new DomainError(DomainErrorCode.ContactHasNoPsid, ErrorMessages.noPsid);
+    }
+    const app = await this.coreConf.metaApp();
+    return {
+      connection,
+      credentials: { pageId: connection.pageId, pageAccessToken: connection.pageAccessToken, appSecret: app?.appSecret },
+      path: instagram ? `${connection.instagramAccountId}/messages` : 'me/messages',
+      recipientId,
+    };
+  }
+
+  /** The contact's PSID on the connected Page / IGSID on the linked account (newest if several). */
+  private async identity(table: string, idColumn: string, scopeColumn: string, scope: string, contactId: string): Promise<string | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT ${idColumn} AS id FROM ${table} WHERE ${scopeColumn} = $1 AND contact_id = $2 ORDER BY created_at DESC LIMIT 1`,
+      [scope, contactId],
+    );
+    return row?.id ?? null;
+  }
+
+  /** For queued sends: Graph failures become `ChannelSendError` (retry or fail, and why). */
+  private async translated<T>(organizationId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof MetaApiError)) throw error;
+      const expired = error.kind === GraphErrorKind.TokenExpired;
+      if (expired) await this.settings.markExpired(organizationId);
+      throw new ChannelSendError(error.transient, expired, error.details(), error.userMessage());
+    }
+  }
+
+  /** For calls answered at once (reactions, sender actions): Graph failures become HTTP answers. */
+  private async immediate(organizationId: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      if (!(error instanceof MetaApiError)) throw error;
+      switch (error.kind) {
+        case GraphErrorKind.TokenExpired:
+          await this.settings.markExpired(organizationId);
+          throw new DomainError(DomainErrorCode.MetaConnectionExpired, ErrorMessages.connectionExpired);
+        case GraphErrorKind.OutsideWindow:
+          throw new DomainError(DomainErrorCode.OutsideMessagingWindow, error.userMessage());
+        default:
+          throw new DomainError(DomainErrorCode.UpstreamFailed, error.userMessage());
+      }
+    }
+  }
+}
