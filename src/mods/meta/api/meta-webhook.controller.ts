@@ -1,0 +1,35 @@
+import { Controller, Get, Header, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import type { RawBodyRequest } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { WebhookReceiverService } from '../services/webhook-receiver.service';
+
+/**
+ * Meta's one webhook for Messenger and Instagram. The hub parameters have dots in their names,
+ * so they are read one by one rather than through a DTO; the POST body is judged only after
+ * its signature over the raw bytes checks out.
+ */
+@ApiTags('meta webhook')
+@Controller('api/meta/webhook')
+export class MetaWebhookController {
+  constructor(private readonly receiver: WebhookReceiverService) {}
+
+  @Get()
+  @ApiOperation({ summary: "Meta's subscription check: echoes hub.challenge when hub.verify_token matches, else 403" })
+  @ApiQuery({ name: 'hub.mode', example: 'subscribe' })
+  @ApiQuery({ name: 'hub.verify_token' })
+  @ApiQuery({ name: 'hub.challenge' })
+  @ApiOkResponse({ description: 'the challenge, as text/plain' })
+  @Header('content-type', 'text/plain; charset=utf-8')
+  verify(@Query('hub.mode') mode: string, @Query('hub.verify_token') token: string, @Query('hub.challenge') challenge: string): Promise<string> {
+    return this.receiver.verifySubscription(mode, token, challenge);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Messenger and Instagram events: 403 unless signed, 400 when malformed, stored durably, then 200' })
+  @ApiHeader({ name: 'X-Hub-Signature-256', description: 'sha256=<HMAC-SHA256 of the raw body keyed with the app secret>' })
+  @HttpCode(200)
+  receive(@Req() request: RawBodyRequest<FastifyRequest>, @Headers('x-hub-signature-256') signature: string): Promise<void> {
+    return this.receiver.receive(request.rawBody, signature, request.body);
+  }
+}

@@ -1,0 +1,138 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { CoreConfService } from '../../../core-conf/core-conf.service';
+import { JobQueue } from '../../../jobs/job-queue.service';
+import { Attachment, AttachmentStatus } from '../../../messaging/entities/attachment.entity';
+import { MessageDirection, MessageKind, MessageSender, MessageStatus } from '../../../messaging/entities/message.entity';
+import { MessageChannel } from '../../../messaging/message-channel';
+import { ConversationsService } from '../../../messaging/services/conversations.service';
+import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from '../jobs/media-copy.job';
+import { PROFILE_FETCH_ATTEMPTS, PROFILE_FETCH_JOB, ProfileFetchPayload } from '../jobs/profile-fetch.job';
+import type { InboundAttachment, MessageEvent, PostbackEvent, ReferralEvent } from '../types/webhook.types';
+import { InboundEffects } from './inbound-effects';
+import type { InboundScope } from './inbound-scope';
+import { MetaContactsService } from './meta-contacts.service';
+
+export type ConversationItemEvent = MessageEvent | PostbackEvent | ReferralEvent;
+
+interface NewMessageRow {
+  direction: MessageDirection;
+  sender: MessageSender;
+  kind: MessageKind;
+  status: MessageStatus;
+  text: string | null;
+  replyTo: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+/**
+ * Messages, echoes, postbacks and referrals become conversation items. Exactly once in effect:
+ * the insert is keyed on (channel, mid) and does nothing for a redelivery, and everything else
+ * (counters, attachments, jobs) happens only when the insert made the row.
+ */
+@Injectable()
+export class InboundMessageService {
+  constructor(
+    private readonly contacts: MetaContactsService,
+    private readonly conversations: ConversationsService,
+    private readonly coreConf: CoreConfService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async apply(scope: InboundScope, event: ConversationItemEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
+    if (await this.isOurOwnSend(event)) return;
+    const { contactId, created } = await this.resolveContact(scope, event.userId, manager);
+    const at = new Date(event.timestamp);
+    const conversation = await this.conversations.findOrCreate(scope.organizationId, contactId, scope.channel, at, manager);
+    const row = this.row(event);
+    const [inserted] = await manager.query(
+      `INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
+       RETURNING id`,
+      [scope.organizationId, conversation.id, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, event.mid, row.replyTo, row.metadata, at],
+    );
+    if (!inserted) return; // a redelivery: already applied
+    const messageId: string = inserted.id;
+    if (created) await this.queueProfile(scope, contactId, event.userId, manager);
+    if (event.type === 'message') await this.addAttachments(scope.organizationId, messageId, event.attachments, manager);
+    await this.touchConversation(conversation.id, at, row.direction === MessageDirection.Inbound, manager);
+    effects.createdMessages.add(messageId);
+    effects.conversations.add(conversation.id);
+  }
+
+  /**
+   * An echo carrying our app id is a message this service sent: its record exists from the
+   * moment it was queued, and the send job owns it, so the echo must not make a second one.
+   */
+  private async isOurOwnSend(event: ConversationItemEvent): Promise<boolean> {
+    if (event.type !== 'message' || event.from !== 'page' || !event.appId) return false;
+    const app = await this.coreConf.metaApp();
+    return app?.appId === event.appId;
+  }
+
+  private row(event: ConversationItemEvent): NewMessageRow {
+    const inbound: Omit<NewMessageRow, 'kind' | 'text' | 'replyTo' | 'metadata'> = {
+      direction: MessageDirection.Inbound,
+      sender: MessageSender.Contact,
+      status: MessageStatus.Received,
+    };
+    switch (event.type) {
+      case 'message': {
+        const base = event.from === 'page' ? { direction: MessageDirection.Outbound, sender: MessageSender.Page, status: MessageStatus.Published } : inbound;
+        return { ...base, kind: MessageKind.Message, text: event.text, replyTo: event.replyToMid, metadata: event.metadata };
+      }
+      case 'postback':
+        return { ...inbound, kind: MessageKind.Postback, text: event.title, replyTo: null, metadata: event.metadata };
+      case 'referral':
+        return { ...inbound, kind: MessageKind.Referral, text: null, replyTo: null, metadata: event.metadata };
+    }
+  }
+
+  private resolveContact(scope: InboundScope, userId: string, manager: EntityManager) {
+    return scope.channel === MessageChannel.FacebookMessenger
+      ? this.contacts.resolveFacebook(scope.organizationId, scope.accountId, userId, manager)
+      : this.contacts.resolveInstagram(scope.organizationId, scope.accountId, userId, manager);
+  }
+
+  /** In its own job, after commit: a slow or failing Graph API never holds the message back. */
+  private queueProfile(scope: InboundScope, contactId: string, userId: string, manager: EntityManager): Promise<void> {
+    const payload: ProfileFetchPayload = { organizationId: scope.organizationId, contactId, channel: scope.channel, userId };
+    return this.jobs.add(PROFILE_FETCH_JOB, payload, { jobKey: `meta-profile:${contactId}`, maxAttempts: PROFILE_FETCH_ATTEMPTS }, manager);
+  }
+
+  private async addAttachments(organizationId: string, messageId: string, attachments: InboundAttachment[], manager: EntityManager): Promise<void> {
+    if (attachments.length === 0) return;
+    const copies: { name: string; payload: MediaCopyPayload; options: { maxAttempts: number } }[] = [];
+    // Attachments are shown by creation time; a millisecond apart keeps Meta's order.
+    const base = Date.now();
+    for (const [index, attachment] of attachments.entries()) {
+      const saved = await manager.save(
+        manager.create(Attachment, {
+          createdAt: new Date(base + index),
+          organizationId,
+          messageId,
+          type: attachment.type,
+          status: attachment.url ? AttachmentStatus.Pending : AttachmentStatus.Unavailable,
+          sourceUrl: attachment.url ?? (typeof attachment.payload?.url === 'string' ? attachment.payload.url : null),
+          payload: attachment.payload,
+        }),
+      );
+      if (attachment.url) copies.push({ name: MEDIA_COPY_JOB, payload: { organizationId, attachmentId: saved.id }, options: { maxAttempts: MEDIA_COPY_ATTEMPTS } });
+    }
+    await this.jobs.addMany(copies, manager);
+  }
+
+  /** Activity, the 24-hour window (inbound only) and the unread count, in one statement. */
+  private async touchConversation(conversationId: string, at: Date, inbound: boolean, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE conversations SET
+         last_message_at = GREATEST(last_message_at, $2),
+         last_inbound_at = CASE WHEN $3 THEN GREATEST(COALESCE(last_inbound_at, $2), $2) ELSE last_inbound_at END,
+         unread_count = unread_count + CASE WHEN $3 THEN 1 ELSE 0 END,
+         updated_at = now()
+       WHERE id = $1`,
+      [conversationId, at, inbound],
+    );
+  }
+}

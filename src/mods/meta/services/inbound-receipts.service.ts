@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { MessageChannel } from '../../../messaging/message-channel';
+import type { DeliveryEvent, ReadEvent } from '../types/webhook.types';
+import { InboundEffects } from './inbound-effects';
+import type { InboundScope } from './inbound-scope';
+
+/** Outbound statuses a receipt may move on; pending and failed messages are never touched. */
+const RECEIPT_STATUSES = `('published', 'delivered', 'read')`;
+
+/**
+ * Delivery and read receipts on outbound messages, monotonic: a receipt only fills a missing
+ * time and only moves a status forward (published → delivered → read), so late or repeated
+ * receipts change nothing.
+ */
+@Injectable()
+export class InboundReceiptsService {
+  async apply(scope: InboundScope, event: DeliveryEvent | ReadEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
+    const conversationId = await this.conversationOf(scope, event.userId, manager);
+    if (!conversationId) return;
+    const ids = event.type === 'delivery' ? await this.delivered(conversationId, event, manager) : await this.read(scope, conversationId, event, manager);
+    effects.updated(ids);
+  }
+
+  /** Every outbound message sent at or before the watermark, and those named in `mids`. */
+  private async delivered(conversationId: string, event: DeliveryEvent, manager: EntityManager): Promise<string[]> {
+    if (event.watermark === null && event.mids.length === 0) return [];
+    const rows: { id: string }[] = await manager.query(
+      `UPDATE messages SET
+         delivered_at = $2,
+         status = CASE WHEN status = 'published' THEN 'delivered'::message_status ELSE status END,
+         updated_at = now()
+       WHERE conversation_id = $1 AND direction = 'outbound' AND status IN ${RECEIPT_STATUSES} AND delivered_at IS NULL
+         AND (sent_at <= $3 OR external_id = ANY($4::text[]))
+       RETURNING id`,
+      [conversationId, new Date(event.timestamp), event.watermark === null ? null : new Date(event.watermark), event.mids],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Messenger: up to the watermark; Instagram: the named message and every earlier one. */
+  private async read(scope: InboundScope, conversationId: string, event: ReadEvent, manager: EntityManager): Promise<string[]> {
+    let upTo: Date | null = event.watermark === null ? null : new Date(event.watermark);
+    if (event.mid) {
+      const [named] = await manager.query(`SELECT sent_at FROM messages WHERE channel = $1 AND external_id = $2 AND conversation_id = $3`, [
+        scope.channel,
+        event.mid,
+        conversationId,
+      ]);
+      if (named && (upTo === null || named.sent_at > upTo)) upTo = named.sent_at;
+    }
+    if (upTo === null) return [];
+    const rows: { id: string }[] = await manager.query(
+      `UPDATE messages SET
+         read_at = $2,
+         delivered_at = COALESCE(delivered_at, $2),
+         status = 'read',
+         updated_at = now()
+       WHERE conversation_id = $1 AND direction = 'outbound' AND status IN ${RECEIPT_STATUSES} AND read_at IS NULL AND sent_at <= $3
+       RETURNING id`,
+      [conversationId, new Date(event.timestamp), upTo],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The person's conversation on this channel, if they ever had one (receipts never create one). */
+  private async conversationOf(scope: InboundScope, userId: string, manager: EntityManager): Promise<string | null> {
+    const [table, scopeColumn, idColumn] =
+      scope.channel === MessageChannel.FacebookMessenger ? ['contact_facebook', 'page_id', 'psid'] : ['contact_instagram', 'ig_account_id', 'igsid'];
+    const [row] = await manager.query(
+      `SELECT c.id FROM ${table} i JOIN conversations c ON c.contact_id = i.contact_id AND c.channel = $4
+       WHERE i.${scopeColumn} = $1 AND i.${idColumn} = $2 AND c.organization_id = $3`,
+      [scope.accountId, userId, scope.organizationId, scope.channel],
+    );
+    return row?.id ?? null;
+  }
+}

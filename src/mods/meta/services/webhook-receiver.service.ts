@@ -1,0 +1,56 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError, DomainErrorCode } from '../../../common/domain-error';
+import { CoreConfService } from '../../../core-conf/core-conf.service';
+import { JobQueue } from '../../../jobs/job-queue.service';
+import { safeEqual } from '../../../security/tokens';
+import { WEBHOOK_INGEST_JOB, WebhookIngestPayload } from '../jobs/webhook-ingest.job';
+import { channelOfObject, isWebhookBody } from '../mappers/webhook-event.mapper';
+import { isValidWebhookSignature } from './webhook-signature';
+
+/** How many times a stored delivery's fan-out is tried before it is left for an operator. */
+const INGEST_ATTEMPTS = 10;
+
+/**
+ * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
+ * or looks at events one by one, so Meta gets its 200 in milliseconds whatever the batch size.
+ */
+@Injectable()
+export class WebhookReceiverService {
+  private readonly logger = new Logger('MetaWebhook');
+
+  constructor(
+    private readonly coreConf: CoreConfService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  /** Meta's subscription handshake: the challenge back when our verify token matches. */
+  async verifySubscription(mode: unknown, token: unknown, challenge: unknown): Promise<string> {
+    const expected = (await this.coreConf.view()).meta_messaging_verify_token;
+    const ok = mode === 'subscribe' && typeof token === 'string' && typeof challenge === 'string' && !!expected && safeEqual(token, expected);
+    if (!ok) throw new DomainError(DomainErrorCode.InvalidSignature, 'Webhook verification failed');
+    return challenge;
+  }
+
+  /**
+   * Checks the signature over the raw bytes before anything else, then keeps the delivery as
+   * one job. Without app credentials nothing can be verified, so the delivery is refused (403)
+   * like any unverifiable one; Meta retries it for hours, so nothing is lost while an admin
+   * enters the secret.
+   */
+  async receive(rawBody: Buffer | undefined, signature: unknown, body: unknown): Promise<void> {
+    const app = await this.coreConf.metaApp();
+    if (!app || !isValidWebhookSignature(rawBody, signature, app.appSecret)) {
+      this.logger.warn(app ? 'refused a webhook delivery with a missing or wrong signature' : 'refused a webhook delivery: no Meta app configured');
+      throw new DomainError(DomainErrorCode.InvalidSignature, 'Invalid webhook signature');
+    }
+    if (!isWebhookBody(body)) {
+      throw new DomainError(DomainErrorCode.ValidationFailed, 'A webhook delivery must be an object with "object" and an "entry" array');
+    }
+    if (!channelOfObject(body.object)) {
+      this.logger.log(`ignored a webhook delivery for object "${body.object}"`);
+      return;
+    }
+    const payload: WebhookIngestPayload = { body, receivedAt: Date.now() };
+    await this.jobs.add(WEBHOOK_INGEST_JOB, payload, { maxAttempts: INGEST_ATTEMPTS });
+  }
+}
