@@ -6,6 +6,8 @@ import { Message } from '../messaging/entities/message.entity';
 import { ContactFacebook } from '../mods/meta/entities/contact-facebook.entity';
 import { ContactInstagram } from '../mods/meta/entities/contact-instagram.entity';
 import { OrganizationMetaSettings } from '../mods/meta/entities/organization-meta-settings.entity';
+import { MetaOAuthState } from '../mods/meta/entities/meta-oauth-state.entity';
+import { MetaPendingPage } from '../mods/meta/entities/meta-pending-page.entity';
 import { ApiKey } from '../organizations/api-key.entity';
 import { Organization } from '../organizations/organization.entity';
 
@@ -21,4 +23,6 @@ export const ENTITIES = [
   OrganizationMetaSettings,
   ContactFacebook,
   ContactInstagram,
+  MetaOAuthState,
+  MetaPendingPage,
 ];

@@ -1,4 +1,5 @@
 import { InitialSchema1795299514112 } from './migrations/1795299514112-InitialSchema';
+import { MetaOAuth1795300000000 } from './migrations/1795300000000-MetaOAuth';
 
 /** Every migration, in order, as class references. */
-export const MIGRATIONS: Function[] = [InitialSchema1795299514112];
+export const MIGRATIONS: Function[] = [InitialSchema1795299514112, MetaOAuth1795300000000];

@@ -98,6 +98,12 @@ export class SandboxState {
     this.expired.add(token);
   }
 
+  /** A new login hands out a fresh Page token when the old one died (as after a password change). */
+  currentPageToken(page: SandboxPage): string {
+    if (this.expired.has(page.accessToken)) page.accessToken = `EAAP${random()}`;
+    return page.accessToken;
+  }
+
   /**
    * The owner of the call's token, refusing unknown, expired or unproven tokens. The app
    * runs with "Require App Secret" on, so every token call needs a matching appsecret_proof.

@@ -104,7 +104,7 @@ export const pageRoutes: SandboxRoute[] = [
       const data = owner.pageIds
         .map((id) => ctx.state.pages.get(id))
         .filter((page): page is SandboxPage => page !== undefined)
-        .map((page) => ({ access_token: page.accessToken, category: page.category, category_list: [], name: page.name, id: page.id, tasks: ['ADVERTISE', 'ANALYZE', 'CREATE_CONTENT', 'MESSAGING', 'MODERATE', 'MANAGE'] }));
+        .map((page) => ({ access_token: ctx.state.currentPageToken(page), category: page.category, category_list: [], name: page.name, id: page.id, tasks: ['ADVERTISE', 'ANALYZE', 'CREATE_CONTENT', 'MESSAGING', 'MODERATE', 'MANAGE'] }));
       return json({ data, paging: data.length ? { cursors: { before: 'QVFIUj', after: 'QVFIUk' } } : {} });
     },
   },
