@@ -51,8 +51,11 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
           text: ctx.body.text ?? (attachments ? undefined : 'Hello from the sandbox'),
           attachments,
         });
-        const delivery = await sandbox.postWebhook(event);
-        return json({ delivered: delivery, event });
+        try {
+          return json({ delivered: await sandbox.postWebhook(event), event });
+        } catch (error) {
+          return json({ error: `Could not reach the webhook target ${sandbox.webhookTarget}: ${(error as Error).message}`, event }, 502);
+        }
       },
     },
     {
