@@ -1,7 +1,7 @@
-import { Controller, Get, Header, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WebhookReceiverService } from '../services/webhook-receiver.service';
 
 /**
@@ -20,9 +20,16 @@ export class MetaWebhookController {
   @ApiQuery({ name: 'hub.verify_token' })
   @ApiQuery({ name: 'hub.challenge' })
   @ApiOkResponse({ description: 'the challenge, as text/plain' })
-  @Header('content-type', 'text/plain; charset=utf-8')
-  verify(@Query('hub.mode') mode: string, @Query('hub.verify_token') token: string, @Query('hub.challenge') challenge: string): Promise<string> {
-    return this.receiver.verifySubscription(mode, token, challenge);
+  async verify(
+    @Query('hub.mode') mode: string,
+    @Query('hub.verify_token') token: string,
+    @Query('hub.challenge') challenge: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const answer = await this.receiver.verifySubscription(mode, token, challenge);
+    // Set only on success: a refusal is the usual JSON error.
+    void reply.type('text/plain; charset=utf-8');
+    return answer;
   }
 
   @Post()
