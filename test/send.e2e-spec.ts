@@ -1,0 +1,328 @@
+import { ErrorMessages } from '../src/common/domain-error';
+import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
+import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
+import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { RecordingSocket } from './support/socket-client';
+import { TestApp } from './support/test-app';
+
+const HOUR = 3600 * 1000;
+const SETTLED = ['published', 'delivered', 'read', 'failed'];
+
+describe('POST /api/messaging/send', () => {
+  let t: TestApp;
+  let sandbox: MetaSandbox;
+  let page: SandboxPage;
+  let org: { id: string; apiKey: string };
+  const sockets: RecordingSocket[] = [];
+  let pageCounter = 200;
+
+  beforeAll(async () => {
+    // Two tries per send keeps the retry paths short; a low per-Page limit makes pacing visible.
+    ({ t, sandbox } = await startWithSandbox({ SEND_MAX_ATTEMPTS: '2', META_PAGE_SENDS_PER_SECOND: '10' }));
+    page = sandbox.addPage({ id: '111', name: 'Acme Page', instagram: { id: '178', username: 'acme' } });
+    org = await t.createOrganization('Acme');
+    await connectPage(t, sandbox, org.apiKey, page);
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await t?.close();
+    await sandbox?.stop();
+  });
+  beforeEach(() => sandbox.clear());
+
+  /** A Messenger (and optionally Instagram) contact whose last message came `ageMs` ago. */
+  async function contact(options: { psid?: string | null; igsid?: string | null; ageMs?: number; orgId?: string; pageId?: string } = {}) {
+    const organizationId = options.orgId ?? org.id;
+    const contactId = await createContact(t.db, organizationId, { displayName: 'Jane' });
+    if (options.psid !== null) await addFacebookIdentity(t.db, contactId, options.pageId ?? page.id, options.psid ?? `psid-${contactId.slice(0, 8)}`);
+    if (options.igsid) await addInstagramIdentity(t.db, contactId, '178', options.igsid);
+    const lastInboundAt = new Date(Date.now() - (options.ageMs ?? 60_000));
+    const conversationId = await createConversation(t.db, contactId, { lastInboundAt });
+    const igConversationId = options.igsid ? await createConversation(t.db, contactId, { channel: 'instagram_dm', lastInboundAt }) : undefined;
+    return { contactId, conversationId, igConversationId };
+  }
+
+  const send = (body: object, options: { token?: string; query?: string; headers?: Record<string, string> } = {}) =>
+    t.request('POST', `/api/messaging/send${options.query ?? ''}`, { token: options.token ?? org.apiKey, body, headers: options.headers });
+
+  async function settled(id: string): Promise<any> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { rows } = await t.db.query('SELECT status, external_id, error, error_details FROM messages WHERE id = $1', [id]);
+      if (SETTLED.includes(rows[0].status)) return rows[0];
+      if (Date.now() > deadline) throw new Error(`message ${id} still ${rows[0].status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Another organization on a Page of its own. */
+  async function otherConnectedOrg(instagram = false) {
+    const id = String(pageCounter++);
+    const otherPage = sandbox.addPage({ id, name: `Page ${id}`, instagram: instagram ? { id: `${id}9`, username: `u${id}` } : undefined });
+    const other = await t.createOrganization(`Org ${id}`);
+    await connectPage(t, sandbox, other.apiKey, otherPage);
+    return { other, otherPage };
+  }
+
+  it('queues a Messenger text as one pending record, then publishes it with the exact Send API body', async () => {
+    const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    sockets.push(socket);
+    const { contactId, conversationId } = await contact({ psid: 'psid-jane' });
+
+    const res = await send({ channel: 'facebook_messenger', contactId, text: 'Hello!' });
+
+    expect(res.status).toBe(202);
+    expect(res.body.messages).toHaveLength(1);
+    const [record] = res.body.messages;
+    expect(record).toMatchObject({ conversationId, channel: 'facebook_messenger', direction: 'outbound', status: 'pending', text: 'Hello!', attachments: [], externalId: null });
+    const row = await settled(record.id);
+    expect(row.status).toBe('published');
+    const [sent] = sandbox.sent();
+    expect(sent.path).toBe('/v21.0/me/messages');
+    expect(sent.body).toEqual({ recipient: { id: 'psid-jane' }, messaging_type: 'RESPONSE', message: { text: 'Hello!' } });
+    expect(row.external_id).toBe(sent.messageId);
+    expect(sandbox.requests.find((r) => r.path === '/v21.0/me/messages')?.query.appsecret_proof).toMatch(/^[0-9a-f]{64}$/);
+
+    await expect(socket.waitFor('message.created', (m) => m.id === record.id)).resolves.toMatchObject({ status: 'pending' });
+    await expect(socket.waitFor('message.updated', (m) => m.id === record.id && m.status === 'published')).resolves.toMatchObject({
+      externalId: sent.messageId,
+    });
+    await expect(socket.waitFor('conversation.updated', (c) => c.id === conversationId)).resolves.toMatchObject({ contactId });
+  });
+
+  it('sends an Instagram text into a conversation on /{ig_account_id}/messages', async () => {
+    const { igConversationId } = await contact({ igsid: 'igsid-jane' });
+
+    const res = await send({ channel: 'instagram_dm', conversationId: igConversationId, text: 'Hi on Instagram' }, { query: '?wait=true' });
+
+    expect(res.status).toBe(200);
+    expect(res.body.messages[0]).toMatchObject({ status: 'published', conversationId: igConversationId, channel: 'instagram_dm' });
+    const [sent] = sandbox.sent();
+    expect(sent.path).toBe('/v21.0/178/messages');
+    expect(sent.body).toEqual({ recipient: { id: 'igsid-jane' }, messaging_type: 'RESPONSE', message: { text: 'Hi on Instagram' } });
+    expect(res.body.messages[0].externalId).toBe(sent.messageId);
+  });
+
+  describe('refusals, before anything is queued', () => {
+    async function expectRefused(res: { status: number; body: any }, status: number, message: string | RegExp) {
+      expect(res.status).toBe(status);
+      if (typeof message === 'string') expect(res.body.message).toBe(message);
+      else expect(res.body.message).toMatch(message);
+      expect(sandbox.sent()).toHaveLength(0);
+    }
+
+    it('refuses an organization without a Meta connection with 409', async () => {
+      const lonely = await t.createOrganization('Lonely');
+      const contactId = await createContact(t.db, lonely.id);
+      await expectRefused(await send({ channel: 'facebook_messenger', contactId, text: 'x' }, { token: lonely.apiKey }), 409, ErrorMessages.notConnected);
+      await expectRefused(await send({ channel: 'instagram_dm', contactId, text: 'x' }, { token: lonely.apiKey }), 409, ErrorMessages.notConnected);
+    });
+
+    it('refuses a Messenger contact without a PSID with 422', async () => {
+      const { contactId } = await contact({ psid: null });
+      await expectRefused(await send({ channel: 'facebook_messenger', contactId, text: 'x' }), 422, ErrorMessages.noPsid);
+    });
+
+    it('refuses an Instagram contact without an IGSID with 422', async () => {
+      const { contactId } = await contact({ psid: 'psid-only' });
+      await expectRefused(await send({ channel: 'instagram_dm', contactId, text: 'x' }), 422, ErrorMessages.noIgsid);
+    });
+
+    it('refuses Instagram with 409 when no account is linked, before looking at the contact', async () => {
+      const { other, otherPage } = await otherConnectedOrg(false);
+      const contactId = await createContact(t.db, other.id);
+      await addFacebookIdentity(t.db, contactId, otherPage.id, 'psid-x');
+      await expectRefused(await send({ channel: 'instagram_dm', contactId, text: 'x' }, { token: other.apiKey }), 409, ErrorMessages.instagramNotLinked);
+    });
+
+    it.each([
+      ['both contactId and conversationId', { contactId: 'c', conversationId: 'c' }, /exactly one/],
+      ['neither contactId nor conversationId', {}, /exactly one/],
+      ['neither text nor attachments', { contactId: 'c', text: undefined }, /text, attachmentIds/],
+      ['MESSAGE_TAG without a tag', { contactId: 'c', messagingType: 'MESSAGE_TAG' }, /tag is required/],
+      ['a tag without MESSAGE_TAG', { contactId: 'c', tag: 'HUMAN_AGENT' }, /tag is only allowed/],
+      ['a retired tag', { contactId: 'c', messagingType: 'MESSAGE_TAG', tag: 'ACCOUNT_UPDATE' }, /tag must be/],
+      ['an unknown messaging type', { contactId: 'c', messagingType: 'PROMO' }, /messagingType must be/],
+      ['an unknown channel', { contactId: 'c', channel: 'sms' }, /channel must be/],
+      ['an unknown field', { contactId: 'c', priority: 1 }, /priority should not exist/],
+    ])('answers 400 for %s', async (_, fields, message) => {
+      const { contactId, conversationId } = await contact();
+      const body: Record<string, unknown> = { channel: 'facebook_messenger', text: 'x', ...fields };
+      for (const key of ['contactId', 'conversationId'] as const) if (body[key] === 'c') body[key] = key === 'contactId' ? contactId : conversationId;
+      await expectRefused(await send(body), 400, message);
+    });
+
+    it("answers 404 for another organization's contact or conversation", async () => {
+      const { other } = await otherConnectedOrg();
+      const { contactId, conversationId } = await contact();
+      await expectRefused(await send({ channel: 'facebook_messenger', contactId, text: 'x' }, { token: other.apiKey }), 404, /not found/);
+      await expectRefused(await send({ channel: 'facebook_messenger', conversationId, text: 'x' }, { token: other.apiKey }), 404, /not found/);
+    });
+  });
+
+  describe('the 24-hour window', () => {
+    it.each(['RESPONSE', 'UPDATE'])('refuses %s more than 24 hours after the last inbound message, saying so', async (messagingType) => {
+      const { contactId } = await contact({ ageMs: 25 * HOUR });
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'late', messagingType });
+      expect(res.status).toBe(422);
+      expect(res.body.message).toMatch(/24 hours/);
+      expect(res.body.message).toMatch(/HUMAN_AGENT/);
+      expect(sandbox.sent()).toHaveLength(0);
+    });
+
+    it('lets a HUMAN_AGENT reply through up to 7 days, with the tag on the Graph call', async () => {
+      const { contactId } = await contact({ psid: 'psid-late', ageMs: 3 * 24 * HOUR });
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'agent here', messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' }, { query: '?wait=true' });
+      expect(res.status).toBe(200);
+      expect(res.body.messages[0].status).toBe('published');
+      expect(sandbox.sent()[0].body).toEqual({ recipient: { id: 'psid-late' }, messaging_type: 'MESSAGE_TAG', message: { text: 'agent here' }, tag: 'HUMAN_AGENT' });
+    });
+
+    it('refuses a HUMAN_AGENT reply after 7 days', async () => {
+      const { contactId } = await contact({ ageMs: 8 * 24 * HOUR });
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'too late', messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
+      expect(res.status).toBe(422);
+      expect(res.body.message).toMatch(/7 days/);
+    });
+
+    it('sends UPDATE inside the window without adding a tag', async () => {
+      const { contactId } = await contact({ ageMs: 23 * HOUR });
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'update', messagingType: 'UPDATE' }, { query: '?wait=true' });
+      expect(res.status).toBe(200);
+      expect(sandbox.sent()[0].body).not.toHaveProperty('tag');
+      expect(sandbox.sent()[0].body.messaging_type).toBe('UPDATE');
+    });
+  });
+
+  describe('failures and retries', () => {
+    it('retries a transient error with backoff and then publishes', async () => {
+      const { contactId } = await contact();
+      sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
+      const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+      sockets.push(socket);
+
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'eventually' });
+
+      const id = res.body.messages[0].id;
+      await expect(socket.waitFor('message.updated', (m) => m.id === id && m.status === 'failed_waiting_for_retry')).resolves.toMatchObject({
+        errorDetails: { code: 2 },
+      });
+      const row = await settled(id);
+      expect(row).toMatchObject({ status: 'published', error: null, error_details: null });
+      expect(sandbox.requests.filter((r) => r.path.endsWith('/messages'))).toHaveLength(2);
+      expect(sandbox.sent()).toHaveLength(1);
+    });
+
+    it('fails after the last attempt with the error details and a sentence to act on', async () => {
+      const { contactId } = await contact();
+      sandbox.failNext(2, { code: 613, message: '(#613) Calls to this api have exceeded the rate limit.', path: /\/messages$/ });
+
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'never' });
+
+      const row = await settled(res.body.messages[0].id);
+      expect(row.status).toBe('failed');
+      expect(row.error_details).toEqual({ code: 613, subcode: null, message: '(#613) Calls to this api have exceeded the rate limit.', fbtraceId: expect.any(String) });
+      expect(row.error).toMatch(/rate-limited/);
+      // The Page was slowed down after Meta's rate-limit answer.
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM meta_send_pacing WHERE page_id = $1 AND slow_until > now()`, [page.id]);
+      expect(rows[0].n).toBeGreaterThan(0);
+      await t.db.query(`UPDATE meta_send_pacing SET slow_until = NULL, next_at = now() WHERE page_id = $1`, [page.id]);
+    });
+
+    it('fails a permanent error at once, without retrying', async () => {
+      const { contactId } = await contact();
+      sandbox.failNext(1, { code: 100, subcode: 2018001, message: '(#100) No matching user found', path: /\/messages$/ });
+
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'nobody' }, { query: '?wait=true' });
+
+      expect(res.status).toBe(200);
+      expect(res.body.messages[0]).toMatchObject({
+        status: 'failed',
+        errorDetails: { code: 100, subcode: 2018001, message: '(#100) No matching user found' },
+        error: expect.stringContaining('No matching user found'),
+      });
+      expect(sandbox.requests.filter((r) => r.path.endsWith('/messages'))).toHaveLength(1);
+    });
+
+    it('on error 190 fails the message, expires the connection, announces it, and refuses later sends with 409', async () => {
+      const { other, otherPage } = await otherConnectedOrg();
+      const socket = await RecordingSocket.connect(t.baseUrl, other.apiKey);
+      sockets.push(socket);
+      const contactId = await createContact(t.db, other.id);
+      await addFacebookIdentity(t.db, contactId, otherPage.id, 'psid-190');
+      sandbox.expireToken(otherPage.accessToken);
+
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'dead token' }, { token: other.apiKey, query: '?wait=true' });
+
+      expect(res.status).toBe(409);
+      expect(res.body.message).toBe(ErrorMessages.connectionExpired);
+      const { rows } = await t.db.query(`SELECT status, error, error_details FROM messages WHERE organization_id = $1`, [other.id]);
+      expect(rows).toEqual([{ status: 'failed', error: ErrorMessages.connectionExpired, error_details: expect.objectContaining({ code: 190 }) }]);
+      await expect(socket.waitFor('connection.updated')).resolves.toMatchObject({ connected: true, status: 'expired' });
+      const status = await t.request('GET', '/api/meta/connection/status', { token: other.apiKey });
+      expect(status.body.status).toBe('expired');
+
+      const again = await send({ channel: 'facebook_messenger', contactId, text: 'again' }, { token: other.apiKey });
+      expect(again.status).toBe(409);
+      expect(again.body.message).toBe(ErrorMessages.connectionExpired);
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    it('answers a retried request with the first answer and sends once', async () => {
+      const { contactId } = await contact();
+      const headers = { 'idempotency-key': 'order-4821-reply' };
+      const body = { channel: 'facebook_messenger', contactId, text: 'once only' };
+
+      const [first, second] = await Promise.all([send(body, { headers }), send(body, { headers })]);
+      const third = await send(body, { headers });
+
+      expect(first.status).toBe(202);
+      expect(second).toMatchObject({ status: 202, body: first.body });
+      expect(third).toMatchObject({ status: 202, body: first.body });
+      await settled(first.body.messages[0].id);
+      expect(sandbox.sent()).toHaveLength(1);
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM messages WHERE text = 'once only'`);
+      expect(rows[0].n).toBe(1);
+    });
+
+    it('refuses the same key with a different request with 422', async () => {
+      const { contactId } = await contact();
+      const headers = { 'idempotency-key': 'reused-key' };
+      expect((await send({ channel: 'facebook_messenger', contactId, text: 'first' }, { headers })).status).toBe(202);
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'second' }, { headers });
+      expect(res.status).toBe(422);
+      expect(res.body.message).toMatch(/Idempotency-Key/);
+    });
+
+    it('keeps keys apart per organization', async () => {
+      const { other, otherPage } = await otherConnectedOrg();
+      const theirs = await createContact(t.db, other.id);
+      await addFacebookIdentity(t.db, theirs, otherPage.id, 'psid-theirs');
+      const { contactId } = await contact();
+      const headers = { 'idempotency-key': 'shared-key' };
+      expect((await send({ channel: 'facebook_messenger', contactId, text: 'ours' }, { headers })).status).toBe(202);
+      expect((await send({ channel: 'facebook_messenger', contactId: theirs, text: 'theirs' }, { headers, token: other.apiKey })).status).toBe(202);
+    });
+  });
+
+  it("never lets one Page's sends exceed its per-second limit, across parallel conversations", async () => {
+    const { other, otherPage } = await otherConnectedOrg();
+    const contacts = await Promise.all(
+      Array.from({ length: 25 }, async (_, i) => {
+        const contactId = await createContact(t.db, other.id);
+        await addFacebookIdentity(t.db, contactId, otherPage.id, `psid-burst-${i}`);
+        return contactId;
+      }),
+    );
+
+    const answers = await Promise.all(contacts.map((contactId) => send({ channel: 'facebook_messenger', contactId, text: 'burst' }, { token: other.apiKey })));
+    await Promise.all(answers.map((a) => settled(a.body.messages[0].id)));
+
+    const calls = sandbox.sent().filter((s) => s.pageId === otherPage.id);
+    expect(calls).toHaveLength(25);
+    const perSecond = new Map<number, number>();
+    for (const call of calls) perSecond.set(Math.floor(call.at / 1000), (perSecond.get(Math.floor(call.at / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10);
+  });
+});
