@@ -1,0 +1,177 @@
+import { DeliveryPool } from './events';
+import { LoadResult, runLoad } from './load';
+import { sleep } from './processes';
+import type { IngestTarget } from './targets';
+
+export interface IngestSettings {
+  appSecret: string;
+  pageIds: string[];
+  sendersPerPage: number;
+  redeliveryShare: number;
+  connections: number;
+  warmupS: number;
+  closedLoopS: number;
+  rateS: number;
+  rates: number[];
+  /** Longest wait for the target's queue to empty after a phase. */
+  drainTimeoutMs: number;
+}
+
+export interface PhaseSummary {
+  connections: number;
+  targetRate: number | null;
+  okPerSec: number;
+  responses: number;
+  ok: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  redeliveriesSent: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  responseTimeP99Ms: number;
+  /** ms until the target's queue was empty after the phase (ours only). */
+  drainMs?: number | null;
+}
+
+export interface IngestReport {
+  target: string;
+  closedLoopPerSec: number | null;
+  p99MsAt1000: number | null;
+  closedLoop: PhaseSummary | null;
+  rates: Record<string, PhaseSummary | null>;
+  /** Distinct mids answered 200 over every phase. */
+  acknowledged: number;
+  stored: number | null;
+  lost: number | null;
+  duplicated: number | null;
+  errors: Record<string, string>;
+}
+
+function summary(result: LoadResult, drainMs?: number | null): PhaseSummary {
+  return {
+    connections: result.connections,
+    targetRate: result.targetRate ?? null,
+    okPerSec: result.okPerSec,
+    responses: result.responses,
+    ok: result.ok,
+    statusCodes: result.statusCodes,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    redeliveriesSent: result.redeliveriesSent,
+    p50Ms: result.latencyMs.p50,
+    p99Ms: result.latencyMs.p99,
+    p999Ms: result.latencyMs.p999,
+    maxMs: result.latencyMs.max,
+    responseTimeP99Ms: result.responseTimeMs.p99,
+    ...(drainMs !== undefined ? { drainMs } : {}),
+  };
+}
+
+async function waitDrained(target: IngestTarget, timeoutMs: number): Promise<number | null> {
+  if (!target.drained) return undefined as unknown as null;
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await target.drained().catch(() => false)) return Date.now() - started;
+    await sleep(200);
+  }
+  return null;
+}
+
+/**
+ * One target through the whole ingest load: a short warm-up (JIT, pools), the fixed rates,
+ * then closed loop; after each phase the target's queue is left to drain so phases do not
+ * bleed into each other. Finally every acknowledged mid is looked up in the target's table.
+ */
+export async function runIngestSuite(target: IngestTarget, settings: IngestSettings, log: (line: string) => void): Promise<IngestReport> {
+  const report: IngestReport = {
+    target: target.name,
+    closedLoopPerSec: null,
+    p99MsAt1000: null,
+    closedLoop: null,
+    rates: {},
+    acknowledged: 0,
+    stored: null,
+    lost: null,
+    duplicated: null,
+    errors: {},
+  };
+  const acked = new Set<string>();
+  const prefixRoot = `${target.name}${Date.now().toString(36)}`;
+  const pool = (phase: string, count: number) =>
+    new DeliveryPool({
+      prefix: `${prefixRoot}-${phase}`,
+      count,
+      appSecret: settings.appSecret,
+      pageIds: settings.pageIds,
+      sendersPerPage: settings.sendersPerPage,
+      redeliveryShare: settings.redeliveryShare,
+    });
+  const run = async (phase: string, count: number, rate?: number, durationS = settings.rateS) => {
+    const result = await runLoad({ url: target.webhookUrl, pool: pool(phase, count), durationS, connections: settings.connections, rate });
+    for (const mid of result.ackedMids) acked.add(mid);
+    const drainMs = target.drained ? await waitDrained(target, settings.drainTimeoutMs) : undefined;
+    return { result, drainMs };
+  };
+
+  let warmRate = 2000;
+  try {
+    const { result } = await run('warm', 20000, undefined, settings.warmupS);
+    warmRate = Math.max(result.okPerSec, 200);
+    log(`  ${target.name} warm-up: ${result.okPerSec}/s closed loop, codes ${JSON.stringify(result.statusCodes)}`);
+    if (result.ok === 0) throw new Error(`no 200 answers during warm-up: ${JSON.stringify(result.statusCodes)} errors=${result.errors}`);
+  } catch (error) {
+    report.errors.warmup = String((error as Error).message ?? error);
+    log(`  ${target.name} warm-up failed: ${report.errors.warmup}`);
+    return report;
+  }
+
+  for (const rate of settings.rates) {
+    try {
+      const { result, drainMs } = await run(`r${rate}`, Math.ceil(rate * settings.rateS * 1.2) + 100, rate);
+      report.rates[rate] = summary(result, drainMs);
+      log(
+        `  ${target.name} @${rate}/s: ${result.okPerSec}/s ok, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} p99.9 ${result.latencyMs.p999} ms` +
+          (drainMs !== undefined ? `, drained in ${drainMs ?? '>timeout'} ms` : ''),
+      );
+    } catch (error) {
+      report.rates[rate] = null;
+      report.errors[`rate${rate}`] = String((error as Error).message ?? error);
+      log(`  ${target.name} @${rate}/s failed: ${report.errors[`rate${rate}`]}`);
+    }
+  }
+  report.p99MsAt1000 = report.rates[1000]?.p99Ms ?? null;
+
+  try {
+    const count = Math.ceil(warmRate * settings.closedLoopS * 1.6) + 1000;
+    const { result, drainMs } = await run('closed', count, undefined, settings.closedLoopS);
+    report.closedLoop = summary(result, drainMs);
+    report.closedLoopPerSec = result.okPerSec;
+    log(
+      `  ${target.name} closed loop (${result.connections} connections): ${result.okPerSec}/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms` +
+        (drainMs !== undefined ? `, drained in ${drainMs ?? '>timeout'} ms` : ''),
+    );
+  } catch (error) {
+    report.errors.closedLoop = String((error as Error).message ?? error);
+    log(`  ${target.name} closed loop failed: ${report.errors.closedLoop}`);
+  }
+
+  report.acknowledged = acked.size;
+  if (target.storedMids) {
+    try {
+      const stored = await target.storedMids(prefixRoot + '%');
+      // Redeliveries and retries may store mids whose answer was lost; only acknowledged ones count as lost.
+      let lost = 0;
+      for (const mid of acked) if (!stored.distinct.has(mid)) lost += 1;
+      report.stored = stored.distinct.size;
+      report.lost = lost;
+      report.duplicated = stored.rows - stored.distinct.size;
+      log(`  ${target.name}: ${acked.size} distinct mids acknowledged, ${stored.distinct.size} stored, ${lost} lost, ${report.duplicated} duplicated`);
+    } catch (error) {
+      report.errors.count = String((error as Error).message ?? error);
+    }
+  }
+  return report;
+}

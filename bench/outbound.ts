@@ -1,0 +1,163 @@
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import { messengerTextEvent, signatureHeaders } from './events';
+import { percentiles } from './load';
+import { waitFor } from './processes';
+import type { Api, Organization } from './targets';
+
+export interface OutboundReport {
+  pages: number;
+  requested: number;
+  accepted: number;
+  /** Accepted sends the sandbox received as Send API calls. */
+  delivered: number;
+  /** Delivered sends per second, from the first POST to the last Graph call. */
+  sendsPerSec: number | null;
+  /** 202 answer → Graph call, per message. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** The POST's own answer time. */
+  answerP50Ms: number | null;
+  answerP99Ms: number | null;
+  /** Most Send API calls one Page made within one calendar second. */
+  maxPerPagePerSec: number | null;
+  /** The same over any sliding 1000 ms window. */
+  maxPerPageSliding1s: number | null;
+  perPageTotals: Record<string, number>;
+  statusCodes: Record<string, number>;
+  duplicates: number;
+}
+
+/** A contact per organization, created the way it happens in life: the customer writes first. */
+export async function prepareContacts(api: Api, sandbox: MetaSandbox, webhookUrl: string, organizations: Organization[]): Promise<Map<string, string>> {
+  const contacts = new Map<string, string>();
+  const appSecret = sandbox.appSecret;
+  for (const [index, org] of organizations.entries()) {
+    const customer = `88000000000${index}`;
+    sandbox.addProfile(customer, { first_name: 'Outbound', last_name: `Customer ${index}`, name: `Outbound Customer ${index}` });
+    const body = Buffer.from(JSON.stringify(messengerTextEvent(org.pageId, customer, `m_outbound_seed_${Date.now()}_${index}`, 'hello, I have a question')));
+    const answer = await fetch(webhookUrl, { method: 'POST', headers: signatureHeaders(body, appSecret), body });
+    if (answer.status !== 200) throw new Error(`seeding a contact: webhook answered ${answer.status}`);
+  }
+  for (const org of organizations) {
+    const contactId = await waitFor(
+      async () => {
+        const page = await api.call<{ data: Array<{ contactId: string }> }>('GET', '/api/conversations?limit=1', org.apiKey);
+        return page.status === 200 ? page.body.data[0]?.contactId : undefined;
+      },
+      20000,
+      `a conversation in organization ${org.id}`,
+      200,
+    );
+    contacts.set(org.id, contactId);
+  }
+  return contacts;
+}
+
+/**
+ * Outbound through the queue: `count` text sends spread round-robin over the organizations
+ * (one Page each), `concurrency` requests in flight, then the sandbox's Send API log read
+ * back to see when each reached "Meta" and how many per Page per second.
+ */
+export async function runOutbound(options: {
+  baseUrl: string;
+  sandbox: MetaSandbox;
+  organizations: Organization[];
+  contacts: Map<string, string>;
+  count: number;
+  concurrency: number;
+}): Promise<OutboundReport> {
+  const { sandbox, organizations } = options;
+  const tag = `bench-out-${Date.now().toString(36)}`;
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const acceptedAt = new Map<string, number>();
+  const answerTimes: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  const wallStart = Date.now();
+  let nextIndex = 0;
+
+  const sendOne = (index: number) =>
+    new Promise<void>((resolve) => {
+      const org = organizations[index % organizations.length];
+      const text = `${tag} ${index}`;
+      const payload = Buffer.from(JSON.stringify({ channel: 'facebook_messenger', contactId: options.contacts.get(org.id), text }));
+      const started = performance.now();
+      const req = request(
+        `${options.baseUrl}/api/messaging/send`,
+        { method: 'POST', agent, headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json', 'content-length': String(payload.length) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            answerTimes.push(performance.now() - started);
+            statusCodes[res.statusCode ?? 0] = (statusCodes[res.statusCode ?? 0] ?? 0) + 1;
+            if (res.statusCode === 202) acceptedAt.set(text, Date.now());
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        statusCodes.error = (statusCodes.error ?? 0) + 1;
+        resolve();
+      });
+      req.end(payload);
+    });
+  const worker = async () => {
+    while (nextIndex < options.count) await sendOne(nextIndex++);
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+
+  const ours = () => sandbox.sent().filter((sent) => typeof sent.body?.message?.text === 'string' && sent.body.message.text.startsWith(tag));
+  await waitFor(async () => (ours().length >= acceptedAt.size ? true : undefined), 60000, 'every accepted send to reach the sandbox', 200).catch(() => undefined);
+  agent.destroy();
+
+  const sent = ours();
+  const delays: number[] = [];
+  const texts = new Set<string>();
+  let duplicates = 0;
+  const perPageSecond = new Map<string, number>();
+  const perPageTimes = new Map<string, number[]>();
+  const perPageTotals: Record<string, number> = {};
+  for (const call of sent) {
+    const text = call.body.message.text as string;
+    if (texts.has(text)) duplicates += 1;
+    texts.add(text);
+    const accepted = acceptedAt.get(text);
+    if (accepted !== undefined) delays.push(call.at - accepted);
+    const key = `${call.pageId}:${Math.floor(call.at / 1000)}`;
+    perPageSecond.set(key, (perPageSecond.get(key) ?? 0) + 1);
+    perPageTotals[call.pageId] = (perPageTotals[call.pageId] ?? 0) + 1;
+    const times = perPageTimes.get(call.pageId) ?? [];
+    times.push(call.at);
+    perPageTimes.set(call.pageId, times);
+  }
+  let sliding = 0;
+  for (const times of perPageTimes.values()) {
+    times.sort((a, b) => a - b);
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i] - times[j] >= 1000) j++;
+      sliding = Math.max(sliding, i - j + 1);
+    }
+  }
+  const lastAt = sent.reduce((max, call) => Math.max(max, call.at), 0);
+  const delay = percentiles(delays);
+  const answer = percentiles(answerTimes);
+  return {
+    pages: organizations.length,
+    requested: options.count,
+    accepted: acceptedAt.size,
+    delivered: texts.size,
+    sendsPerSec: sent.length ? Math.round((texts.size * 1000) / Math.max(1, lastAt - wallStart)) : null,
+    p50Ms: delays.length ? delay.p50 : null,
+    p99Ms: delays.length ? delay.p99 : null,
+    maxMs: delays.length ? delay.max : null,
+    answerP50Ms: answerTimes.length ? answer.p50 : null,
+    answerP99Ms: answerTimes.length ? answer.p99 : null,
+    maxPerPagePerSec: perPageSecond.size ? Math.max(...perPageSecond.values()) : null,
+    maxPerPageSliding1s: sent.length ? sliding : null,
+    perPageTotals,
+    statusCodes,
+    duplicates,
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * `npm run bench`: the service against the stack's floor and a peer, in one run, on loopback.
+ * See bench/README.md for what each part measures. Every part is guarded: one that fails
+ * prints its error, records null and the rest still runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import type { SandboxPage } from '../src/sandbox/meta-sandbox';
+import { psid } from './events';
+import { IngestSettings, runIngestSuite } from './ingest';
+import { prepareContacts, runOutbound } from './outbound';
+import { BenchResults, renderTables, targetRows } from './report';
+import { runSocketLatency } from './socket-latency';
+import { installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
+
+const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+/** BENCH_PARTS=baseline,bottender,ours,socket,outbound (default: all). */
+const parts = new Set((process.env.BENCH_PARTS ?? 'baseline,bottender,ours,socket,outbound').split(',').map((p) => p.trim()));
+
+const PAGE_COUNT = 4;
+const settings: Omit<IngestSettings, 'appSecret' | 'pageIds'> = {
+  sendersPerPage: env('BENCH_SENDERS_PER_PAGE', 250),
+  redeliveryShare: 0.1,
+  connections: env('BENCH_CONNECTIONS', 32),
+  warmupS: env('BENCH_WARMUP_S', 3),
+  closedLoopS: env('BENCH_CLOSED_S', 10),
+  rateS: env('BENCH_RATE_S', 8),
+  rates: [250, 500, 1000],
+  drainTimeoutMs: env('BENCH_DRAIN_TIMEOUT_MS', 45000),
+};
+
+const started = Date.now();
+const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+const message = (error: unknown) => String((error as Error)?.message ?? error).slice(0, 2000);
+
+async function main(): Promise<void> {
+  const results: BenchResults = {
+    meta: {
+      startedAt: new Date(started).toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      commit: gitCommit(),
+      settings,
+      pages: PAGE_COUNT,
+    },
+    ingest: {
+      ours: { closedLoopPerSec: null, p99MsAt1000: null },
+      baseline: { closedLoopPerSec: null },
+      bottender: { closedLoopPerSec: null },
+    },
+    socketLatency: { p50Ms: null, p99Ms: null },
+    outbound: { sendsPerSec: null, p99Ms: null, maxPerPagePerSec: null },
+    targets: [],
+    errors: {},
+  };
+  const work = mkdtempSync(join(tmpdir(), 'meta-inbox-bench-'));
+  const logDir = join(ROOT, 'bench', '.tmp', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  for (const name of ['baseline.log', 'bottender.log', 'service.log']) rmSync(join(logDir, name), { force: true });
+  log(`work dir ${work}, server logs in bench/.tmp/logs`);
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const guard = async <T>(part: string, body: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await body();
+    } catch (error) {
+      results.errors[part] = message(error);
+      log(`${part} FAILED: ${message(error)}`);
+      return undefined;
+    }
+  };
+
+  // Product settings: the same EmbeddedPostgres the service starts for itself, fsync on.
+  const postgres = new EmbeddedPostgres(join(work, 'postgres-data'));
+  let sandbox: MetaSandbox | undefined;
+  try {
+    const serverUrl = await postgres.start();
+    log('embedded PostgreSQL started (product settings)');
+    sandbox = await MetaSandbox.start();
+    const pages: SandboxPage[] = [];
+    for (let i = 0; i < PAGE_COUNT; i++) pages.push(sandbox.addPage({ id: `10${String(i + 1).padStart(13, '0')}`, name: `Bench Page ${i + 1}` }));
+    for (let p = 0; p < PAGE_COUNT; p++) {
+      for (let s = 0; s < settings.sendersPerPage; s++) {
+        sandbox.addProfile(psid(p, s), { first_name: 'Load', last_name: `Tester ${p}-${s}`, name: `Load Tester ${p}-${s}`, profile_pic: `${sandbox.url}/cdn/none` });
+      }
+    }
+    const ingestSettings: IngestSettings = { ...settings, appSecret: sandbox.appSecret, pageIds: pages.map((p) => p.id) };
+    const suite = async (name: 'ours' | 'baseline' | 'bottender', start: () => Promise<IngestTarget>) => {
+      const target = await start();
+      cleanups.push(() => target.stop());
+      log(`${name}: ${target.label} at ${target.webhookUrl}`);
+      const report = await runIngestSuite(target, ingestSettings, log);
+      results.ingest[name] = report;
+      return target;
+    };
+
+    if (parts.has('baseline')) {
+      await guard('ingest.baseline', async () => {
+        const target = await suite('baseline', () => startBaseline(serverUrl, sandbox!.appSecret, logDir));
+        await target.stop();
+      });
+    }
+    if (parts.has('bottender')) {
+      await guard('ingest.bottender', async () => {
+        await installBottender(log);
+        const target = await suite('bottender', () => startBottender(sandbox!, pages[0], logDir));
+        await target.stop();
+      });
+    }
+
+    let ours: OurService | undefined;
+    if (parts.has('ours') || parts.has('socket') || parts.has('outbound')) {
+      ours = await guard('service', async () => {
+        if (!existsSync(join(ROOT, 'dist', 'src', 'main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build`');
+        const service = await startOurs({
+          serverUrl,
+          sandbox: sandbox!,
+          pages,
+          dataDir: join(work, 'service-data'),
+          logDir,
+          logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+        });
+        cleanups.push(() => service.stop());
+        sandbox!.webhookTarget = service.webhookUrl;
+        log(`ours: service up at ${service.baseUrl}, ${service.organizations.length} organizations connected through OAuth`);
+        return service;
+      });
+    }
+    if (ours && parts.has('ours')) {
+      await guard('ingest.ours', () => suite('ours', async () => ({ ...ours!, stop: async () => undefined })));
+    }
+    if (ours && parts.has('socket')) {
+      await guard('socketLatency', async () => {
+        log('socket latency: 200 sockets, 500 events/s');
+        const org = ours!.organizations[0];
+        results.socketLatency = await runSocketLatency({
+          baseUrl: ours!.baseUrl,
+          apiKey: org.apiKey,
+          pageId: org.pageId,
+          appSecret: sandbox!.appSecret,
+          sockets: env('BENCH_SOCKETS', 200),
+          rate: env('BENCH_SOCKET_RATE', 500),
+          durationS: env('BENCH_SOCKET_S', 6),
+          log,
+        });
+        const r = results.socketLatency;
+        log(`  received ${r.received}/${r.acknowledged} on the designated socket, p50 ${r.p50Ms} p99 ${r.p99Ms} ms; ${r.socketsWithAll}/${r.sockets} sockets got every event`);
+      });
+    }
+    if (ours && parts.has('outbound')) {
+      await guard('outbound', async () => {
+        const contacts = await prepareContacts(ours!.api, sandbox!, ours!.webhookUrl, ours!.organizations);
+        sandbox!.clear();
+        const count = env('BENCH_SENDS', 3000);
+        log(`outbound: ${count} sends across ${ours!.organizations.length} Pages`);
+        results.outbound = await runOutbound({
+          baseUrl: ours!.baseUrl,
+          sandbox: sandbox!,
+          organizations: ours!.organizations,
+          contacts,
+          count,
+          concurrency: env('BENCH_SEND_CONCURRENCY', 32),
+        });
+        const r = results.outbound;
+        log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page; codes ${JSON.stringify(r.statusCodes)}`);
+      });
+    }
+  } catch (error) {
+    results.errors.setup = message(error);
+    log(`setup FAILED: ${message(error)}`);
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await sandbox?.stop().catch(() => undefined);
+    await postgres.stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  results.meta.durationS = Math.round((Date.now() - started) / 1000);
+  results.targets = targetRows(results);
+  const serializable = JSON.parse(JSON.stringify(results, (_key, value) => (value instanceof Set ? value.size : value)));
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(serializable, null, 2)}\n`);
+  process.stdout.write(`\n${renderTables(results)}\n\n`);
+  if (Object.keys(results.errors).length) process.stdout.write(`errors: ${JSON.stringify(results.errors, null, 2)}\n`);
+  log(`done in ${results.meta.durationS} s; bench/results.json written`);
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${error?.stack ?? error}\n`);
+    process.exit(1);
+  },
+);
