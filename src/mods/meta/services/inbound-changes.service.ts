@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { MessageReaction } from '../../../messaging/entities/message.entity';
 import type { EditEvent, ReactionEvent, UnsendEvent } from '../types/webhook.types';
-import { InboundEffects } from './inbound-effects';
+import { InboundEffects, returnedIds } from './inbound-effects';
 import type { InboundScope } from './inbound-scope';
 
 /**
@@ -26,7 +26,7 @@ export class InboundChangesService {
   private async react(scope: InboundScope, event: ReactionEvent, manager: EntityManager): Promise<string[]> {
     const added: MessageReaction[] =
       event.action === 'react' ? [{ by: event.by, reaction: event.reaction ?? 'other', emoji: event.emoji }] : [];
-    const rows: { id: string }[] = await manager.query(
+    const result: unknown = await manager.query(
       `WITH next AS (
          SELECT m.id, COALESCE((SELECT jsonb_agg(r) FROM jsonb_array_elements(m.reactions) r WHERE r->>'by' <> $4), '[]'::jsonb) || $5::jsonb AS reactions
          FROM messages m WHERE m.organization_id = $1 AND m.channel = $2 AND m.external_id = $3
@@ -36,12 +36,12 @@ export class InboundChangesService {
        RETURNING messages.id`,
       [scope.organizationId, scope.channel, event.mid, event.by, JSON.stringify(added)],
     );
-    return rows.map((r) => r.id);
+    return returnedIds(result);
   }
 
   /** The text Meta shows now; the first text is kept in metadata as `originalText`. */
   private async edit(scope: InboundScope, event: EditEvent, manager: EntityManager): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query(
+    const result: unknown = await manager.query(
       `UPDATE messages SET
          metadata = COALESCE(metadata, '{}'::jsonb) || jsonb_build_object('originalText', COALESCE(metadata->'originalText', to_jsonb(text))),
          text = $4, edit_count = $5, edited_at = $6, updated_at = now()
@@ -49,17 +49,17 @@ export class InboundChangesService {
        RETURNING id`,
       [scope.organizationId, scope.channel, event.mid, event.text, event.editCount, new Date(event.timestamp)],
     );
-    return rows.map((r) => r.id);
+    return returnedIds(result);
   }
 
   /** The person took it back: marked deleted and its text dropped, as they asked. */
   private async unsend(scope: InboundScope, event: UnsendEvent, manager: EntityManager): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query(
+    const result: unknown = await manager.query(
       `UPDATE messages SET deleted_at = $4, text = NULL, updated_at = now()
        WHERE organization_id = $1 AND channel = $2 AND external_id = $3 AND deleted_at IS NULL
        RETURNING id`,
       [scope.organizationId, scope.channel, event.mid, new Date(event.timestamp)],
     );
-    return rows.map((r) => r.id);
+    return returnedIds(result);
   }
 }

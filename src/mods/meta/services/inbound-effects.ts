@@ -8,3 +8,12 @@ export class InboundEffects {
     for (const id of ids) this.updatedMessages.add(id);
   }
 }
+
+/**
+ * Ids from an `UPDATE … RETURNING id` run through `EntityManager.query`, which hands back
+ * `[rows, affectedCount]` for UPDATE and DELETE (and plain rows for everything else).
+ */
+export function returnedIds(result: unknown): string[] {
+  const rows = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result;
+  return Array.isArray(rows) ? rows.map((row: { id: string }) => row.id) : [];
+}

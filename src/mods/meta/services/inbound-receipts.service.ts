@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { DeliveryEvent, ReadEvent } from '../types/webhook.types';
-import { InboundEffects } from './inbound-effects';
+import { InboundEffects, returnedIds } from './inbound-effects';
 import type { InboundScope } from './inbound-scope';
 
 /** Outbound statuses a receipt may move on; pending and failed messages are never touched. */
@@ -25,7 +25,7 @@ export class InboundReceiptsService {
   /** Every outbound message sent at or before the watermark, and those named in `mids`. */
   private async delivered(conversationId: string, event: DeliveryEvent, manager: EntityManager): Promise<string[]> {
     if (event.watermark === null && event.mids.length === 0) return [];
-    const rows: { id: string }[] = await manager.query(
+    const result: unknown = await manager.query(
       `UPDATE messages SET
          delivered_at = $2,
          status = CASE WHEN status = 'published' THEN 'delivered'::message_status ELSE status END,
@@ -35,7 +35,7 @@ export class InboundReceiptsService {
        RETURNING id`,
       [conversationId, new Date(event.timestamp), event.watermark === null ? null : new Date(event.watermark), event.mids],
     );
-    return rows.map((r) => r.id);
+    return returnedIds(result);
   }
 
   /** Messenger: up to the watermark; Instagram: the named message and every earlier one. */
@@ -50,7 +50,7 @@ export class InboundReceiptsService {
       if (named && (upTo === null || named.sent_at > upTo)) upTo = named.sent_at;
     }
     if (upTo === null) return [];
-    const rows: { id: string }[] = await manager.query(
+    const result: unknown = await manager.query(
       `UPDATE messages SET
          read_at = $2,
          delivered_at = COALESCE(delivered_at, $2),
@@ -60,7 +60,7 @@ export class InboundReceiptsService {
        RETURNING id`,
       [conversationId, new Date(event.timestamp), upTo],
     );
-    return rows.map((r) => r.id);
+    return returnedIds(result);
   }
 
   /** The person's conversation on this channel, if they ever had one (receipts never create one). */
