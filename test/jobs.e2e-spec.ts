@@ -1,0 +1,93 @@
+import { DataSource } from 'typeorm';
+import { JobQueue } from '../src/jobs/job-queue.service';
+import { WEBHOOK_INGEST_JOB, WebhookIngestPayload } from '../src/mods/meta/jobs/webhook-ingest.job';
+import { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
+import type { WebhookBody } from '../src/mods/meta/types/webhook.types';
+import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { TestApp } from './support/test-app';
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('durable jobs with the webhook ingest job', () => {
+  let t: TestApp;
+  let sandbox: MetaSandbox;
+  const PAGE = '304000000000001';
+
+  const messageCount = async (mid: string) => Number((await t.db.query(`SELECT count(*) FROM messages WHERE external_id = $1`, [mid])).rows[0].count);
+  const delivery = (mid: string, text: string): WebhookIngestPayload => ({
+    body: webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user: 'psid-jobs' }, { mid, text })) as WebhookBody,
+    receivedAt: Date.now(),
+  });
+
+  beforeAll(async () => {
+    ({ t, sandbox } = await startWithSandbox());
+    sandbox.addPage({ id: PAGE, name: 'Jobs Page' });
+    const org = await t.createOrganization('Jobs Org');
+    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+  });
+  afterAll(async () => {
+    await t.close();
+    await sandbox.stop();
+  });
+
+  it('runs a job added inside a transaction after the commit, and never one whose transaction rolled back', async () => {
+    const jobs = t.app.get(JobQueue);
+    const dataSource = t.app.get(DataSource);
+    const committed = newMid('messenger');
+    const rolledBack = newMid('messenger');
+
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await jobs.add(WEBHOOK_INGEST_JOB, delivery(rolledBack, 'rolled back'), {}, manager);
+        throw new Error('abort the transaction');
+      }),
+    ).rejects.toThrow('abort the transaction');
+
+    await dataSource.transaction(async (manager) => {
+      await jobs.add(WEBHOOK_INGEST_JOB, delivery(committed, 'committed'), {}, manager);
+      // Not before the commit: the worker cannot see the job yet.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await messageCount(committed)).toBe(0);
+    });
+
+    await eventually(() => messageCount(committed), (n) => n === 1);
+    const rolledBackJobs = await t.db.query(`SELECT count(*) FROM graphile_worker._private_jobs WHERE payload::text LIKE $1`, [`%${rolledBack}%`]);
+    expect(rolledBackJobs.rows[0].count).toBe('0');
+    expect(await messageCount(rolledBack)).toBe(0);
+  });
+
+  it('retries a failing event job with backoff until it succeeds', async () => {
+    // A fault in the database: inserting this text fails until the constraint goes.
+    await t.db.query(`ALTER TABLE messages ADD CONSTRAINT test_fault CHECK (text IS DISTINCT FROM 'fails once')`);
+    const mid = newMid('messenger');
+    try {
+      expect((await sandbox.postWebhook(delivery(mid, 'fails once').body)).status).toBe(200);
+      const failed = await eventually(
+        async () =>
+          (
+            await t.db.query(
+              `SELECT attempts, last_error, run_at, updated_at FROM graphile_worker.jobs WHERE task_identifier = 'meta.inbound.event' AND last_error IS NOT NULL`,
+            )
+          ).rows[0],
+        (row) => row !== undefined,
+      );
+      expect(failed.attempts).toBe(1);
+      expect(failed.last_error).toContain('test_fault');
+      // Backoff: exp(1) ≈ 2.7 s after the failure.
+      expect(failed.run_at.getTime() - failed.updated_at.getTime()).toBeGreaterThan(2000);
+      expect(await messageCount(mid)).toBe(0);
+    } finally {
+      await t.db.query(`ALTER TABLE messages DROP CONSTRAINT test_fault`);
+    }
+    await eventually(() => messageCount(mid), (n) => n === 1, 15000);
+  });
+});
