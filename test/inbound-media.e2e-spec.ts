@@ -1,5 +1,6 @@
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
+import { StorageService } from '../src/storage/storage.service';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
@@ -38,7 +39,7 @@ describe('inbound attachments', () => {
     );
 
   const fileOf = async (storageKey: string) => {
-    const res = await fetch(t.app.get((await import('../src/storage/storage.service')).StorageService).signedUrl(storageKey));
+    const res = await fetch(t.app.get(StorageService).signedUrl(storageKey));
     return { status: res.status, type: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
   };
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, postSigned, webhookBody, webhookOf } from '../src/sandbox/webhook-events';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
@@ -76,7 +77,6 @@ describe('Meta webhook endpoint', () => {
 
     it('checks the signature over the exact bytes received', async () => {
       const raw = JSON.stringify(webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user: '9003' }, { text: 'tampered' })));
-      const { createHmac } = await import('node:crypto');
       const signature = `sha256=${createHmac('sha256', sandbox.appSecret).update(raw).digest('hex')}`;
       const tampered = raw.replace('tampered', 'tampereD');
       const res = await fetch(`${t.baseUrl}/api/meta/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: tampered });
