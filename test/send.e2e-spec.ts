@@ -1,5 +1,6 @@
 import { ErrorMessages } from '../src/common/domain-error';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
+import { deliveryEvent, echoEvent, messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
@@ -55,6 +56,16 @@ describe('POST /api/messaging/send', () => {
     }
   }
 
+  async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Another organization on a Page of its own. */
   async function otherConnectedOrg(instagram = false) {
     const id = String(pageCounter++);
@@ -101,6 +112,38 @@ describe('POST /api/messaging/send', () => {
     expect(sent.path).toBe('/v21.0/178/messages');
     expect(sent.body).toEqual({ recipient: { id: 'igsid-jane' }, messaging_type: 'RESPONSE', message: { text: 'Hi on Instagram' } });
     expect(res.body.messages[0].externalId).toBe(sent.messageId);
+  });
+
+  it('replies to a person who wrote through the webhook, within the window their message opened', async () => {
+    const { other, otherPage } = await otherConnectedOrg();
+    const parties = { account: otherPage.id, user: '5550001' };
+    const wroteAt = Date.now() - 2 * HOUR;
+    expect((await sandbox.postWebhook(webhookOf('messenger', otherPage.id, messageEvent('messenger', parties, { text: 'Where is my order?', timestamp: wroteAt })))).status).toBe(200);
+    const conversation = await waitFor(async () => {
+      const { rows } = await t.db.query('SELECT id, contact_id, last_inbound_at FROM conversations WHERE organization_id = $1', [other.id]);
+      return rows[0];
+    });
+    expect(conversation.last_inbound_at.getTime()).toBe(wroteAt);
+
+    const res = await send({ channel: 'facebook_messenger', contactId: conversation.contact_id, text: 'On its way' }, { token: other.apiKey, query: '?wait=true' });
+
+    expect(res.status).toBe(200);
+    const [reply] = res.body.messages;
+    expect(reply).toMatchObject({ conversationId: conversation.id, status: 'published' });
+    const sent = sandbox.sent().find((s) => s.pageId === otherPage.id)!;
+    expect(sent.body).toEqual({ recipient: { id: '5550001' }, messaging_type: 'RESPONSE', message: { text: 'On its way' } });
+
+    // Meta's echo of our own send adds nothing; its delivery receipt moves our record on.
+    const echo = echoEvent('messenger', parties, { mid: sent.messageId, text: 'On its way', appId: Number(sandbox.appId) });
+    const delivery = deliveryEvent(parties, { watermark: Date.now() + 1000 });
+    expect((await sandbox.postWebhook(webhookOf('messenger', otherPage.id, echo, delivery))).status).toBe(200);
+    const delivered = await waitFor(async () => {
+      const { rows } = await t.db.query(`SELECT status FROM messages WHERE id = $1 AND status = 'delivered'`, [reply.id]);
+      return rows[0];
+    });
+    expect(delivered.status).toBe('delivered');
+    const { rows } = await t.db.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND direction = $2', [conversation.id, 'outbound']);
+    expect(rows[0].n).toBe(1);
   });
 
   describe('refusals, before anything is queued', () => {

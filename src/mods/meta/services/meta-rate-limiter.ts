@@ -17,6 +17,17 @@ export const SLOWDOWN_FACTOR = 10;
 export const SLOWDOWN_SECONDS = 60;
 
 /**
+ * The rate we pace at for a limit of `limit` calls/s. Meta counts calls as they arrive, and a
+ * call leaves a few milliseconds after its slot (timers, network), so two neighbouring calls can
+ * land closer than their slots were; pacing 10 % (and at least one call) below the limit keeps
+ * every second of arrivals within it.
+ */
+export function pacedRate(limit: number): number {
+  const headroom = Math.max(1, Math.ceil(limit * 0.1));
+  return Math.max(limit - headroom, limit / 2);
+}
+
+/**
  * Spaces Graph calls per Page so no second carries more than the Page's budget, across every
  * worker and instance: each call reserves the next free slot in one atomic statement on a row
  * per (Page, lane) — `slot = max(next_at, now)`, `next_at = slot + 1 s / limit` — then waits
@@ -60,6 +71,6 @@ export class MetaRateLimiter {
   }
 
   private limit(lane: SendLane): number {
-    return lane === SendLane.Media ? this.config.metaPageMediaSendsPerSecond : this.config.metaPageSendsPerSecond;
+    return pacedRate(lane === SendLane.Media ? this.config.metaPageMediaSendsPerSecond : this.config.metaPageSendsPerSecond);
   }
 }
