@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
       commit: gitCommit(),
       settings,
       pages: PAGE_COUNT,
+      // Other work on the machine skews every figure; recorded so a reader can judge.
+      loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
     },
     ingest: {
       ours: { closedLoopPerSec: null, p99MsAt1000: null },
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
           dataDir: join(work, 'service-data'),
           logDir,
           logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+          nodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
         });
         cleanups.push(() => service.stop());
         sandbox!.webhookTarget = service.webhookUrl;
@@ -181,6 +184,7 @@ async function main(): Promise<void> {
   }
 
   results.meta.durationS = Math.round((Date.now() - started) / 1000);
+  results.meta.loadAverageAtEnd = loadavg().map((v) => Math.round(v * 100) / 100);
   results.targets = targetRows(results);
   const serializable = JSON.parse(JSON.stringify(results, (_key, value) => (value instanceof Set ? value.size : value)));
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(serializable, null, 2)}\n`);

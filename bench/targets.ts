@@ -157,12 +157,14 @@ export async function startOurs(options: {
   dataDir: string;
   logDir: string;
   logLevel: string;
+  /** Extra node flags for the service, e.g. `--cpu-prof` to see where its time goes. */
+  nodeArgs?: string[];
 }): Promise<OurService> {
   const { sandbox } = options;
   const databaseUrl = await createDatabase(options.serverUrl, 'meta_inbox');
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const process_ = ServerProcess.start('service', [join(ROOT, 'dist', 'src', 'main.js')], {
+  const process_ = ServerProcess.start('service', [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,
