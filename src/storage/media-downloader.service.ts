@@ -139,12 +139,17 @@ export class MediaDownloader {
     }) as unknown as LookupFunction;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
+      // The reason we abort is the error to report, whatever the socket says afterwards.
+      let abortedFor: MediaDownloadError | null = null;
       const req = send(url, { method: 'GET', lookup: pinnedLookup, headers: { accept: '*/*', 'user-agent': 'meta-inbox-media' } }, resolve);
-      const timer = setTimeout(() => req.destroy(new MediaDownloadError('timed out', false)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(() => {
+        abortedFor = new MediaDownloadError('timed out', false);
+        req.destroy(abortedFor);
+      }, Math.max(0, deadline - Date.now()));
       req.on('response', (res) => res.on('close', () => clearTimeout(timer)));
       req.on('error', (error) => {
         clearTimeout(timer);
-        reject(error instanceof MediaDownloadError ? error : new MediaDownloadError(`download failed: ${error.message}`, false));
+        reject(abortedFor ?? new MediaDownloadError(`download failed: ${error.message}`, false));
       });
       req.end();
     });
@@ -160,19 +165,30 @@ export class MediaDownloader {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const timer = setTimeout(() => response.destroy(new MediaDownloadError('timed out', false)), Math.max(0, deadline - Date.now()));
+      let abortedFor: MediaDownloadError | null = null;
+      const abort = (reason: MediaDownloadError) => {
+        abortedFor ??= reason;
+        response.destroy(reason);
+      };
+      const timer = setTimeout(() => abort(new MediaDownloadError('timed out', false)), Math.max(0, deadline - Date.now()));
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) response.destroy(new MediaDownloadError(`the file is larger than ${maxBytes} bytes`, true));
+        if (size > maxBytes) abort(new MediaDownloadError(`the file is larger than ${maxBytes} bytes`, true));
         else chunks.push(chunk);
       });
       response.on('error', (error) => {
         clearTimeout(timer);
-        reject(error instanceof MediaDownloadError ? error : new MediaDownloadError(`download failed: ${error.message}`, false));
+        reject(abortedFor ?? new MediaDownloadError(`download failed: ${error.message}`, false));
       });
       response.on('end', () => {
         clearTimeout(timer);
-        resolve({ body: Buffer.concat(chunks), contentType, size });
+        if (abortedFor) reject(abortedFor);
+        else resolve({ body: Buffer.concat(chunks), contentType, size });
+      });
+      // After 'end' this is a no-op; without it, a connection cut mid-body would never settle.
+      response.on('close', () => {
+        clearTimeout(timer);
+        reject(abortedFor ?? new MediaDownloadError('the connection closed before the file was complete', false));
       });
     });
   }
