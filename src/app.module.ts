@@ -1,6 +1,9 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { surviveConnectionLoss } from './database/pool-errors';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -17,6 +20,8 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { SecurityModule } from './security/security.module';
 import { StorageModule } from './storage/storage.module';
 
+const databaseLogger = new Logger('Database');
+
 @Module({})
 export class AppModule {
   /** The whole service for one configuration (`databaseUrl` must be set by then). */
@@ -32,6 +37,7 @@ export class AppModule {
           // Migrations run before any other module starts, under an advisory lock.
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
+            surviveConnectionLoss((dataSource.driver as PostgresDriver).master as Pool, (message) => databaseLogger.warn(message));
             await runMigrationsLocked(dataSource);
             return dataSource;
           },

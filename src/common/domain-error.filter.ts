@@ -60,7 +60,10 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { statusCode, message } = this.describe(exception);
-    if (statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    // Expected answers (HttpException, DomainError) need no stack; anything else is a bug.
+    if (statusCode >= 500 && !(exception instanceof HttpException) && !(exception instanceof DomainError)) {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
     void reply.status(statusCode).send({ statusCode, error: REASON[statusCode] ?? 'Error', message });
   }
 

@@ -3,6 +3,7 @@ import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList } fr
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
 
 export interface JobContext {
@@ -43,9 +44,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       max: config.workerConcurrency + 4,
       application_name: 'meta-inbox-worker',
     });
-    // An idle or checked-out client can lose its connection (database restart): log, never crash.
-    this.pool.on('error', (error) => this.logger.warn(`worker pool: ${error.message}`));
-    this.pool.on('connect', (client) => client.on('error', (error) => this.logger.warn(`worker client: ${error.message}`)));
+    surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
   }
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
