@@ -40,6 +40,7 @@ export interface IngestReport {
   target: string;
   closedLoopPerSec: number | null;
   p99MsAt1000: number | null;
+  warmup: PhaseSummary | null;
   closedLoop: PhaseSummary | null;
   rates: Record<string, PhaseSummary | null>;
   /** Distinct mids answered 200 over every phase. */
@@ -92,6 +93,7 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
     target: target.name,
     closedLoopPerSec: null,
     p99MsAt1000: null,
+    warmup: null,
     closedLoop: null,
     rates: {},
     acknowledged: 0,
@@ -123,6 +125,7 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
   try {
     const { result } = await run('warm', 20000, undefined, settings.warmupS);
     warmRate = Math.max(result.okPerSec, 200);
+    report.warmup = summary(result);
     log(`  ${target.name} warm-up: ${result.okPerSec}/s closed loop, codes ${JSON.stringify(result.statusCodes)}`);
     if (result.ok === 0) throw new Error(`no 200 answers during warm-up: ${JSON.stringify(result.statusCodes)} errors=${result.errors}`);
   } catch (error) {

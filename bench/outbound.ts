@@ -4,10 +4,12 @@ import type { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messengerTextEvent, signatureHeaders } from './events';
 import { percentiles } from './load';
 import { waitFor } from './processes';
-import type { Api, Organization } from './targets';
+import { Client } from 'pg';
+import type { Organization } from './targets';
 
 export interface OutboundReport {
   pages: number;
+  contactsPerPage: number;
   requested: number;
   accepted: number;
   /** Accepted sends the sandbox received as Send API calls. */
@@ -30,30 +32,52 @@ export interface OutboundReport {
   duplicates: number;
 }
 
-/** A contact per organization, created the way it happens in life: the customer writes first. */
-export async function prepareContacts(api: Api, sandbox: MetaSandbox, webhookUrl: string, organizations: Organization[]): Promise<Map<string, string>> {
-  const contacts = new Map<string, string>();
-  const appSecret = sandbox.appSecret;
+/**
+ * Contacts per organization, created the way it happens in life: each customer writes first
+ * (which also opens the 24-hour window). Sends of one conversation go out one at a time, in
+ * order, so the sends are spread over several conversations per Page, as an inbox's are.
+ */
+export async function prepareContacts(
+  sandbox: MetaSandbox,
+  webhookUrl: string,
+  databaseUrl: string,
+  organizations: Organization[],
+  perOrganization: number,
+): Promise<Map<string, string[]>> {
+  const posts: Array<() => Promise<void>> = [];
   for (const [index, org] of organizations.entries()) {
-    const customer = `88000000000${index}`;
-    sandbox.addProfile(customer, { first_name: 'Outbound', last_name: `Customer ${index}`, name: `Outbound Customer ${index}` });
-    const body = Buffer.from(JSON.stringify(messengerTextEvent(org.pageId, customer, `m_outbound_seed_${Date.now()}_${index}`, 'hello, I have a question')));
-    const answer = await fetch(webhookUrl, { method: 'POST', headers: signatureHeaders(body, appSecret), body });
-    if (answer.status !== 200) throw new Error(`seeding a contact: webhook answered ${answer.status}`);
+    for (let c = 0; c < perOrganization; c++) {
+      const customer = `88${index}${String(c).padStart(10, '0')}`;
+      sandbox.addProfile(customer, { first_name: 'Outbound', last_name: `Customer ${index}-${c}`, name: `Outbound Customer ${index}-${c}` });
+      const body = Buffer.from(JSON.stringify(messengerTextEvent(org.pageId, customer, `m_outbound_seed_${Date.now()}_${index}_${c}`, 'hello, I have a question')));
+      posts.push(async () => {
+        const answer = await fetch(webhookUrl, { method: 'POST', headers: signatureHeaders(body, sandbox.appSecret), body });
+        if (answer.status !== 200) throw new Error(`seeding a contact: webhook answered ${answer.status}`);
+      });
+    }
   }
-  for (const org of organizations) {
-    const contactId = await waitFor(
-      async () => {
-        const page = await api.call<{ data: Array<{ contactId: string }> }>('GET', '/api/conversations?limit=1', org.apiKey);
-        return page.status === 200 ? page.body.data[0]?.contactId : undefined;
-      },
-      20000,
-      `a conversation in organization ${org.id}`,
-      200,
-    );
-    contacts.set(org.id, contactId);
-  }
-  return contacts;
+  for (let i = 0; i < posts.length; i += 20) await Promise.all(posts.slice(i, i + 20).map((post) => post()));
+  const ids = organizations.map((org) => org.id);
+  return waitFor(
+    async () => {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ organization_id: string; contact_id: string }>(
+          'SELECT organization_id, contact_id FROM conversations WHERE organization_id = ANY($1) ORDER BY created_at',
+          [ids],
+        );
+        const contacts = new Map<string, string[]>(ids.map((id) => [id, []]));
+        for (const row of rows) contacts.get(row.organization_id)!.push(row.contact_id);
+        return [...contacts.values()].every((list) => list.length >= perOrganization) ? contacts : undefined;
+      } finally {
+        await client.end();
+      }
+    },
+    60000,
+    `${perOrganization} conversations in each organization`,
+    300,
+  );
 }
 
 /**
@@ -65,7 +89,7 @@ export async function runOutbound(options: {
   baseUrl: string;
   sandbox: MetaSandbox;
   organizations: Organization[];
-  contacts: Map<string, string>;
+  contacts: Map<string, string[]>;
   count: number;
   concurrency: number;
 }): Promise<OutboundReport> {
@@ -81,8 +105,10 @@ export async function runOutbound(options: {
   const sendOne = (index: number) =>
     new Promise<void>((resolve) => {
       const org = organizations[index % organizations.length];
+      const contacts = options.contacts.get(org.id)!;
+      const contactId = contacts[Math.floor(index / organizations.length) % contacts.length];
       const text = `${tag} ${index}`;
-      const payload = Buffer.from(JSON.stringify({ channel: 'facebook_messenger', contactId: options.contacts.get(org.id), text }));
+      const payload = Buffer.from(JSON.stringify({ channel: 'facebook_messenger', contactId, text }));
       const started = performance.now();
       const req = request(
         `${options.baseUrl}/api/messaging/send`,
@@ -145,6 +171,7 @@ export async function runOutbound(options: {
   const answer = percentiles(answerTimes);
   return {
     pages: organizations.length,
+    contactsPerPage: Math.min(...[...options.contacts.values()].map((list) => list.length)),
     requested: options.count,
     accepted: acceptedAt.size,
     delivered: texts.size,

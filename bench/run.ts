@@ -15,7 +15,17 @@ import { IngestSettings, runIngestSuite } from './ingest';
 import { prepareContacts, runOutbound } from './outbound';
 import { BenchResults, renderTables, targetRows } from './report';
 import { runSocketLatency } from './socket-latency';
-import { installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
+import { DbCounters, installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
+import { sleep } from './processes';
+
+/** Database work per unit (transactions, rows written), from pg_stat_database deltas. */
+async function perUnit(service: OurService, before: DbCounters, units: number): Promise<Record<string, number> | null> {
+  if (!units) return null;
+  await sleep(1500); // backends report their statistics at most once a second
+  const after = await service.dbCounters();
+  const per = (key: keyof DbCounters) => Math.round(((after[key] - before[key]) / units) * 10) / 10;
+  return { transactions: per('transactions'), rowsInserted: per('inserted'), rowsUpdated: per('updated'), rowsDeleted: per('deleted') };
+}
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 /** BENCH_PARTS=baseline,bottender,ours,socket,outbound (default: all). */
@@ -83,6 +93,15 @@ async function main(): Promise<void> {
   try {
     const serverUrl = await postgres.start();
     log('embedded PostgreSQL started (product settings)');
+    if (process.env.BENCH_PG_LOG_STATEMENTS === '1') {
+      // Diagnosis only: every statement into the server log (bench keeps the work dir).
+      const { Client } = await import('pg');
+      const admin = new Client({ connectionString: serverUrl });
+      await admin.connect();
+      await admin.query(`ALTER SYSTEM SET log_statement = 'all'`);
+      await admin.query('SELECT pg_reload_conf()');
+      await admin.end();
+    }
     sandbox = await MetaSandbox.start();
     const pages: SandboxPage[] = [];
     for (let i = 0; i < PAGE_COUNT; i++) pages.push(sandbox.addPage({ id: `10${String(i + 1).padStart(13, '0')}`, name: `Bench Page ${i + 1}` }));
@@ -135,7 +154,15 @@ async function main(): Promise<void> {
       });
     }
     if (ours && parts.has('ours')) {
-      await guard('ingest.ours', () => suite('ours', async () => ({ ...ours!, stop: async () => undefined })));
+      await guard('ingest.ours', async () => {
+        const before = await ours!.dbCounters();
+        await suite('ours', async () => ({ ...ours!, stop: async () => undefined }));
+        const report = results.ingest.ours as { sentDeliveries?: number; dbPerDelivery?: unknown };
+        const phases = results.ingest.ours as { rates?: Record<string, { responses: number } | null>; closedLoop?: { responses: number } | null; warmup?: { responses: number } | null };
+        const deliveries = [...Object.values(phases.rates ?? {}), phases.closedLoop, phases.warmup].reduce((n, phase) => n + (phase?.responses ?? 0), 0);
+        report.dbPerDelivery = await perUnit(ours!, before, deliveries);
+        log(`  ours database work per delivery: ${JSON.stringify(report.dbPerDelivery)}`);
+      });
     }
     if (ours && parts.has('socket')) {
       await guard('socketLatency', async () => {
@@ -157,10 +184,12 @@ async function main(): Promise<void> {
     }
     if (ours && parts.has('outbound')) {
       await guard('outbound', async () => {
-        const contacts = await prepareContacts(ours!.api, sandbox!, ours!.webhookUrl, ours!.organizations);
+        const perPage = env('BENCH_CONTACTS_PER_PAGE', 50);
+        const contacts = await prepareContacts(sandbox!, ours!.webhookUrl, ours!.databaseUrl, ours!.organizations, perPage);
         sandbox!.clear();
         const count = env('BENCH_SENDS', 3000);
-        log(`outbound: ${count} sends across ${ours!.organizations.length} Pages`);
+        log(`outbound: ${count} sends across ${ours!.organizations.length} Pages, ${perPage} conversations each`);
+        const before = await ours!.dbCounters();
         results.outbound = await runOutbound({
           baseUrl: ours!.baseUrl,
           sandbox: sandbox!,
@@ -170,6 +199,8 @@ async function main(): Promise<void> {
           concurrency: env('BENCH_SEND_CONCURRENCY', 32),
         });
         const r = results.outbound;
+        (r as { dbPerSend?: unknown }).dbPerSend = await perUnit(ours!, before, r.accepted);
+        log(`  database work per send: ${JSON.stringify((r as { dbPerSend?: unknown }).dbPerSend)}`);
         log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page; codes ${JSON.stringify(r.statusCodes)}`);
       });
     }
@@ -180,7 +211,8 @@ async function main(): Promise<void> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await sandbox?.stop().catch(() => undefined);
     await postgres.stop().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_WORK === '1') log(`work dir kept: ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 
   results.meta.durationS = Math.round((Date.now() - started) / 1000);

@@ -138,7 +138,16 @@ export class Api {
   }
 }
 
+export interface DbCounters {
+  transactions: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
 export interface OurService extends IngestTarget {
+  /** The service database's cumulative counters (pg_stat_database; flushed by backends within ~1 s). */
+  dbCounters(): Promise<DbCounters>;
   api: Api;
   baseUrl: string;
   databaseUrl: string;
@@ -214,6 +223,18 @@ export async function startOurs(options: {
     baseUrl,
     databaseUrl,
     organizations,
+    dbCounters: async () => {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          'SELECT xact_commit + xact_rollback AS t, tup_inserted AS i, tup_updated AS u, tup_deleted AS d FROM pg_stat_database WHERE datname = current_database()',
+        );
+        return { transactions: Number(rows[0].t), inserted: Number(rows[0].i), updated: Number(rows[0].u), deleted: Number(rows[0].d) };
+      } finally {
+        await client.end();
+      }
+    },
     storedMids: (prefix) => queryMids(databaseUrl, `SELECT external_id AS mid FROM messages WHERE external_id LIKE $1`, prefix),
     drained: async () => {
       const client = new Client({ connectionString: databaseUrl });
