@@ -146,7 +146,8 @@ export class MediaDownloader {
         abortedFor = new MediaDownloadError('timed out', false);
         req.destroy(abortedFor);
       }, Math.max(0, deadline - Date.now()));
-      req.on('response', (res) => res.on('close', () => clearTimeout(timer)));
+      // From here on `read` enforces the same deadline on the body.
+      req.on('response', () => clearTimeout(timer));
       req.on('error', (error) => {
         clearTimeout(timer);
         reject(abortedFor ?? new MediaDownloadError(`download failed: ${error.message}`, false));
