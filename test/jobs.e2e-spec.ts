@@ -75,7 +75,7 @@ describe('durable jobs with the webhook ingest job', () => {
         async () =>
           (
             await t.db.query(
-              `SELECT attempts, last_error, run_at, updated_at FROM graphile_worker.jobs WHERE task_identifier = 'meta.inbound.event' AND last_error IS NOT NULL`,
+              `SELECT attempts, last_error, run_at, updated_at FROM graphile_worker.jobs WHERE task_identifier = 'meta.inbound.events' AND last_error IS NOT NULL`,
             )
           ).rows[0],
         (row) => row !== undefined,

@@ -4,7 +4,7 @@ import { MessageChannel } from '../../../messaging/message-channel';
 import { InboundEventService } from '../services/inbound-event.service';
 import type { RawMessagingEvent } from '../types/webhook.types';
 
-export const INBOUND_EVENT_JOB = 'meta.inbound.event';
+export const INBOUND_EVENTS_JOB = 'meta.inbound.events';
 
 export interface InboundEventPayload {
   organizationId: string;
@@ -17,7 +17,17 @@ export interface InboundEventPayload {
   receivedAt: number;
 }
 
-/** Applies one webhook event; jobs of one conversation share a queue so they apply in order. */
+/** One conversation's events of one delivery, in the order Meta sent them. */
+export interface InboundEventsPayload {
+  events: InboundEventPayload[];
+}
+
+/**
+ * Applies a conversation's events from one delivery, one after another. Jobs of one
+ * conversation also share a named queue, so deliveries apply one at a time. (A job per event
+ * would not keep their order: graphile-worker orders a queue by run_at, which is the same for
+ * every job added in one transaction.)
+ */
 @Injectable()
 export class InboundEventJob implements OnModuleInit {
   constructor(
@@ -26,6 +36,8 @@ export class InboundEventJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<InboundEventPayload>(INBOUND_EVENT_JOB, (payload) => this.inbound.process(payload));
+    this.jobs.register<InboundEventsPayload>(INBOUND_EVENTS_JOB, async ({ events }) => {
+      for (const event of events) await this.inbound.process(event);
+    });
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../../../jobs/job-queue.service';
 import { MessageChannel } from '../../../messaging/message-channel';
-import { INBOUND_EVENT_JOB, InboundEventPayload } from '../jobs/inbound-event.job';
+import { INBOUND_EVENTS_JOB, InboundEventsPayload } from '../jobs/inbound-event.job';
 import type { WebhookIngestPayload } from '../jobs/webhook-ingest.job';
 import { channelOfObject, conversationUserId, entryEvents } from '../mappers/webhook-event.mapper';
 import { MetaSettingsService } from './meta-settings.service';
@@ -13,8 +13,9 @@ const EVENT_ATTEMPTS = 12;
 
 /**
  * Routes each entry of a stored delivery to its organization (by Page id / Instagram account
- * id) and adds one job per event. The queue is per (account, person), so one conversation's
- * events apply one at a time, in order, while other conversations run in parallel.
+ * id) and adds, in one transaction, one job per conversation holding its events in order. The
+ * queue is per (account, person), so one conversation's events apply one at a time, in order,
+ * while other conversations run in parallel.
  */
 @Injectable()
 export class WebhookRouterService {
@@ -29,7 +30,8 @@ export class WebhookRouterService {
   async fanOut({ body, receivedAt }: WebhookIngestPayload): Promise<void> {
     const channel = channelOfObject(body.object);
     if (!channel) return;
-    const jobs: { name: string; payload: InboundEventPayload; options: { queue: string; maxAttempts: number } }[] = [];
+    // Grouped by conversation (Map keeps first-seen order; each group keeps Meta's order).
+    const byConversation = new Map<string, InboundEventsPayload>();
     for (const entry of body.entry) {
       const accountId = entry.id === undefined || entry.id === null ? '' : String(entry.id);
       const organizationId = await this.route(channel, accountId);
@@ -38,14 +40,13 @@ export class WebhookRouterService {
         continue;
       }
       for (const { event, standby } of entryEvents(entry)) {
-        const userId = conversationUserId(event, accountId) ?? 'unknown';
-        jobs.push({
-          name: INBOUND_EVENT_JOB,
-          payload: { organizationId, channel, accountId, standby, event, receivedAt },
-          options: { queue: `meta:${accountId}:${userId}`, maxAttempts: EVENT_ATTEMPTS },
-        });
+        const queue = `meta:${accountId}:${conversationUserId(event, accountId) ?? 'unknown'}`;
+        const group = byConversation.get(queue) ?? { events: [] };
+        group.events.push({ organizationId, channel, accountId, standby, event, receivedAt });
+        byConversation.set(queue, group);
       }
     }
+    const jobs = [...byConversation].map(([queue, payload]) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: EVENT_ATTEMPTS } }));
     await this.dataSource.transaction((manager) => this.jobs.addMany(jobs, manager));
   }
 
