@@ -1,10 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
+import { WorkerLiveness } from './worker-liveness';
 
 export interface JobContext {
   jobId: string;
@@ -37,6 +39,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly tasks: TaskList = {};
   private readonly pool: Pool;
   private runner?: Runner;
+  private liveness?: WorkerLiveness;
 
   constructor(private readonly config: AppConfig) {
     this.pool = new Pool({
@@ -58,18 +61,30 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.liveness = new WorkerLiveness(this.pool, (message) => this.logger.log(message));
+    await this.liveness.start();
+    const events: WorkerEvents = new EventEmitter();
+    // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
+    events.on('pool:create', ({ workerPool }) => this.liveness?.addWorker(workerPool.id));
+    events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
     this.runner = await run({
+      events,
       pgPool: this.pool,
       taskList: this.tasks,
       concurrency: this.config.workerConcurrency,
       noHandleSignals: true,
-      pollInterval: 1000,
+      // A job queued behind a busy per-conversation queue is found by polling, not NOTIFY.
+      pollInterval: 200,
       logger: this.workerLogger(),
     });
+    await this.liveness.publishWorkers();
+    // Jobs a killed predecessor held are freed now, not hours later.
+    await this.liveness.sweep();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner?.stop().catch(() => undefined);
+    await this.liveness?.stop();
     await this.pool.end().catch(() => undefined);
   }
 

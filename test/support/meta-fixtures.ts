@@ -1,26 +1,27 @@
 import { createServer } from 'node:net';
 import { MetaSandbox } from '../../src/sandbox/meta-sandbox';
 import type { SandboxPage } from '../../src/sandbox/sandbox.types';
+import type { ServiceClient } from './http-client';
 import { ADMIN_TOKEN, TestApp } from './test-app';
 
 /** Sets the sandbox's app id, secret and verify token in Admin > System Config. */
-export async function configureMetaApp(t: TestApp, sandbox: MetaSandbox): Promise<void> {
+export async function configureMetaApp(t: ServiceClient, sandbox: MetaSandbox, adminToken = ADMIN_TOKEN): Promise<void> {
   const res = await t.request('PUT', '/api/admin/system-config', {
-    token: ADMIN_TOKEN,
+    token: adminToken,
     body: { meta_messaging_app_id: sandbox.appId, meta_messaging_app_secret: sandbox.appSecret, meta_messaging_verify_token: sandbox.verifyToken },
   });
   if (res.status !== 200) throw new Error(`system-config answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
 /** The `state` of an `oauth-url` answer, after checking the route answered. */
-export async function oauthState(t: TestApp, apiKey: string): Promise<string> {
+export async function oauthState(t: ServiceClient, apiKey: string): Promise<string> {
   const res = await t.request('GET', '/api/meta/connection/oauth-url', { token: apiKey });
   if (res.status !== 200) throw new Error(`oauth-url answered ${res.status}: ${JSON.stringify(res.body)}`);
   return new URL(res.body.url).searchParams.get('state')!;
 }
 
 /** Meta's redirect back to us, as the browser would follow it (without following ours). */
-export function oauthCallback(t: TestApp, query: { code?: string; state?: string; error?: string }) {
+export function oauthCallback(t: ServiceClient, query: { code?: string; state?: string; error?: string }) {
   const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
   return fetch(`${t.baseUrl}/api/meta/oauth/callback?${params}`, { redirect: 'manual' });
 }
@@ -29,7 +30,7 @@ export function oauthCallback(t: TestApp, query: { code?: string; state?: string
  * Connects `page` to the organization through the real OAuth routes: `oauth-url` for a
  * state, then the callback with a code granting only that Page. Returns the status view.
  */
-export async function connectPage(t: TestApp, sandbox: MetaSandbox, apiKey: string, page: Pick<SandboxPage, 'id'>): Promise<any> {
+export async function connectPage(t: ServiceClient, sandbox: MetaSandbox, apiKey: string, page: Pick<SandboxPage, 'id'>): Promise<any> {
   const state = await oauthState(t, apiKey);
   const callback = await oauthCallback(t, { code: sandbox.authorize([page.id]), state });
   if (callback.status >= 400) throw new Error(`the OAuth callback answered ${callback.status}: ${await callback.text()}`);

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { ApiResponse, requestJson, RequestOptions, ServiceClient } from './http-client';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -29,7 +30,7 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutM
  * The built service (`node dist/src/main.js`, what `npm start` runs) as a child process,
  * for what only a real process shows: start-up on a bare data dir, signals, `kill -9`, logs.
  */
-export class ServiceProcess {
+export class ServiceProcess implements ServiceClient {
   output = '';
   private exited: Promise<number | null>;
 
@@ -66,6 +67,10 @@ export class ServiceProcess {
       if (this.child.exitCode !== null) throw new Error(`service exited (${this.child.exitCode}):\n${this.output}`);
       throw error;
     });
+  }
+
+  request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    return requestJson<T>(this.baseUrl, method, path, options);
   }
 
   kill(signal: NodeJS.Signals): void {

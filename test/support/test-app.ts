@@ -5,27 +5,18 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { ApiResponse, requestJson, RequestOptions, ServiceClient } from './http-client';
 import { createTestDatabase } from './test-database';
 
+export type { ApiResponse, RequestOptions } from './http-client';
+
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
-
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-export interface RequestOptions {
-  token?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
 
 /**
  * The real service (the same `createApp` as `main.ts`) on a database of its own, listening
  * on a loopback port, with a small HTTP client and direct SQL access for assertions.
  */
-export class TestApp {
+export class TestApp implements ServiceClient {
   app: NestFastifyApplication;
   baseUrl: string;
   readonly db: Pool;
@@ -66,23 +57,8 @@ export class TestApp {
     await this.db.end();
   }
 
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    }
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: response.status, body: parsed as T, headers: response.headers };
+  request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    return requestJson<T>(this.baseUrl, method, path, options);
   }
 
   /** Creates an organization through the admin route; returns its id and API key. */
