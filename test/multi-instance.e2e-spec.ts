@@ -1,0 +1,140 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { MIGRATIONS } from '../src/database/migrations';
+import { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
+import { configureMetaApp, connectPage } from './support/meta-fixtures';
+import { ServiceProcess, freePort, waitUntil } from './support/service-process';
+import { RecordingSocket } from './support/socket-client';
+import { createTestDatabase } from './support/test-database';
+
+const ADMIN = 'multi-instance-admin-token';
+const PAGE_ID = '710000000000001';
+
+/** Two instances of the service on one PostgreSQL, as behind a load balancer. */
+describe('two instances on one database', () => {
+  let databaseUrl: string;
+  let db: Pool;
+  let sandbox: MetaSandbox;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  let apiKey: string;
+  const sockets: RecordingSocket[] = [];
+
+  const start = async (name: string) => {
+    const port = await freePort();
+    return ServiceProcess.start({
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), `mi-${name}-`)),
+      ADMIN_TOKEN: ADMIN,
+      ENCRYPTION_KEY: 'b'.repeat(64),
+      META_GRAPH_URL: sandbox.url,
+      META_OAUTH_DIALOG_URL: sandbox.url,
+      // Shows each completed job, so the test can see which instance ran it.
+      LOG_LEVEL: 'debug',
+    });
+  };
+
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+    db = new Pool({ connectionString: databaseUrl, max: 2 });
+    sandbox = await MetaSandbox.start();
+    // Started at the same moment: both race for the empty schema.
+    [a, b] = await Promise.all([start('a'), start('b')]);
+    await Promise.all([a.healthy(), b.healthy()]);
+  });
+
+  afterAll(async () => {
+    sockets.forEach((socket) => socket.close());
+    for (const instance of [a, b]) {
+      if (instance?.child.exitCode === null) {
+        instance.kill('SIGTERM');
+        await instance.exit();
+      }
+    }
+    await db.end();
+    await sandbox.stop();
+  });
+
+  it('runs each migration exactly once when both start together', async () => {
+    const { rows } = await db.query('SELECT name, count(*)::int AS runs FROM typeorm_migrations GROUP BY name');
+    expect(rows).toHaveLength(MIGRATIONS.length);
+    expect(rows.every((row) => row.runs === 1)).toBe(true);
+    for (const instance of [a, b]) expect(instance.output).not.toMatch(/already exists|Start-up failed/);
+  });
+
+  it('serves what one instance wrote from the other', async () => {
+    await configureMetaApp(a, sandbox, ADMIN);
+    const org = await a.request('POST', '/api/admin/organizations', { token: ADMIN, body: { name: 'Shared' } });
+    apiKey = org.body.apiKey;
+    await connectPage(a, sandbox, apiKey, sandbox.addPage({ id: PAGE_ID, name: 'Shared Page' }));
+    const status = await b.request('GET', '/api/meta/connection/status', { token: apiKey });
+    expect(status.body).toMatchObject({ connected: true, pageId: PAGE_ID });
+  });
+
+  it('pushes an event ingested by instance A to a socket connected to instance B', async () => {
+    const onB = await RecordingSocket.connect(b.baseUrl, apiKey);
+    sockets.push(onB);
+    sandbox.webhookTarget = `${a.baseUrl}/api/meta/webhook`;
+    const mid = newMid('messenger');
+    const answer = await sandbox.postWebhook(webhookOf('messenger', PAGE_ID, messageEvent('messenger', { account: PAGE_ID, user: 'psid-multi-1' }, { mid, text: 'hello from A' })));
+    expect(answer.status).toBe(200);
+    const created = await onB.waitFor('message.created', (m) => m.externalId === mid);
+    expect(created.text).toBe('hello from A');
+  });
+
+  it('shares sends between both instances, and loses none when one is killed', async () => {
+    const users = Array.from({ length: 12 }, (_, i) => `psid-multi-send-${i}`);
+    for (const user of users) {
+      const res = await a.request('POST', '/api/conversations', { token: apiKey, body: { channel: 'facebook_messenger', participantExternalId: user } });
+      expect([200, 201]).toContain(res.status);
+    }
+    const { rows: conversations } = await db.query("SELECT id FROM conversations WHERE channel = 'facebook_messenger'");
+    const accepted: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const [i, conversation] of conversations.entries()) {
+        const via = i % 2 === 0 ? a : b;
+        const res = await via.request('POST', '/api/messaging/send', {
+          token: apiKey,
+          body: { channel: 'facebook_messenger', conversationId: conversation.id, text: `shared-${round}-${i}`, messagingType: 'UPDATE' },
+        });
+        expect(res.status).toBe(202);
+        accepted.push(res.body.messages[0].id);
+      }
+    }
+    const published = async () => {
+      const { rows } = await db.query("SELECT count(*)::int AS n FROM messages WHERE id = ANY($1) AND status = 'published'", [accepted]);
+      return rows[0].n;
+    };
+    await waitUntil(async () => ((await published()) === accepted.length ? true : undefined), 30000, 'every send to publish');
+    const ranSends = (instance: ServiceProcess) => (instance.output.match(/Completed task \d+ \(messaging\.send-messages/g) ?? []).length;
+    expect(ranSends(a)).toBeGreaterThan(0);
+    expect(ranSends(b)).toBeGreaterThan(0);
+
+    // Kill A while sends accepted by A wait in the queue: B sends every one of them.
+    sandbox.failNext(6, { delayMs: 300, path: /\/me\/messages$/ });
+    const late: string[] = [];
+    for (const [i, conversation] of conversations.entries()) {
+      const res = await a.request('POST', '/api/messaging/send', {
+        token: apiKey,
+        body: { channel: 'facebook_messenger', conversationId: conversation.id, text: `after-kill-${i}`, messagingType: 'UPDATE' },
+      });
+      late.push(res.body.messages[0].id);
+    }
+    a.kill('SIGKILL');
+    await a.exit();
+    await waitUntil(
+      async () => {
+        const { rows } = await db.query("SELECT count(*)::int AS n FROM messages WHERE id = ANY($1) AND status = 'published'", [late]);
+        return rows[0].n === late.length ? true : undefined;
+      },
+      30000,
+      'instance B to send what instance A accepted',
+    );
+    expect(b.output).toContain('freed the jobs of stopped instance');
+  });
+});
