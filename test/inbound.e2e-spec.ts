@@ -17,16 +17,7 @@ import {
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { eventually } from './support/eventually';
 
 describe('inbound Messenger and Instagram events', () => {
   let t: TestApp;

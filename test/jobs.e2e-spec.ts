@@ -6,16 +6,7 @@ import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
 import type { WebhookBody } from '../src/mods/meta/types/webhook.types';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { eventually } from './support/eventually';
 
 describe('durable jobs with the webhook ingest job', () => {
   let t: TestApp;

@@ -78,7 +78,7 @@ describe('the service process on a bare data directory', () => {
     const service = await start({ DATA_DIR: logDir, ADMIN_TOKEN: admin, LOG_LEVEL: 'debug' });
     const post = (path: string, body: unknown, headers: Record<string, string>) =>
       fetch(`${service.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    const org = await (await post('/api/admin/organizations', { name: 'Logs' }, { authorization: `Bearer ${admin}` })).json();
+    const org = (await (await post("/api/admin/organizations", { name: "Logs" }, { authorization: `Bearer ${admin}` })).json()) as { apiKey: string };
     await fetch(`${service.baseUrl}/api/admin/system-config`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },

@@ -2,18 +2,8 @@ import { createHmac } from 'node:crypto';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, postSigned, webhookBody, webhookOf } from '../src/sandbox/webhook-events';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
-import { TestApp } from './support/test-app';
-
-/** Polls until `read` gives a value `done` accepts, or fails after the deadline. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { ADMIN_TOKEN, TestApp } from './support/test-app';
+import { eventually } from './support/eventually';
 
 describe('Meta webhook endpoint', () => {
   let t: TestApp;
@@ -118,6 +108,22 @@ describe('Meta webhook endpoint', () => {
       expect(res.status).toBe(200);
       await eventually(() => count(`SELECT count(*) FROM messages WHERE text LIKE 'batched %'`), (n) => n === 200, 20000);
     });
+  });
+
+  it('verifies signatures with a new app secret as soon as an admin saves it, and no longer with the old one', async () => {
+    const url = `${t.baseUrl}/api/meta/webhook`;
+    const body = () => webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user: '9101' }, { text: 'after rotation' }));
+    // A verified delivery first, so the credentials are already held in memory.
+    expect((await postSigned(url, body(), sandbox.appSecret)).status).toBe(200);
+    const setSecret = (secret: string) => t.request('PUT', '/api/admin/system-config', { token: ADMIN_TOKEN, body: { meta_messaging_app_secret: secret } });
+    expect((await setSecret('rotated-app-secret')).status).toBe(200);
+    try {
+      expect((await postSigned(url, body(), sandbox.appSecret)).status).toBe(403);
+      expect((await postSigned(url, body(), 'rotated-app-secret')).status).toBe(200);
+    } finally {
+      expect((await setSecret(sandbox.appSecret)).status).toBe(200);
+    }
+    expect((await postSigned(url, body(), sandbox.appSecret)).status).toBe(200);
   });
 
   it('refuses deliveries while no Meta app is configured (nothing can be verified)', async () => {

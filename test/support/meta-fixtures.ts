@@ -1,7 +1,9 @@
-import { createServer } from 'node:net';
 import { MetaSandbox } from '../../src/sandbox/meta-sandbox';
 import type { SandboxPage } from '../../src/sandbox/sandbox.types';
 import type { ServiceClient } from './http-client';
+import { freePort } from './service-process';
+
+export { freePort };
 import { ADMIN_TOKEN, TestApp } from './test-app';
 
 /** Sets the sandbox's app id, secret and verify token in Admin > System Config. */
@@ -37,18 +39,6 @@ export async function connectPage(t: ServiceClient, sandbox: MetaSandbox, apiKey
   const status = await t.request('GET', '/api/meta/connection/status', { token: apiKey });
   if (!status.body?.connected || status.body.pageId !== page.id) throw new Error(`Page ${page.id} did not connect: ${JSON.stringify(status.body)}`);
   return status.body;
-}
-
-/** A free loopback port, so PUBLIC_URL can name the app's port before it listens. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
