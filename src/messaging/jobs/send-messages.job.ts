@@ -5,8 +5,6 @@ import { DomainError } from '../../common/domain-error';
 import { JobContext, JobQueue } from '../../jobs/job-queue.service';
 import { ChannelRegistry } from '../channels/channel-registry';
 import { ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
-import { Attachment } from '../entities/attachment.entity';
-import { Conversation } from '../entities/conversation.entity';
 import { Message } from '../entities/message.entity';
 import { SendRecordsService, SETTLED_STATUSES } from '../services/send-records.service';
 
@@ -47,7 +45,10 @@ export class SendMessagesJob implements OnModuleInit {
   }
 
   async run({ messageIds }: SendMessagesPayload, context: JobContext): Promise<void> {
-    const messages = await this.dataSource.getRepository(Message).findBy({ id: In(messageIds) });
+    // One statement for everything the sends need from us: records, conversation, attachments.
+    const messages = await this.dataSource
+      .getRepository(Message)
+      .find({ where: { id: In(messageIds) }, relations: { conversation: true, attachments: true } });
     const byId = new Map(messages.map((m) => [m.id, m]));
     for (const id of messageIds) {
       const message = byId.get(id);
@@ -58,10 +59,10 @@ export class SendMessagesJob implements OnModuleInit {
 
   private async sendOne(message: Message, context: JobContext): Promise<void> {
     try {
-      const conversation = await this.dataSource.getRepository(Conversation).findOneByOrFail({ id: message.conversationId });
-      const target = { organizationId: message.organizationId, contactId: conversation.contactId, channel: message.channel };
+      if (!message.conversation) throw new Error(`conversation ${message.conversationId} of message ${message.id} not found`);
+      const target = { organizationId: message.organizationId, contactId: message.conversation.contactId, channel: message.channel };
       const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null };
-      const externalId = await this.registry.get(message.channel).send(target, await this.contentOf(message), options);
+      const externalId = await this.registry.get(message.channel).send(target, this.contentOf(message), options);
       await this.records.published(message, externalId);
     } catch (error) {
       if (error instanceof ChannelSendError) {
@@ -85,8 +86,8 @@ export class SendMessagesJob implements OnModuleInit {
     }
   }
 
-  private async contentOf(message: Message): Promise<OutboundContent> {
-    const attachment = await this.dataSource.getRepository(Attachment).findOneBy({ messageId: message.id });
+  private contentOf(message: Message): OutboundContent {
+    const [attachment] = message.attachments ?? [];
     if (attachment?.storageKey) return { kind: 'attachment', storageKey: attachment.storageKey, mimeType: attachment.mimeType };
     return { kind: 'text', text: message.text ?? '' };
   }

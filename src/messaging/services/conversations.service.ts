@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Conversation } from '../entities/conversation.entity';
 import { MessageChannel } from '../message-channel';
 
 @Injectable()
@@ -9,16 +8,17 @@ export class ConversationsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * The one conversation of (organization, contact, channel), made on first use. A single
-   * upsert on the unique key, so parallel callers always get the same row.
+   * The id of the one conversation of (organization, contact, channel), made on first use. A
+   * single upsert on the unique key, so parallel callers always get the same row; callers that
+   * need more than the id read it themselves (most do not, so no second round trip here).
    */
-  async findOrCreate(
+  async findOrCreateId(
     organizationId: string,
     contactId: string,
     channel: MessageChannel,
     at: Date = new Date(),
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<Conversation> {
+  ): Promise<string> {
     const rows: { id: string }[] = await manager.query(
       `INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
        VALUES ($1, $2, $3, $4)
@@ -27,6 +27,6 @@ export class ConversationsService {
        RETURNING id`,
       [organizationId, contactId, channel, at],
     );
-    return manager.findOneByOrFail(Conversation, { id: rows[0].id });
+    return rows[0].id;
   }
 }

@@ -78,7 +78,7 @@ export class SendMessagesService {
         if (earlier) return { replay: earlier as SendAnswer };
       }
       const ids = await this.store(manager, organizationId, contactId, request, messagingType, tag);
-      const views = await this.viewsIn(manager, ids.messageIds);
+      const views = await this.records.views(ids.messageIds, manager);
       const answer: SendAnswer = { statusCode: 202, body: { messages: views } };
       if (key) await this.idempotency.record(manager, organizationId, key, answer);
       return { answer, ...ids };
@@ -153,14 +153,14 @@ export class SendMessagesService {
   ): Promise<{ messageIds: string[]; conversationId: string }> {
     const attachments = await this.requireAttachments(organizationId, request.attachmentIds ?? [], manager);
     const now = Date.now();
-    const conversation = await this.conversations.findOrCreate(organizationId, contactId, request.channel, new Date(now), manager);
+    const conversationId = await this.conversations.findOrCreateId(organizationId, contactId, request.channel, new Date(now), manager);
     const contents: (string | Attachment)[] = [...(request.text !== undefined ? [request.text] : []), ...attachments];
     const messages = await manager.save(
       Message,
       contents.map((content, index) =>
         manager.create(Message, {
           organizationId,
-          conversationId: conversation.id,
+          conversationId,
           channel: request.channel,
           direction: MessageDirection.Outbound,
           sender: MessageSender.Agent,
@@ -177,17 +177,17 @@ export class SendMessagesService {
       if (typeof content !== 'string') await this.attach(manager, content, messages[index].id);
     }
     await manager.query(`UPDATE conversations SET last_message_at = greatest(last_message_at, $2), updated_at = now() WHERE id = $1`, [
-      conversation.id,
+      conversationId,
       new Date(now + contents.length - 1),
     ]);
     const messageIds = messages.map((m) => m.id);
     await this.jobs.add<SendMessagesPayload>(
       SEND_MESSAGES_JOB,
       { messageIds },
-      { queue: sendQueueOf(conversation.id), maxAttempts: this.config.sendMaxAttempts },
+      { queue: sendQueueOf(conversationId), maxAttempts: this.config.sendMaxAttempts },
       manager,
     );
-    return { messageIds, conversationId: conversation.id };
+    return { messageIds, conversationId };
   }
 
   /** An upload is attached to its first message; sending it again attaches a copy of the row (same file). */
@@ -199,12 +199,6 @@ export class SendMessagesService {
     }
     const { id: _id, createdAt: _createdAt, message: _message, ...copy } = attachment;
     await manager.save(Attachment, manager.create(Attachment, { ...copy, messageId }));
-  }
-
-  private async viewsIn(manager: EntityManager, ids: string[]): Promise<MessageView[]> {
-    const messages = await manager.findBy(Message, { id: In(ids) });
-    const attachments = await manager.findBy(Attachment, { messageId: In(ids) });
-    return this.records.viewsOf(ids, messages, attachments);
   }
 
   /**

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { RealtimePublisher } from '../../realtime/realtime.publisher';
-import { Attachment } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { GraphErrorDetails, Message, MessageStatus } from '../entities/message.entity';
 import { ConversationView } from '../views/conversation.view';
@@ -67,18 +66,12 @@ export class SendRecordsService {
   }
 
   /** The records, in the order of `ids`, as REST shows them. */
-  async views(ids: string[]): Promise<MessageView[]> {
+  async views(ids: string[], manager: EntityManager = this.dataSource.manager): Promise<MessageView[]> {
     if (ids.length === 0) return [];
-    const messages = await this.dataSource.getRepository(Message).findBy({ id: In(ids) });
-    const attachments = await this.dataSource.getRepository(Attachment).findBy({ messageId: In(ids) });
-    return this.viewsOf(ids, messages, attachments);
-  }
-
-  viewsOf(ids: string[], messages: Message[], attachments: Attachment[]): MessageView[] {
+    // One statement: the records joined with their attachments.
+    const messages = await manager.find(Message, { where: { id: In(ids) }, relations: { attachments: true } });
     const byId = new Map(messages.map((m) => [m.id, m]));
-    return ids
-      .filter((id) => byId.has(id))
-      .map((id) => this.messageViews.message(byId.get(id)!, attachments.filter((a) => a.messageId === id)));
+    return ids.filter((id) => byId.has(id)).map((id) => this.messageViews.message(byId.get(id)!));
   }
 
   async conversationView(conversationId: string): Promise<ConversationView> {

@@ -43,22 +43,22 @@ export class InboundMessageService {
     if (await this.isOurOwnSend(event)) return;
     const { contactId, created } = await this.resolveContact(scope, event.userId, manager);
     const at = new Date(event.timestamp);
-    const conversation = await this.conversations.findOrCreate(scope.organizationId, contactId, scope.channel, at, manager);
+    const conversationId = await this.conversations.findOrCreateId(scope.organizationId, contactId, scope.channel, at, manager);
     const row = this.row(event);
     const [inserted] = await manager.query(
       `INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
        RETURNING id`,
-      [scope.organizationId, conversation.id, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, event.mid, row.replyTo, row.metadata, at],
+      [scope.organizationId, conversationId, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, event.mid, row.replyTo, row.metadata, at],
     );
     if (!inserted) return; // a redelivery: already applied
     const messageId: string = inserted.id;
     if (created) await this.queueProfile(scope, contactId, event.userId, manager);
     if (event.type === 'message') await this.addAttachments(scope.organizationId, messageId, event.attachments, manager);
-    await this.touchConversation(conversation.id, at, row.direction === MessageDirection.Inbound, manager);
+    await this.touchConversation(conversationId, at, row.direction === MessageDirection.Inbound, manager);
     effects.createdMessages.add(messageId);
-    effects.conversations.add(conversation.id);
+    effects.conversations.add(conversationId);
   }
 
   /**
