@@ -32,9 +32,12 @@ export class WebhookRouterService {
     if (!channel) return;
     // Grouped by conversation (Map keeps first-seen order; each group keeps Meta's order).
     const byConversation = new Map<string, InboundEventsPayload>();
+    // A batch often has several entries for one account: look each account up once.
+    const routes = new Map<string, Promise<string | null>>();
     for (const entry of body.entry) {
       const accountId = entry.id === undefined || entry.id === null ? '' : String(entry.id);
-      const organizationId = await this.route(channel, accountId);
+      if (!routes.has(accountId)) routes.set(accountId, this.route(channel, accountId));
+      const organizationId = await routes.get(accountId)!;
       if (!organizationId) {
         this.logger.warn(`ignored a ${body.object} entry for unknown account "${accountId}"`);
         continue;
