@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
-import { WEBHOOK_INGEST_JOB, WebhookIngestPayload } from '../src/mods/meta/jobs/webhook-ingest.job';
+import { INBOUND_EVENTS_JOB } from '../src/mods/meta/jobs/inbound-event.job';
+import { ConversationEvents, splitDelivery } from '../src/mods/meta/mappers/webhook-delivery';
+import { MessageChannel } from '../src/messaging/message-channel';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
 import type { WebhookBody } from '../src/mods/meta/types/webhook.types';
@@ -8,16 +10,16 @@ import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 import { eventually } from './support/eventually';
 
-describe('durable jobs with the webhook ingest job', () => {
+describe('durable jobs with the inbound events job', () => {
   let t: TestApp;
   let sandbox: MetaSandbox;
   const PAGE = '304000000000001';
 
   const messageCount = async (mid: string) => Number((await t.db.query(`SELECT count(*) FROM messages WHERE external_id = $1`, [mid])).rows[0].count);
-  const delivery = (mid: string, text: string): WebhookIngestPayload => ({
-    body: webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user: 'psid-jobs' }, { mid, text })) as WebhookBody,
-    receivedAt: Date.now(),
-  });
+  const body = (mid: string, text: string) =>
+    webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user: 'psid-jobs' }, { mid, text })) as WebhookBody;
+  const conversationEvents = (mid: string, text: string): ConversationEvents =>
+    splitDelivery(body(mid, text), MessageChannel.FacebookMessenger, Date.now()).batches[0].payload;
 
   beforeAll(async () => {
     ({ t, sandbox } = await startWithSandbox());
@@ -38,13 +40,13 @@ describe('durable jobs with the webhook ingest job', () => {
 
     await expect(
       dataSource.transaction(async (manager) => {
-        await jobs.add(WEBHOOK_INGEST_JOB, delivery(rolledBack, 'rolled back'), {}, manager);
+        await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(rolledBack, 'rolled back'), {}, manager);
         throw new Error('abort the transaction');
       }),
     ).rejects.toThrow('abort the transaction');
 
     await dataSource.transaction(async (manager) => {
-      await jobs.add(WEBHOOK_INGEST_JOB, delivery(committed, 'committed'), {}, manager);
+      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(committed, 'committed'), {}, manager);
       // Not before the commit: the worker cannot see the job yet.
       await new Promise((r) => setTimeout(r, 300));
       expect(await messageCount(committed)).toBe(0);
@@ -61,7 +63,7 @@ describe('durable jobs with the webhook ingest job', () => {
     await t.db.query(`ALTER TABLE messages ADD CONSTRAINT test_fault CHECK (text IS DISTINCT FROM 'fails once')`);
     const mid = newMid('messenger');
     try {
-      expect((await sandbox.postWebhook(delivery(mid, 'fails once').body)).status).toBe(200);
+      expect((await sandbox.postWebhook(body(mid, 'fails once'))).status).toBe(200);
       const failed = await eventually(
         async () =>
           (

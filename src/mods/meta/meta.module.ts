@@ -26,7 +26,6 @@ import { MetaWebhookController } from './api/meta-webhook.controller';
 import { InboundEventJob } from './jobs/inbound-event.job';
 import { MediaCopyJob } from './jobs/media-copy.job';
 import { ProfileFetchJob } from './jobs/profile-fetch.job';
-import { WebhookIngestJob } from './jobs/webhook-ingest.job';
 import { InboundAnnouncerService } from './services/inbound-announcer.service';
 import { InboundChangesService } from './services/inbound-changes.service';
 import { InboundEventService } from './services/inbound-event.service';
@@ -35,7 +34,6 @@ import { InboundMessageService } from './services/inbound-message.service';
 import { InboundReceiptsService } from './services/inbound-receipts.service';
 import { ProfileFetchService } from './services/profile-fetch.service';
 import { WebhookReceiverService } from './services/webhook-receiver.service';
-import { WebhookRouterService } from './services/webhook-router.service';
 import { MediaDownloader } from '../../storage/media-downloader.service';
 
 /** Facebook Messenger and Instagram DM: connection, webhook, inbound pipeline, sends. */
@@ -48,8 +46,8 @@ import { MediaDownloader } from '../../storage/media-downloader.service';
   ],
   providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService, MetaRateLimiter, MetaSendService, MetaChannelSender,
     MetaTokenService, OAuthStateService, OAuthPendingPagesService, MetaConnectionService, OAuthCallbackService,
-    WebhookReceiverService, WebhookRouterService, InboundEventService, InboundMessageService, InboundReceiptsService, InboundChangesService,
-    InboundAnnouncerService, InboundMediaService, ProfileFetchService, MediaDownloader, WebhookIngestJob, InboundEventJob, ProfileFetchJob, MediaCopyJob],
+    WebhookReceiverService, InboundEventService, InboundMessageService, InboundReceiptsService, InboundChangesService,
+    InboundAnnouncerService, InboundMediaService, ProfileFetchService, MediaDownloader, InboundEventJob, ProfileFetchJob, MediaCopyJob],
   controllers: [MetaConnectionController, MetaOAuthCallbackController, MetaWebhookController],
 })
 export class MetaModule {}

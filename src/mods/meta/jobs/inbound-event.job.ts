@@ -1,32 +1,18 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '../../../jobs/job-queue.service';
-import { MessageChannel } from '../../../messaging/message-channel';
+import type { ConversationEvents } from '../mappers/webhook-delivery';
 import { InboundEventService } from '../services/inbound-event.service';
-import type { RawMessagingEvent } from '../types/webhook.types';
 
 export const INBOUND_EVENTS_JOB = 'meta.inbound.events';
 
-export interface InboundEventPayload {
-  organizationId: string;
-  channel: MessageChannel;
-  /** The Page id or Instagram account id the entry was for. */
-  accountId: string;
-  /** Came in `standby[]` (another app owns the thread). */
-  standby: boolean;
-  event: RawMessagingEvent;
-  receivedAt: number;
-}
-
-/** One conversation's events of one delivery, in the order Meta sent them. */
-export interface InboundEventsPayload {
-  events: InboundEventPayload[];
-}
+/** Retries of one conversation's events (backoff grows to hours); past that an operator looks at the job. */
+export const INBOUND_EVENTS_ATTEMPTS = 12;
 
 /**
- * Applies a conversation's events from one delivery, one after another. Jobs of one
- * conversation also share a named queue, so deliveries apply one at a time. (A job per event
- * would not keep their order: graphile-worker orders a queue by run_at, which is the same for
- * every job added in one transaction.)
+ * Applies a conversation's events from one delivery, one after another. The webhook stores
+ * these jobs itself, before answering Meta; jobs of one conversation share a named queue, so
+ * deliveries apply one at a time. (A job per event would not keep their order: graphile-worker
+ * orders a queue by run_at, which is the same for every job added in one statement.)
  */
 @Injectable()
 export class InboundEventJob implements OnModuleInit {
@@ -36,8 +22,6 @@ export class InboundEventJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<InboundEventsPayload>(INBOUND_EVENTS_JOB, async ({ events }) => {
-      for (const event of events) await this.inbound.process(event);
-    });
+    this.jobs.register<ConversationEvents>(INBOUND_EVENTS_JOB, (payload) => this.inbound.applyAll(payload));
   }
 }

@@ -2,17 +2,23 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { assertUnreachable } from '../../../common/assert-unreachable';
-import type { InboundEventPayload } from '../jobs/inbound-event.job';
+import { MessageChannel } from '../../../messaging/message-channel';
+import type { ConversationEvents } from '../mappers/webhook-delivery';
 import { mapMessagingEvent } from '../mappers/webhook-event.mapper';
-import type { InboundEvent } from '../types/webhook.types';
+import type { InboundEvent, RawMessagingEvent } from '../types/webhook.types';
 import { InboundAnnouncerService } from './inbound-announcer.service';
 import { InboundChangesService } from './inbound-changes.service';
 import { InboundEffects } from './inbound-effects';
 import { InboundMessageService } from './inbound-message.service';
 import { InboundReceiptsService } from './inbound-receipts.service';
 import type { InboundScope } from './inbound-scope';
+import { MetaSettingsService } from './meta-settings.service';
 
-/** Applies one webhook event in one transaction, then announces what it changed. */
+/**
+ * Applies a conversation's events from one delivery: routes them to the organization that
+ * connected the Page / Instagram account, then applies each in its own transaction and
+ * announces what it changed.
+ */
 @Injectable()
 export class InboundEventService {
   private readonly logger = new Logger('InboundEvents');
@@ -23,15 +29,31 @@ export class InboundEventService {
     private readonly receipts: InboundReceiptsService,
     private readonly changes: InboundChangesService,
     private readonly announcer: InboundAnnouncerService,
+    private readonly settings: MetaSettingsService,
   ) {}
 
-  async process(payload: InboundEventPayload): Promise<void> {
-    const event = mapMessagingEvent(payload.event, payload.accountId, payload.receivedAt);
-    if (event.type === 'ignored') {
-      this.logger.log(`ignored a ${payload.channel} event: ${event.reason}`);
+  async applyAll({ channel, accountId, receivedAt, events }: ConversationEvents): Promise<void> {
+    const organizationId = await this.organizationOf(channel, accountId);
+    if (!organizationId) {
+      this.logger.warn(`ignored ${events.length} ${channel} event(s) for unknown account "${accountId}"`);
       return;
     }
-    const scope: InboundScope = { organizationId: payload.organizationId, channel: payload.channel, accountId: payload.accountId };
+    const scope: InboundScope = { organizationId, channel, accountId };
+    for (const { event } of events) await this.apply(scope, event, receivedAt);
+  }
+
+  private async organizationOf(channel: MessageChannel, accountId: string): Promise<string | null> {
+    const row =
+      channel === MessageChannel.FacebookMessenger ? await this.settings.byPageId(accountId) : await this.settings.byInstagramAccountId(accountId);
+    return row?.organizationId ?? null;
+  }
+
+  private async apply(scope: InboundScope, raw: RawMessagingEvent, receivedAt: number): Promise<void> {
+    const event = mapMessagingEvent(raw, scope.accountId, receivedAt);
+    if (event.type === 'ignored') {
+      this.logger.log(`ignored a ${scope.channel} event: ${event.reason}`);
+      return;
+    }
     const effects = new InboundEffects();
     await this.dataSource.transaction((manager) => this.dispatch(scope, event, manager, effects));
     await this.announcer.announce(scope.organizationId, effects);

@@ -3,16 +3,15 @@ import { DomainError, DomainErrorCode } from '../../../common/domain-error';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
 import { JobQueue } from '../../../jobs/job-queue.service';
 import { safeEqual } from '../../../security/tokens';
-import { WEBHOOK_INGEST_JOB, WebhookIngestPayload } from '../jobs/webhook-ingest.job';
+import { INBOUND_EVENTS_ATTEMPTS, INBOUND_EVENTS_JOB } from '../jobs/inbound-event.job';
+import { splitDelivery } from '../mappers/webhook-delivery';
 import { channelOfObject, isWebhookBody } from '../mappers/webhook-event.mapper';
 import { isValidWebhookSignature } from './webhook-signature';
 
-/** How many times a stored delivery's fan-out is tried before it is left for an operator. */
-const INGEST_ATTEMPTS = 10;
-
 /**
  * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
- * or looks at events one by one, so Meta gets its 200 in milliseconds whatever the batch size.
+ * or reads the database; the delivery is stored as one job per conversation in one statement,
+ * so Meta gets its 200 in milliseconds whatever the batch size.
  */
 @Injectable()
 export class WebhookReceiverService {
@@ -33,7 +32,7 @@ export class WebhookReceiverService {
 
   /**
    * Checks the signature over the raw bytes before anything else, then keeps the delivery as
-   * one job. Without app credentials nothing can be verified, so the delivery is refused (403)
+   * one job per conversation, all committed together. Without app credentials nothing can be verified, so the delivery is refused (403)
    * like any unverifiable one; Meta retries it for hours, so nothing is lost while an admin
    * enters the secret.
    */
@@ -46,11 +45,15 @@ export class WebhookReceiverService {
     if (!isWebhookBody(body)) {
       throw new DomainError(DomainErrorCode.ValidationFailed, 'A webhook delivery must be an object with "object" and an "entry" array');
     }
-    if (!channelOfObject(body.object)) {
+    const channel = channelOfObject(body.object);
+    if (!channel) {
       this.logger.log(`ignored a webhook delivery for object "${body.object}"`);
       return;
     }
-    const payload: WebhookIngestPayload = { body, receivedAt: Date.now() };
-    await this.jobs.add(WEBHOOK_INGEST_JOB, payload, { maxAttempts: INGEST_ATTEMPTS });
+    const { batches, unroutable } = splitDelivery(body, channel, Date.now());
+    if (unroutable > 0) this.logger.warn(`ignored ${unroutable} ${body.object} entr${unroutable === 1 ? 'y' : 'ies'} without an account id`);
+    await this.jobs.addMany(
+      batches.map(({ queue, payload }) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_EVENTS_ATTEMPTS } })),
+    );
   }
 }

@@ -1,0 +1,44 @@
+import type { MessageChannel } from '../../../messaging/message-channel';
+import type { WebhookBody } from '../types/webhook.types';
+import { conversationUserId, EntryEvent, entryEvents } from './webhook-event.mapper';
+
+/** One conversation's events from one delivery, in the order Meta sent them. */
+export interface ConversationEvents {
+  channel: MessageChannel;
+  /** The Page id or Instagram account id the entries were for. */
+  accountId: string;
+  /** When the delivery arrived (ms): the time of events Meta sent without a timestamp. */
+  receivedAt: number;
+  events: EntryEvent[];
+}
+
+export interface DeliverySplit {
+  /** Keyed `meta:<account>:<person>`: one conversation's work applies one at a time, in order. */
+  batches: { queue: string; payload: ConversationEvents }[];
+  /** Entries without an account id: nothing can route them. */
+  unroutable: number;
+}
+
+/**
+ * Groups a verified delivery by conversation (account and person) without looking anything up,
+ * so the webhook can store it as one job per conversation in one statement. The first-seen order
+ * of conversations and Meta's order of events within each are kept.
+ */
+export function splitDelivery(body: WebhookBody, channel: MessageChannel, receivedAt: number): DeliverySplit {
+  const byQueue = new Map<string, ConversationEvents>();
+  let unroutable = 0;
+  for (const entry of body.entry) {
+    const accountId = entry.id === undefined || entry.id === null ? '' : String(entry.id);
+    if (!accountId) {
+      unroutable++;
+      continue;
+    }
+    for (const item of entryEvents(entry)) {
+      const queue = `meta:${accountId}:${conversationUserId(item.event, accountId) ?? 'unknown'}`;
+      const batch = byQueue.get(queue) ?? { channel, accountId, receivedAt, events: [] };
+      batch.events.push(item);
+      byQueue.set(queue, batch);
+    }
+  }
+  return { batches: [...byQueue].map(([queue, payload]) => ({ queue, payload })), unroutable };
+}
