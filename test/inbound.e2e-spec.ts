@@ -69,9 +69,14 @@ describe('inbound Messenger and Instagram events', () => {
     const created = await mine.waitFor('message.created', (m) => m.externalId === mid);
     expect(created).toMatchObject({ channel: 'facebook_messenger', direction: 'inbound', sender: 'contact', status: 'received', text: 'Hello there', sentAt: new Date(at).toISOString() });
     expect(created.metadata).toEqual({ quickReplyPayload: 'HI' });
+    // The pushed record is the one REST shows, field for field.
+    const [stored] = (await t.request('GET', `/api/conversations/${created.conversationId}/messages`, { token: org.apiKey })).body.data;
+    expect(created).toEqual(stored);
     const named = await mine.waitFor('conversation.updated', (c) => c.id === created.conversationId && c.contact.displayName === 'Ana Silva');
     expect(named).toMatchObject({ unreadCount: 1, lastInboundAt: new Date(at).toISOString(), lastMessageAt: new Date(at).toISOString() });
     expect(named.contact.avatarUrl).toBe('https://cdn.example/ana.jpg');
+    const listed = (await t.request('GET', '/api/conversations?limit=100', { token: org.apiKey })).body.data;
+    expect(named).toEqual(listed.find((c: { id: string }) => c.id === named.id));
     const [contact] = (await t.db.query(`SELECT c.* FROM contacts c JOIN contact_facebook f ON f.contact_id = c.id WHERE f.psid = $1`, [p.user])).rows;
     expect(contact).toMatchObject({ organization_id: org.id, first_name: 'Ana', last_name: 'Silva', display_name: 'Ana Silva' });
     const profileCall = sandbox.requests.find((r) => r.path.endsWith(`/${p.user}`));

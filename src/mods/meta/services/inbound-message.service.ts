@@ -3,7 +3,10 @@ import { EntityManager } from 'typeorm';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
 import { JobQueue } from '../../../jobs/job-queue.service';
 import { Attachment, AttachmentStatus } from '../../../messaging/entities/attachment.entity';
-import { MessageDirection, MessageKind, MessageSender, MessageStatus } from '../../../messaging/entities/message.entity';
+import { Contact } from '../../../contacts/contact.entity';
+import { hydrate } from '../../../database/hydrate';
+import { Conversation } from '../../../messaging/entities/conversation.entity';
+import { Message, MessageDirection, MessageKind, MessageSender, MessageStatus } from '../../../messaging/entities/message.entity';
 import { MessageChannel } from '../../../messaging/message-channel';
 import { ConversationsService } from '../../../messaging/services/conversations.service';
 import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from '../jobs/media-copy.job';
@@ -44,21 +47,53 @@ export class InboundMessageService {
     const { contactId, created } = await this.resolveContact(scope, event.userId, manager);
     const at = new Date(event.timestamp);
     const conversationId = await this.conversations.findOrCreateId(scope.organizationId, contactId, scope.channel, at, manager);
-    const row = this.row(event);
-    const [inserted] = await manager.query(
-      `INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
-       RETURNING id`,
-      [scope.organizationId, conversationId, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, event.mid, row.replyTo, row.metadata, at],
-    );
-    if (!inserted) return; // a redelivery: already applied
-    const messageId: string = inserted.id;
+    const stored = await this.insert(scope, conversationId, event, at, manager);
+    if (!stored) return; // a redelivery: already applied
     if (created) await this.queueProfile(scope, contactId, event.userId, manager);
-    if (event.type === 'message') await this.addAttachments(scope.organizationId, messageId, event.attachments, manager);
-    await this.touchConversation(conversationId, at, row.direction === MessageDirection.Inbound, manager);
-    effects.createdMessages.add(messageId);
+    const attachments = event.type === 'message' ? event.attachments : [];
+    await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
+    effects.createdMessages.add(stored.message.id);
     effects.conversations.add(conversationId);
+    // A message with attachments is read again for its announcement, with every column of theirs.
+    if (attachments.length === 0) effects.known.messages.set(stored.message.id, Object.assign(stored.message, { attachments: [] }));
+    effects.known.conversations.set(conversationId, stored.conversation);
+  }
+
+  /**
+   * The message row and, only when it is new, the conversation's activity, the 24-hour window
+   * (inbound only) and unread count — in one statement that hands back both rows and the contact.
+   */
+  private async insert(
+    scope: InboundScope,
+    conversationId: string,
+    event: ConversationItemEvent,
+    at: Date,
+    manager: EntityManager,
+  ): Promise<{ message: Message; conversation: Conversation } | null> {
+    const row = this.row(event);
+    const [stored] = await manager.query(
+      `WITH m AS (
+         INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
+         RETURNING *
+       ), c AS (
+         UPDATE conversations SET
+           last_message_at = GREATEST(conversations.last_message_at, $12),
+           last_inbound_at = CASE WHEN $13::boolean THEN GREATEST(COALESCE(conversations.last_inbound_at, $12), $12) ELSE conversations.last_inbound_at END,
+           unread_count = conversations.unread_count + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
+           updated_at = now()
+         FROM m WHERE conversations.id = m.conversation_id
+         RETURNING conversations.*
+       )
+       SELECT row_to_json(m) AS message, row_to_json(c) AS conversation, row_to_json(k) AS contact
+       FROM m, c JOIN contacts k ON k.id = c.contact_id`,
+      [scope.organizationId, conversationId, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, event.mid, row.replyTo, row.metadata, at, row.direction === MessageDirection.Inbound],
+    );
+    if (!stored) return null;
+    const conversation = hydrate(manager.connection, Conversation, stored.conversation);
+    conversation.contact = hydrate(manager.connection, Contact, stored.contact);
+    return { message: hydrate(manager.connection, Message, stored.message), conversation };
   }
 
   /**
@@ -121,18 +156,5 @@ export class InboundMessageService {
       if (attachment.url) copies.push({ name: MEDIA_COPY_JOB, payload: { organizationId, attachmentId: saved.id }, options: { maxAttempts: MEDIA_COPY_ATTEMPTS } });
     }
     await this.jobs.addMany(copies, manager);
-  }
-
-  /** Activity, the 24-hour window (inbound only) and the unread count, in one statement. */
-  private async touchConversation(conversationId: string, at: Date, inbound: boolean, manager: EntityManager): Promise<void> {
-    await manager.query(
-      `UPDATE conversations SET
-         last_message_at = GREATEST(last_message_at, $2),
-         last_inbound_at = CASE WHEN $3 THEN GREATEST(COALESCE(last_inbound_at, $2), $2) ELSE last_inbound_at END,
-         unread_count = unread_count + CASE WHEN $3 THEN 1 ELSE 0 END,
-         updated_at = now()
-       WHERE id = $1`,
-      [conversationId, at, inbound],
-    );
   }
 }
