@@ -135,6 +135,7 @@ describe('two instances on one database', () => {
       30000,
       'instance B to send what instance A accepted',
     );
-    expect(b.output).toContain('freed the jobs of stopped instance');
+    // B's sweep (every 5 s) notices A is gone; the sends above may all have gone out before it.
+    await waitUntil(async () => (b.output.includes('freed the jobs of stopped instance') ? true : undefined), 15000, 'instance B to free the jobs of A');
   });
 });
