@@ -95,9 +95,11 @@ describe('POST /api/messaging/send', () => {
     expect(sandbox.requests.find((r) => r.path === '/v21.0/me/messages')?.query.appsecret_proof).toMatch(/^[0-9a-f]{64}$/);
 
     await expect(socket.waitFor('message.created', (m) => m.id === record.id)).resolves.toMatchObject({ status: 'pending' });
-    await expect(socket.waitFor('message.updated', (m) => m.id === record.id && m.status === 'published')).resolves.toMatchObject({
-      externalId: sent.messageId,
-    });
+    const published = await socket.waitFor('message.updated', (m) => m.id === record.id && m.status === 'published');
+    expect(published).toMatchObject({ externalId: sent.messageId });
+    // The pushed record is the one REST shows, field for field.
+    const listed = (await t.request('GET', `/api/conversations/${conversationId}/messages`, { token: org.apiKey })).body.data;
+    expect(published).toEqual(listed.find((m: { id: string }) => m.id === record.id));
     await expect(socket.waitFor('conversation.updated', (c) => c.id === conversationId)).resolves.toMatchObject({ contactId });
   });
 

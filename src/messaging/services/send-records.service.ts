@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
+import { hydrate } from '../../database/hydrate';
 import { RealtimePublisher } from '../../realtime/realtime.publisher';
 import { Conversation } from '../entities/conversation.entity';
 import { GraphErrorDetails, Message, MessageStatus } from '../entities/message.entity';
@@ -27,7 +28,8 @@ export class SendRecordsService {
 
   async published(message: Message, externalId: string): Promise<void> {
     const update = () =>
-      this.dataSource.query(
+      this.updateAndAnnounce(
+        message,
         `UPDATE messages SET external_id = $2, error = NULL, error_details = NULL, updated_at = now(),
            status = CASE WHEN status IN ('pending', 'failed_waiting_for_retry') THEN 'published'::message_status ELSE status END
          WHERE id = $1`,
@@ -46,23 +48,37 @@ export class SendRecordsService {
       ]);
       await update();
     }
-    await this.announce(message);
   }
 
   async waitingForRetry(message: Message, details: GraphErrorDetails): Promise<void> {
-    await this.dataSource.query(
+    await this.updateAndAnnounce(
+      message,
       `UPDATE messages SET status = 'failed_waiting_for_retry', error_details = $2, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
       [message.id, JSON.stringify(details)],
     );
-    await this.announce(message);
   }
 
   async failed(message: Message, details: GraphErrorDetails | null, error: string): Promise<void> {
-    await this.dataSource.query(
+    await this.updateAndAnnounce(
+      message,
       `UPDATE messages SET status = 'failed', error_details = $2, error = $3, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
       [message.id, details === null ? null : JSON.stringify(details), error],
     );
-    await this.announce(message);
+  }
+
+  /**
+   * Runs an UPDATE of the record and announces the row it returns, with the attachments the caller
+   * loaded (they do not change here). When the status guard left the row alone, or the caller has
+   * no attachments loaded, the record is read as it is.
+   */
+  private async updateAndAnnounce(message: Message, update: string, params: unknown[]): Promise<void> {
+    const [rows] = (await this.dataSource.query(`${update} RETURNING *`, params)) as [Record<string, unknown>[], number];
+    if (rows.length === 0 || !message.attachments) {
+      await this.announce(message);
+      return;
+    }
+    const view = this.messageViews.message(hydrate(this.dataSource, Message, rows[0]), message.attachments);
+    this.realtime.publish(message.organizationId, 'message.updated', view);
   }
 
   /** The records, in the order of `ids`, as REST shows them. */
@@ -75,7 +91,9 @@ export class SendRecordsService {
   }
 
   async conversationView(conversationId: string): Promise<ConversationView> {
-    const conversation = await this.dataSource.getRepository(Conversation).findOneOrFail({ where: { id: conversationId }, relations: { contact: true } });
+    // find, not findOne: with a joined relation findOne pays a second query for its LIMIT.
+    const [conversation] = await this.dataSource.getRepository(Conversation).find({ where: { id: conversationId }, relations: { contact: true } });
+    if (!conversation) throw new Error(`conversation ${conversationId} not found`);
     return this.messageViews.conversation(conversation);
   }
 
