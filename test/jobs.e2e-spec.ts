@@ -83,4 +83,16 @@ describe('durable jobs with the inbound events job', () => {
     }
     await eventually(() => messageCount(mid), (n) => n === 1, 15000);
   });
+
+  it('fails an inbound job without an account id instead of routing it to some organization', async () => {
+    const mid = newMid('messenger');
+    const { events, channel, receivedAt } = conversationEvents(mid, 'no account');
+    await t.app.get(JobQueue).add(INBOUND_EVENTS_JOB, { channel, receivedAt, events }, { maxAttempts: 1 });
+    const failed = await eventually(
+      async () => (await t.db.query(`SELECT last_error FROM graphile_worker._private_jobs WHERE payload::text LIKE $1 AND last_error IS NOT NULL`, [`%${mid}%`])).rows[0],
+      (row) => row !== undefined,
+    );
+    expect(failed.last_error).toContain('without an account id');
+    expect(await messageCount(mid)).toBe(0);
+  });
 });

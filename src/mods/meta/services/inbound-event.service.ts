@@ -33,6 +33,9 @@ export class InboundEventService {
   ) {}
 
   async applyAll({ channel, accountId, receivedAt, events }: ConversationEvents): Promise<void> {
+    // Never route by a missing id (a lookup by `undefined` would match any row): such a job
+    // fails and stays in the queue for an operator.
+    if (typeof accountId !== 'string' || accountId === '' || !Array.isArray(events)) throw new Error('inbound events job without an account id or events');
     const organizationId = await this.organizationOf(channel, accountId);
     if (!organizationId) {
       this.logger.warn(`ignored ${events.length} ${channel} event(s) for unknown account "${accountId}"`);
