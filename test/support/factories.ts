@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { ProfileColumns } from '../../src/mods/meta/mappers/profile.mapper';
 
 /**
  * Small helpers that insert rows straight into the test database, for read routes whose
@@ -9,19 +10,7 @@ import type { Pool } from 'pg';
 type Db = Pick<Pool, 'query'>;
 type Instant = Date | string;
 
-export interface ContactFields {
-  displayName?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  username?: string | null;
-  avatarUrl?: string | null;
-  followerCount?: number | null;
-  isVerifiedUser?: boolean | null;
-  isUserFollowBusiness?: boolean | null;
-  isBusinessFollowUser?: boolean | null;
-}
-
-export async function createContact(db: Db, organizationId: string, fields: ContactFields = {}): Promise<string> {
+export async function createContact(db: Db, organizationId: string, fields: ProfileColumns = {}): Promise<string> {
   const { rows } = await db.query(
     `INSERT INTO contacts (organization_id, display_name, first_name, last_name, username, avatar_url,
        follower_count, is_verified_user, is_user_follow_business, is_business_follow_user)
@@ -79,7 +68,7 @@ export async function createConversation(db: Db, contactId: string, fields: Conv
 export async function createContactWithConversation(
   db: Db,
   organizationId: string,
-  fields: ConversationFields & { contact?: ContactFields } = {},
+  fields: ConversationFields & { contact?: ProfileColumns } = {},
 ): Promise<{ contactId: string; conversationId: string }> {
   const contactId = await createContact(db, organizationId, fields.contact);
   return { contactId, conversationId: await createConversation(db, contactId, fields) };
