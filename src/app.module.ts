@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module';
 import { CoreConfModule } from './core-conf/core-conf.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { runMigrationsLocked } from './database/run-migrations';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
@@ -49,6 +50,7 @@ export class AppModule {
         HealthModule,
         StorageModule,
         RealtimeModule,
+        EventsModule,
         ContactsModule,
         MessagingModule,
         MetaModule,

@@ -171,6 +171,50 @@ describe('faults', () => {
       const repeated = [...calls.values()].filter((n) => n > 1).length;
       expect(repeated).toBeLessThanOrEqual(16);
     }, 120000);
+
+    it('loses no event committed before a kill -9 that came before the relay could publish it', async () => {
+      // The relay cannot mark anything relayed: every event stays committed and unpublished.
+      await db.query(`CREATE OR REPLACE FUNCTION refuse_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'relay refused'; END $$`);
+      await db.query(`CREATE TRIGGER refuse_relay BEFORE UPDATE ON domain_events FOR EACH ROW EXECUTE FUNCTION refuse_relay()`);
+      const mids = Array.from({ length: 20 }, () => newMid('messenger'));
+      try {
+        for (const [i, mid] of mids.entries()) {
+          const body = webhookOf('messenger', pageId, messageEvent('messenger', { account: pageId, user: `psid-fault-${i}` }, { mid, text: `held ${i}` }));
+          expect((await sandbox.postWebhook(body)).status).toBe(200);
+        }
+        const unpublished = async () =>
+          (await db.query(`SELECT count(*)::int AS n FROM domain_events e WHERE relayed_at IS NULL AND e.data->'object'->>'externalId' = ANY($1)`, [mids])).rows[0].n;
+        await waitUntil(async () => ((await unpublished()) === mids.length ? true : undefined), 30000, 'every message and its event to commit');
+        service.kill('SIGKILL');
+        await service.exit();
+      } finally {
+        await db.query(`DROP TRIGGER refuse_relay ON domain_events`);
+      }
+
+      service = await startService(databaseUrl, port, dataDir);
+      const received = async () => {
+        const events: any[] = [];
+        for (let after = 0; ; ) {
+          const page = await service.request('GET', `/api/events?after=${after}&limit=100`, { token: apiKey });
+          events.push(...page.body.data);
+          if (page.body.nextCursor === null) break;
+          after = Number(page.body.nextCursor);
+        }
+        return events;
+      };
+      await waitUntil(
+        async () => {
+          const found = (await received()).filter((e) => e.type === 'message.received' && mids.includes(e.data.object.externalId));
+          return found.length === mids.length ? found : undefined;
+        },
+        30000,
+        'every held event to be relayed after the restart',
+      );
+      const all = await received();
+      expect(all.map((e) => e.sequence)).toEqual(all.map((_, i) => i + 1));
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM domain_events WHERE relayed_at IS NULL OR announced_at IS NULL`);
+      expect(rows[0].n).toBe(0);
+    }, 120000);
   });
 
   it('acknowledges everything Meta retries while its database is down for 30 s, and recovers by itself', async () => {

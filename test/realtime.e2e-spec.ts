@@ -1,4 +1,5 @@
-import { RealtimePublisher } from '../src/realtime/realtime.publisher';
+import { DataSource } from 'typeorm';
+import { DomainEvents } from '../src/events/domain-events.service';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -21,15 +22,19 @@ describe('realtime handshake and rooms', () => {
     await expect(RecordingSocket.connect(t.baseUrl, token)).rejects.toThrow('unauthorized');
   });
 
-  it("delivers an organization's events to its sockets only", async () => {
+  it("delivers an organization's events to its sockets only, naming the log event each comes from", async () => {
     const acme = await t.createOrganization('Acme');
     const other = await t.createOrganization('Other');
     const mine = await RecordingSocket.connect(t.baseUrl, acme.apiKey);
     const theirs = await RecordingSocket.connect(t.baseUrl, other.apiKey);
     sockets.push(mine, theirs);
     const status = { connected: false, status: null, pageId: null, pageName: null, instagramAccountId: null, instagramUsername: null };
-    t.app.get(RealtimePublisher).publish(acme.id, 'connection.updated', status);
+    await t.app.get(DataSource).transaction((manager) =>
+      t.app.get(DomainEvents).record(manager, acme.id, [{ type: 'connection.updated', object: status, realtime: [{ event: 'connection.updated' }] }]),
+    );
     await expect(mine.waitFor('connection.updated')).resolves.toEqual(status);
+    const [event] = mine.events;
+    expect(event.source).toEqual({ id: expect.any(String), sequence: 1, type: 'connection.updated' });
     await new Promise((r) => setTimeout(r, 200));
     expect(theirs.events).toHaveLength(0);
   });

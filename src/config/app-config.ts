@@ -37,6 +37,8 @@ export class AppConfig {
   /** Meta's per-Page Send API limits (calls per second): text/images/files/reactions/actions, and audio/video. */
   metaPageSendsPerSecond: number;
   metaPageMediaSendsPerSecond: number;
+  /** Days the event log (`GET /api/events`) keeps an event; at least 7. */
+  eventsRetentionDays: number;
   /** S3-compatible storage; unset bucket: local disk under `dataDir/files`. */
   s3?: { bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
@@ -123,6 +125,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.sendMaxAttempts = positiveInt(env, 'SEND_MAX_ATTEMPTS', 5);
   config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
   config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);
+  config.eventsRetentionDays = positiveInt(env, 'EVENTS_RETENTION_DAYS', 7);
+  if (config.eventsRetentionDays < 7) throw new ConfigError(`EVENTS_RETENTION_DAYS must be at least 7, got "${env.EVENTS_RETENTION_DAYS}"`);
   if (env.S3_BUCKET) {
     config.s3 = {
       bucket: env.S3_BUCKET,

@@ -21,4 +21,15 @@ export interface RealtimeEvents {
 
 export type RealtimeEventName = keyof RealtimeEvents;
 
+/**
+ * The second argument of every socket event: the log event it comes from, or for a socket event
+ * with no log event of its own, the organization's latest one (`id`/`type` null and `sequence` 0
+ * before the first). A reconnecting inbox resumes with `GET /api/events?after=<sequence>`.
+ */
+export interface RealtimeEventSource {
+  id: string | null;
+  sequence: number;
+  type: string | null;
+}
+
 export const organizationRoom = (organizationId: string) => `org:${organizationId}`;

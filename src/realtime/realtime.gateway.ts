@@ -2,11 +2,12 @@ import { Logger } from '@nestjs/common';
 import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { ApiKeyService } from '../organizations/api-key.service';
-import { organizationRoom, RealtimeEventName, RealtimeEvents } from './realtime.events';
+import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
 
 /**
  * socket.io on the service's own port. A socket authenticates with `auth: {token: <api key>}`
  * in its handshake and joins its organization's room; nothing else is accepted from clients.
+ * Events reach it only from the outbox (`DomainEvents.record`, relayed by `EventRelayService`).
  */
 @WebSocketGateway({ cors: { origin: true } })
 export class RealtimeGateway implements OnGatewayInit {
@@ -36,7 +37,8 @@ export class RealtimeGateway implements OnGatewayInit {
     });
   }
 
-  emit<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E]): void {
-    this.server.to(organizationRoom(organizationId)).emit(event, payload);
+  /** Only the event relay calls this: every socket event comes from the outbox. */
+  emit<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E], source: RealtimeEventSource): void {
+    this.server.to(organizationRoom(organizationId)).emit(event, payload, source);
   }
 }

@@ -2,9 +2,10 @@ import { io, Socket } from 'socket.io-client';
 
 /** A socket.io client like the inbox UI's, recording every event it receives. */
 export class RecordingSocket {
-  readonly events: { event: string; payload: any }[] = [];
+  /** `source` is the second argument: the log event `{id, sequence, type}` the event comes from. */
+  readonly events: { event: string; payload: any; source: { id: string | null; sequence: number; type: string | null } }[] = [];
   private constructor(readonly socket: Socket) {
-    socket.onAny((event, payload) => this.events.push({ event, payload }));
+    socket.onAny((event, payload, source) => this.events.push({ event, payload, source }));
   }
 
   /** Connects with `auth: {token}`; rejects with the server's reason when refused. */

@@ -22,7 +22,7 @@ export class SendConversationActionsService {
   /** The conversation with that person, made (with its contact) on first call; `created` says which. */
   async open(organizationId: string, request: OpenConversationDto): Promise<{ created: boolean; conversation: ConversationView }> {
     const sender = this.registry.get(request.channel);
-    const { conversationId, created } = await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       const { contactId } = await sender.resolveParticipant(organizationId, request.channel, request.participantExternalId, manager);
       if (request.participantName) {
         await manager.query(`UPDATE contacts SET display_name = $2, updated_at = now() WHERE id = $1 AND display_name IS NULL`, [
@@ -35,14 +35,12 @@ export class SendConversationActionsService {
          ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel DO NOTHING RETURNING id`,
         [organizationId, contactId, request.channel],
       );
-      if (inserted.length > 0) return { conversationId: inserted[0].id, created: true };
+      if (inserted.length > 0) {
+        return { created: true, conversation: await this.records.recordConversationChanged(manager, organizationId, inserted[0].id) };
+      }
       const existing = await manager.findOneByOrFail(Conversation, { organizationId, contactId, channel: request.channel });
-      return { conversationId: existing.id, created: false };
+      return { created: false, conversation: await this.records.conversationView(existing.id, manager) };
     });
-    const conversation = created
-      ? await this.records.announceConversation(organizationId, conversationId)
-      : await this.records.conversationView(conversationId);
-    return { created, conversation };
   }
 
   async typing(organizationId: string, conversationId: string): Promise<void> {
@@ -53,8 +51,10 @@ export class SendConversationActionsService {
   async seen(organizationId: string, conversationId: string): Promise<ConversationView> {
     const conversation = await this.find(organizationId, conversationId);
     await this.signal(conversation, 'mark_seen');
-    await this.dataSource.query(`UPDATE conversations SET unread_count = 0, updated_at = now() WHERE id = $1`, [conversation.id]);
-    return this.records.announceConversation(organizationId, conversation.id);
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE conversations SET unread_count = 0, updated_at = now() WHERE id = $1`, [conversation.id]);
+      return this.records.recordConversationChanged(manager, organizationId, conversation.id);
+    });
   }
 
   private async find(organizationId: string, conversationId: string): Promise<Conversation> {

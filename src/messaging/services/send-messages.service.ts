@@ -4,7 +4,7 @@ import { DataSource, EntityManager, In } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DomainError, DomainErrorCode, ErrorMessages, notFound } from '../../common/domain-error';
 import { JobQueue } from '../../jobs/job-queue.service';
-import { RealtimePublisher } from '../../realtime/realtime.publisher';
+import { DomainEvents } from '../../events/domain-events.service';
 import { Contact } from '../../contacts/contact.entity';
 import { ChannelRegistry } from '../channels/channel-registry';
 import { MessageTag, MessagingType } from '../channels/channel-sender';
@@ -48,7 +48,7 @@ export class SendMessagesService {
     private readonly idempotency: IdempotencyService,
     private readonly records: SendRecordsService,
     private readonly jobs: JobQueue,
-    private readonly realtime: RealtimePublisher,
+    private readonly events: DomainEvents,
     private readonly config: AppConfig,
   ) {}
 
@@ -79,15 +79,18 @@ export class SendMessagesService {
       }
       const ids = await this.store(manager, organizationId, contactId, request, messagingType, tag);
       const views = await this.records.views(ids.messageIds, manager);
+      // Pending records are news to open inboxes only: integrators hear of them once sent.
+      const conversation = await this.records.conversationView(ids.conversationId, manager);
+      await this.events.record(manager, organizationId, [
+        { type: null, realtime: [...views.map((view) => ({ event: 'message.created' as const, payload: view })), { event: 'conversation.updated', payload: conversation }] },
+      ]);
       const answer: SendAnswer = { statusCode: 202, body: { messages: views } };
       if (key) await this.idempotency.record(manager, organizationId, key, answer);
       return { answer, ...ids };
     });
     if ('replay' in accepted) return accepted.replay;
 
-    const { answer, messageIds, conversationId } = accepted;
-    for (const view of (answer.body as { messages: MessageView[] }).messages) this.realtime.publish(organizationId, 'message.created', view);
-    await this.records.announceConversation(organizationId, conversationId);
+    const { answer, messageIds } = accepted;
     if (!options.wait) return answer;
 
     const settled = await this.waitForSettled(messageIds);

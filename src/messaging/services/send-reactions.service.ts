@@ -49,12 +49,14 @@ export class SendReactionsService {
 
   /** One statement, so a webhook's concurrent change to the contact's reaction is kept. */
   private async replacePageReaction(message: Message, reaction: MessageReaction | null): Promise<MessageView> {
-    await this.dataSource.query(
-      `UPDATE messages SET updated_at = now(), reactions =
-         coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(reactions) r WHERE r->>'by' <> 'page'), '[]'::jsonb) || $2::jsonb
-       WHERE id = $1`,
-      [message.id, JSON.stringify(reaction ? [reaction] : [])],
-    );
-    return (await this.records.announce(message))!;
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `UPDATE messages SET updated_at = now(), reactions =
+           coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(reactions) r WHERE r->>'by' <> 'page'), '[]'::jsonb) || $2::jsonb
+         WHERE id = $1`,
+        [message.id, JSON.stringify(reaction ? [reaction] : [])],
+      );
+      return (await this.records.recordMessageChanged(manager, message.organizationId, message.id))!;
+    });
   }
 }

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { hydrate } from '../../database/hydrate';
-import { RealtimePublisher } from '../../realtime/realtime.publisher';
+import type { DomainEventType } from '../../events/domain-event.types';
+import { DomainEvents } from '../../events/domain-events.service';
+import { Attachment } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { GraphErrorDetails, Message, MessageStatus } from '../entities/message.entity';
 import { ConversationView } from '../views/conversation.view';
@@ -15,25 +17,28 @@ export const SETTLED_STATUSES: readonly MessageStatus[] = [MessageStatus.Publish
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * The outbound records' state changes, each followed by `message.updated` with the whole record.
- * Statuses only move forward: a delivery or read recorded by a webhook is never undone here.
+ * The outbound records' state changes, each recorded in the outbox with the whole record in the
+ * same transaction: `message.sent` / `message.failed` when the record becomes published / failed,
+ * a socket `message.updated` for every change. Statuses only move forward: a delivery or read
+ * recorded by a webhook is never undone here.
  */
 @Injectable()
 export class SendRecordsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly messageViews: MessageViews,
-    private readonly realtime: RealtimePublisher,
+    private readonly events: DomainEvents,
   ) {}
 
   async published(message: Message, externalId: string): Promise<void> {
     const update = () =>
-      this.updateAndAnnounce(
+      this.update(
         message,
         `UPDATE messages SET external_id = $2, error = NULL, error_details = NULL, updated_at = now(),
            status = CASE WHEN status IN ('pending', 'failed_waiting_for_retry') THEN 'published'::message_status ELSE status END
          WHERE id = $1`,
         [message.id, externalId],
+        (status) => (status === MessageStatus.Published ? 'message.sent' : null),
       );
     try {
       await update();
@@ -51,34 +56,42 @@ export class SendRecordsService {
   }
 
   async waitingForRetry(message: Message, details: GraphErrorDetails): Promise<void> {
-    await this.updateAndAnnounce(
+    await this.update(
       message,
       `UPDATE messages SET status = 'failed_waiting_for_retry', error_details = $2, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
       [message.id, JSON.stringify(details)],
+      () => null,
     );
   }
 
   async failed(message: Message, details: GraphErrorDetails | null, error: string): Promise<void> {
-    await this.updateAndAnnounce(
+    await this.update(
       message,
       `UPDATE messages SET status = 'failed', error_details = $2, error = $3, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
       [message.id, details === null ? null : JSON.stringify(details), error],
+      () => 'message.failed',
     );
   }
 
   /**
-   * Runs an UPDATE of the record and announces the row it returns, with the attachments the caller
-   * loaded (they do not change here). When the status guard left the row alone, or the caller has
-   * no attachments loaded, the record is read as it is.
+   * Runs an UPDATE of the record and records the row it returns (with the attachments the caller
+   * loaded: they do not change here) as the event `eventOf` names for its new status, or as a
+   * socket `message.updated` alone. A status guard that left the row alone records nothing.
    */
-  private async updateAndAnnounce(message: Message, update: string, params: unknown[]): Promise<void> {
-    const [rows] = (await this.dataSource.query(`${update} RETURNING *`, params)) as [Record<string, unknown>[], number];
-    if (rows.length === 0 || !message.attachments) {
-      await this.announce(message);
-      return;
-    }
-    const view = this.messageViews.message(hydrate(this.dataSource, Message, rows[0]), message.attachments);
-    this.realtime.publish(message.organizationId, 'message.updated', view);
+  private async update(message: Message, update: string, params: unknown[], eventOf: (status: MessageStatus) => DomainEventType | null): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [rows] = (await manager.query(`${update} RETURNING *`, params)) as [Record<string, unknown>[], number];
+      if (rows.length === 0) return;
+      const row = hydrate(this.dataSource, Message, rows[0]);
+      const attachments = message.attachments ?? (await manager.find(Attachment, { where: { messageId: message.id } }));
+      const view = this.messageViews.message(row, attachments);
+      const type = eventOf(row.status);
+      await this.events.record(manager, message.organizationId, [
+        type === null
+          ? { type: null, realtime: [{ event: 'message.updated', payload: view }] }
+          : { type: type as 'message.sent', object: view, realtime: [{ event: 'message.updated' }] },
+      ]);
+    });
   }
 
   /** The records, in the order of `ids`, as REST shows them. */
@@ -90,22 +103,24 @@ export class SendRecordsService {
     return ids.filter((id) => byId.has(id)).map((id) => this.messageViews.message(byId.get(id)!));
   }
 
-  async conversationView(conversationId: string): Promise<ConversationView> {
+  async conversationView(conversationId: string, manager: EntityManager = this.dataSource.manager): Promise<ConversationView> {
     // find, not findOne: with a joined relation findOne pays a second query for its LIMIT.
-    const [conversation] = await this.dataSource.getRepository(Conversation).find({ where: { id: conversationId }, relations: { contact: true } });
+    const [conversation] = await manager.getRepository(Conversation).find({ where: { id: conversationId }, relations: { contact: true } });
     if (!conversation) throw new Error(`conversation ${conversationId} not found`);
     return this.messageViews.conversation(conversation);
   }
 
-  async announce(message: Pick<Message, 'id' | 'organizationId'>): Promise<MessageView | undefined> {
-    const [view] = await this.views([message.id]);
-    if (view) this.realtime.publish(message.organizationId, 'message.updated', view);
+  /** In the caller's transaction: a socket `message.updated` with the record as it now is. */
+  async recordMessageChanged(manager: EntityManager, organizationId: string, messageId: string): Promise<MessageView | undefined> {
+    const [view] = await this.views([messageId], manager);
+    if (view) await this.events.record(manager, organizationId, [{ type: null, realtime: [{ event: 'message.updated', payload: view }] }]);
     return view;
   }
 
-  async announceConversation(organizationId: string, conversationId: string): Promise<ConversationView> {
-    const view = await this.conversationView(conversationId);
-    this.realtime.publish(organizationId, 'conversation.updated', view);
+  /** In the caller's transaction: a socket `conversation.updated` with the conversation as it now is. */
+  async recordConversationChanged(manager: EntityManager, organizationId: string, conversationId: string): Promise<ConversationView> {
+    const view = await this.conversationView(conversationId, manager);
+    await this.events.record(manager, organizationId, [{ type: null, realtime: [{ event: 'conversation.updated', payload: view }] }]);
     return view;
   }
 }

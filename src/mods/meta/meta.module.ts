@@ -26,7 +26,7 @@ import { MetaWebhookController } from './api/meta-webhook.controller';
 import { InboundEventJob } from './jobs/inbound-event.job';
 import { MediaCopyJob } from './jobs/media-copy.job';
 import { ProfileFetchJob } from './jobs/profile-fetch.job';
-import { InboundAnnouncerService } from './services/inbound-announcer.service';
+import { InboundRecorderService } from './services/inbound-recorder.service';
 import { InboundChangesService } from './services/inbound-changes.service';
 import { InboundEventService } from './services/inbound-event.service';
 import { InboundMediaService } from './services/inbound-media.service';
@@ -47,7 +47,7 @@ import { MediaDownloader } from '../../storage/media-downloader.service';
   providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService, MetaRateLimiter, MetaSendService, MetaChannelSender,
     MetaTokenService, OAuthStateService, OAuthPendingPagesService, MetaConnectionService, OAuthCallbackService,
     WebhookReceiverService, InboundEventService, InboundMessageService, InboundReceiptsService, InboundChangesService,
-    InboundAnnouncerService, InboundMediaService, ProfileFetchService, MediaDownloader, InboundEventJob, ProfileFetchJob, MediaCopyJob],
+    InboundRecorderService, InboundMediaService, ProfileFetchService, MediaDownloader, InboundEventJob, ProfileFetchJob, MediaCopyJob],
   controllers: [MetaConnectionController, MetaOAuthCallbackController, MetaWebhookController],
 })
 export class MetaModule {}

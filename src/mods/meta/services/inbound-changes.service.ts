@@ -15,11 +15,12 @@ export class InboundChangesService {
   async apply(scope: InboundScope, event: ReactionEvent | EditEvent | UnsendEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
     switch (event.type) {
       case 'reaction':
-        return effects.updated(await this.react(scope, event, manager));
+        // The Page's own reactions (made elsewhere) reach the inbox, not integrators.
+        return effects.updated(await this.react(scope, event, manager), event.by === 'contact' ? 'reaction.received' : null);
       case 'edit':
-        return effects.updated(await this.edit(scope, event, manager));
+        return effects.updated(await this.edit(scope, event, manager), 'message.edited');
       case 'unsend':
-        return effects.updated(await this.unsend(scope, event, manager));
+        return effects.updated(await this.unsend(scope, event, manager), 'message.deleted');
     }
   }
 

@@ -1,27 +1,34 @@
+import type { DomainEventType } from '../../../events/domain-event.types';
 import type { Conversation } from '../../../messaging/entities/conversation.entity';
 import type { Message } from '../../../messaging/entities/message.entity';
 
-/** What one unit of inbound work changed, announced over realtime once its transaction commits. */
+/**
+ * What one unit of inbound work changed, recorded in the outbox by `InboundRecorderService`
+ * before its transaction commits: each message with the log event it raises (null: the socket
+ * event alone), and the conversations whose counters or activity moved.
+ */
 export class InboundEffects {
-  readonly createdMessages = new Set<string>();
-  readonly updatedMessages = new Set<string>();
+  readonly createdMessages = new Map<string, DomainEventType | null>();
+  readonly updatedMessages = new Map<string, DomainEventType | null>();
   readonly conversations = new Set<string>();
   /**
    * Records the transaction already holds as they will commit (a message with its attachments, a
-   * conversation with its contact): announced as they are, without reading them again.
+   * conversation with its contact): recorded as they are, without reading them again.
    */
   readonly known = { messages: new Map<string, Message>(), conversations: new Map<string, Conversation>() };
 
-  updated(ids: Iterable<string>): void {
-    for (const id of ids) this.updatedMessages.add(id);
+  updated(ids: Iterable<string>, event: DomainEventType | null): void {
+    for (const id of ids) this.updatedMessages.set(id, event);
   }
 }
 
 /**
- * Ids from an `UPDATE … RETURNING id` run through `EntityManager.query`, which hands back
+ * Rows from an `UPDATE … RETURNING` run through `EntityManager.query`, which hands back
  * `[rows, affectedCount]` for UPDATE and DELETE (and plain rows for everything else).
  */
-export function returnedIds(result: unknown): string[] {
+export function returnedRows<T = { id: string }>(result: unknown): T[] {
   const rows = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result;
-  return Array.isArray(rows) ? rows.map((row: { id: string }) => row.id) : [];
+  return Array.isArray(rows) ? (rows as T[]) : [];
 }
+
+export const returnedIds = (result: unknown): string[] => returnedRows(result).map((row) => row.id);

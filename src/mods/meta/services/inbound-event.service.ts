@@ -6,18 +6,18 @@ import { MessageChannel } from '../../../messaging/message-channel';
 import type { ConversationEvents } from '../mappers/webhook-delivery';
 import { mapMessagingEvent } from '../mappers/webhook-event.mapper';
 import type { InboundEvent, RawMessagingEvent } from '../types/webhook.types';
-import { InboundAnnouncerService } from './inbound-announcer.service';
 import { InboundChangesService } from './inbound-changes.service';
 import { InboundEffects } from './inbound-effects';
 import { InboundMessageService } from './inbound-message.service';
 import { InboundReceiptsService } from './inbound-receipts.service';
+import { InboundRecorderService } from './inbound-recorder.service';
 import type { InboundScope } from './inbound-scope';
 import { MetaSettingsService } from './meta-settings.service';
 
 /**
  * Applies a conversation's events from one delivery: routes them to the organization that
- * connected the Page / Instagram account, then applies each in its own transaction and
- * announces what it changed.
+ * connected the Page / Instagram account, then applies each in its own transaction, which also
+ * records what it changed in the outbox.
  */
 @Injectable()
 export class InboundEventService {
@@ -28,7 +28,7 @@ export class InboundEventService {
     private readonly messages: InboundMessageService,
     private readonly receipts: InboundReceiptsService,
     private readonly changes: InboundChangesService,
-    private readonly announcer: InboundAnnouncerService,
+    private readonly recorder: InboundRecorderService,
     private readonly settings: MetaSettingsService,
   ) {}
 
@@ -58,8 +58,10 @@ export class InboundEventService {
       return;
     }
     const effects = new InboundEffects();
-    await this.dataSource.transaction((manager) => this.dispatch(scope, event, manager, effects));
-    await this.announcer.announce(scope.organizationId, effects);
+    await this.dataSource.transaction(async (manager) => {
+      await this.dispatch(scope, event, manager, effects);
+      await this.recorder.record(manager, scope.organizationId, effects);
+    });
   }
 
   private dispatch(scope: InboundScope, event: Exclude<InboundEvent, { type: 'ignored' }>, manager: Parameters<InboundMessageService['apply']>[2], effects: InboundEffects): Promise<void> {

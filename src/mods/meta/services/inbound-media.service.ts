@@ -6,8 +6,8 @@ import { Attachment, AttachmentStatus } from '../../../messaging/entities/attach
 import { MediaDownloader, MediaDownloadError } from '../../../storage/media-downloader.service';
 import { StorageService } from '../../../storage/storage.service';
 import type { MediaCopyPayload } from '../jobs/media-copy.job';
-import { InboundAnnouncerService } from './inbound-announcer.service';
 import { InboundEffects } from './inbound-effects';
+import { InboundRecorderService } from './inbound-recorder.service';
 
 /**
  * Copies an inbound attachment from Meta's CDN into our storage before the link expires:
@@ -21,7 +21,7 @@ export class InboundMediaService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly downloader: MediaDownloader,
     private readonly storage: StorageService,
-    private readonly announcer: InboundAnnouncerService,
+    private readonly recorder: InboundRecorderService,
   ) {}
 
   async copy(payload: MediaCopyPayload, context: JobContext): Promise<void> {
@@ -43,15 +43,23 @@ export class InboundMediaService {
     if (!stored) await this.storage.delete(key); // another run got there first
   }
 
-  /** Moves a pending attachment to its final state once, and tells the inbox. */
-  private async settle(attachment: Attachment, changes: Pick<Partial<Attachment>, 'status' | 'storageKey' | 'mimeType' | 'size'>): Promise<boolean> {
-    const result = await this.dataSource
-      .getRepository(Attachment)
-      .update({ id: attachment.id, status: AttachmentStatus.Pending }, changes);
-    if (!result.affected) return false;
-    const effects = new InboundEffects();
-    if (attachment.messageId) effects.updatedMessages.add(attachment.messageId);
-    await this.announcer.announce(attachment.organizationId, effects);
-    return true;
+  /**
+   * Moves a pending attachment to its final state once and records the message as it now is; the
+   * copy that settles an inbound message's last pending file raises its `message.received`.
+   */
+  private settle(attachment: Attachment, changes: Pick<Partial<Attachment>, 'status' | 'storageKey' | 'mimeType' | 'size'>): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const messageId = attachment.messageId;
+      // Copies of one message's files settle one at a time, so exactly one sees none left pending.
+      const [message] = messageId ? await manager.query(`SELECT direction FROM messages WHERE id = $1 FOR UPDATE`, [messageId]) : [];
+      const result = await manager.update(Attachment, { id: attachment.id, status: AttachmentStatus.Pending }, changes);
+      if (!result.affected) return false;
+      if (!messageId || !message) return true;
+      const [{ pending }] = await manager.query(`SELECT count(*)::int AS pending FROM attachments WHERE message_id = $1 AND status = 'pending'`, [messageId]);
+      const effects = new InboundEffects();
+      effects.updatedMessages.set(messageId, message.direction === 'inbound' && pending === 0 ? 'message.received' : null);
+      await this.recorder.record(manager, attachment.organizationId, effects);
+      return true;
+    });
   }
 }

@@ -52,7 +52,7 @@ export class InboundMessageService {
     if (created) await this.queueProfile(scope, contactId, event.userId, manager);
     const attachments = event.type === 'message' ? event.attachments : [];
     await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
-    effects.createdMessages.add(stored.message.id);
+    effects.createdMessages.set(stored.message.id, this.eventOf(stored.message, attachments));
     effects.conversations.add(conversationId);
     // A message with attachments is read again for its announcement, with every column of theirs.
     if (attachments.length === 0) effects.known.messages.set(stored.message.id, Object.assign(stored.message, { attachments: [] }));
@@ -94,6 +94,15 @@ export class InboundMessageService {
     const conversation = hydrate(manager.connection, Conversation, stored.conversation);
     conversation.contact = hydrate(manager.connection, Contact, stored.contact);
     return { message: hydrate(manager.connection, Message, stored.message), conversation };
+  }
+
+  /**
+   * An echo is `message.sent` at once; an inbound message is `message.received` once its files
+   * are copied (`InboundMediaService` raises it after the last copy settles).
+   */
+  private eventOf(message: Message, attachments: InboundAttachment[]): 'message.sent' | 'message.received' | null {
+    if (message.direction === MessageDirection.Outbound) return 'message.sent';
+    return attachments.some((attachment) => attachment.url) ? null : 'message.received';
   }
 
   /**

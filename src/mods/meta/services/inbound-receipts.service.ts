@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { DeliveryEvent, ReadEvent } from '../types/webhook.types';
-import { InboundEffects, returnedIds } from './inbound-effects';
+import { InboundEffects, returnedIds, returnedRows } from './inbound-effects';
 import type { InboundScope } from './inbound-scope';
 
 /** Outbound statuses a receipt may move on; pending and failed messages are never touched. */
@@ -18,12 +18,18 @@ export class InboundReceiptsService {
   async apply(scope: InboundScope, event: DeliveryEvent | ReadEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
     const conversationId = await this.conversationOf(scope, event.userId, manager);
     if (!conversationId) return;
-    const ids = event.type === 'delivery' ? await this.delivered(conversationId, event, manager) : await this.read(scope, conversationId, event, manager);
-    effects.updated(ids);
+    if (event.type === 'read') {
+      effects.updated(await this.read(scope, conversationId, event, manager), 'message.read');
+      return;
+    }
+    // A receipt that only fills in the time of a message already read is no news to integrators.
+    for (const { id, status } of await this.delivered(conversationId, event, manager)) {
+      effects.updated([id], status === 'delivered' ? 'message.delivered' : null);
+    }
   }
 
   /** Every outbound message sent at or before the watermark, and those named in `mids`. */
-  private async delivered(conversationId: string, event: DeliveryEvent, manager: EntityManager): Promise<string[]> {
+  private async delivered(conversationId: string, event: DeliveryEvent, manager: EntityManager): Promise<{ id: string; status: string }[]> {
     if (event.watermark === null && event.mids.length === 0) return [];
     const result: unknown = await manager.query(
       `UPDATE messages SET
@@ -32,10 +38,10 @@ export class InboundReceiptsService {
          updated_at = now()
        WHERE conversation_id = $1 AND direction = 'outbound' AND status IN ${RECEIPT_STATUSES} AND delivered_at IS NULL
          AND (sent_at <= $3 OR external_id = ANY($4::text[]))
-       RETURNING id`,
+       RETURNING id, status`,
       [conversationId, new Date(event.timestamp), event.watermark === null ? null : new Date(event.watermark), event.mids],
     );
-    return returnedIds(result);
+    return returnedRows(result);
   }
 
   /** Messenger: up to the watermark; Instagram: the named message and every earlier one. */

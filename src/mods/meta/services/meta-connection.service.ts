@@ -110,16 +110,19 @@ export class MetaConnectionService {
     const previous = await this.settings.forOrganization(organizationId);
     await this.subscribe(page.id, page.accessToken, app);
     try {
-      await this.rows.query(
-        `INSERT INTO organization_meta_settings
-           (organization_id, page_id, page_name, page_access_token, instagram_account_id, instagram_username, status)
-         VALUES ($1, $2, $3, $4, $5, $6, 'active')
-         ON CONFLICT (organization_id) DO UPDATE SET
-           page_id = EXCLUDED.page_id, page_name = EXCLUDED.page_name, page_access_token = EXCLUDED.page_access_token,
-           instagram_account_id = EXCLUDED.instagram_account_id, instagram_username = EXCLUDED.instagram_username,
-           status = 'active', updated_at = now()`,
-        [organizationId, page.id, page.name, this.encryption.encrypt(page.accessToken), page.instagram?.id ?? null, page.instagram?.username ?? null],
-      );
+      await this.rows.manager.transaction(async (manager) => {
+        await manager.query(
+          `INSERT INTO organization_meta_settings
+             (organization_id, page_id, page_name, page_access_token, instagram_account_id, instagram_username, status)
+           VALUES ($1, $2, $3, $4, $5, $6, 'active')
+           ON CONFLICT (organization_id) DO UPDATE SET
+             page_id = EXCLUDED.page_id, page_name = EXCLUDED.page_name, page_access_token = EXCLUDED.page_access_token,
+             instagram_account_id = EXCLUDED.instagram_account_id, instagram_username = EXCLUDED.instagram_username,
+             status = 'active', updated_at = now()`,
+          [organizationId, page.id, page.name, this.encryption.encrypt(page.accessToken), page.instagram?.id ?? null, page.instagram?.username ?? null],
+        );
+        await this.settings.recordConnectionUpdated(manager, organizationId);
+      });
     } catch (error) {
       // Another organization connected the same Page (or Instagram account) a moment ago.
       if (error instanceof QueryFailedError && (error.driverError as { code?: string })?.code === '23505') throw pageInUse();
@@ -127,7 +130,6 @@ export class MetaConnectionService {
     }
     await this.pending.clear(organizationId);
     if (previous && previous.pageId !== page.id) await this.unsubscribeQuietly(this.settings.decrypt(previous).pageAccessToken, previous.pageId, app);
-    await this.settings.announce(organizationId);
     return this.settings.statusView(organizationId);
   }
 
@@ -138,8 +140,10 @@ export class MetaConnectionService {
     if (!row) return this.settings.statusView(organizationId);
     const app = await this.coreConf.metaApp();
     if (app) await this.unsubscribeQuietly(this.settings.decrypt(row).pageAccessToken, row.pageId, app);
-    await this.rows.delete({ organizationId, pageId: row.pageId });
-    await this.settings.announce(organizationId);
+    await this.rows.manager.transaction(async (manager) => {
+      await manager.delete(OrganizationMetaSettings, { organizationId, pageId: row.pageId });
+      await this.settings.recordConnectionUpdated(manager, organizationId);
+    });
     return this.settings.statusView(organizationId);
   }
 

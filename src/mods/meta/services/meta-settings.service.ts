@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { DomainError, DomainErrorCode, ErrorMessages } from '../../../common/domain-error';
 import { ConnectionStatusView } from '../../../realtime/realtime.events';
-import { RealtimePublisher } from '../../../realtime/realtime.publisher';
+import { DomainEvents } from '../../../events/domain-events.service';
 import { EncryptionService } from '../../../security/encryption.service';
 import { MetaConnectionStatus, OrganizationMetaSettings } from '../entities/organization-meta-settings.entity';
 
@@ -21,7 +21,7 @@ export class MetaSettingsService {
   constructor(
     @InjectRepository(OrganizationMetaSettings) private readonly settings: Repository<OrganizationMetaSettings>,
     private readonly encryption: EncryptionService,
-    private readonly realtime: RealtimePublisher,
+    private readonly events: DomainEvents,
   ) {}
 
   forOrganization(organizationId: string): Promise<OrganizationMetaSettings | null> {
@@ -61,17 +61,16 @@ export class MetaSettingsService {
     };
   }
 
-  /** After a Graph 190: the connection is expired until reconnected (announced once). */
+  /** After a Graph 190: the connection is expired until reconnected (`connection.updated` once). */
   async markExpired(organizationId: string): Promise<void> {
-    const result = await this.settings.update(
-      { organizationId, status: MetaConnectionStatus.Active },
-      { status: MetaConnectionStatus.Expired },
-    );
-    if (result.affected) await this.announce(organizationId);
+    await this.settings.manager.transaction(async (manager) => {
+      const result = await manager.update(OrganizationMetaSettings, { organizationId, status: MetaConnectionStatus.Active }, { status: MetaConnectionStatus.Expired });
+      if (result.affected) await this.recordConnectionUpdated(manager, organizationId);
+    });
   }
 
-  async statusView(organizationId: string): Promise<ConnectionStatusView> {
-    const row = await this.forOrganization(organizationId);
+  async statusView(organizationId: string, manager: EntityManager = this.settings.manager): Promise<ConnectionStatusView> {
+    const row = await manager.findOneBy(OrganizationMetaSettings, { organizationId });
     return {
       connected: row !== null,
       status: row?.status ?? null,
@@ -82,8 +81,9 @@ export class MetaSettingsService {
     };
   }
 
-  /** Pushes the current connection status to the organization's open inboxes. */
-  async announce(organizationId: string): Promise<void> {
-    this.realtime.publish(organizationId, 'connection.updated', await this.statusView(organizationId));
+  /** In the transaction that changed the connection: `connection.updated` with its status as it now is. */
+  async recordConnectionUpdated(manager: EntityManager, organizationId: string): Promise<void> {
+    const view = await this.statusView(organizationId, manager);
+    await this.events.record(manager, organizationId, [{ type: 'connection.updated', object: view, realtime: [{ event: 'connection.updated' }] }]);
   }
 }

@@ -10,7 +10,7 @@ import type { ProfileFetchPayload } from '../jobs/profile-fetch.job';
 import { FACEBOOK_PROFILE_FIELDS, INSTAGRAM_PROFILE_FIELDS, mapFacebookProfile, mapInstagramProfile } from '../mappers/profile.mapper';
 import { GraphApiClient } from './graph-api.client';
 import { GraphErrorKind, MetaApiError } from './graph-error';
-import { InboundAnnouncerService } from './inbound-announcer.service';
+import { InboundRecorderService } from './inbound-recorder.service';
 import { MetaSettingsService } from './meta-settings.service';
 
 /**
@@ -26,7 +26,7 @@ export class ProfileFetchService {
     private readonly graph: GraphApiClient,
     private readonly settings: MetaSettingsService,
     private readonly coreConf: CoreConfService,
-    private readonly announcer: InboundAnnouncerService,
+    private readonly recorder: InboundRecorderService,
   ) {}
 
   async fetch(payload: ProfileFetchPayload, context: JobContext): Promise<void> {
@@ -54,9 +54,9 @@ export class ProfileFetchService {
       throw error;
     }
     const columns = instagram ? mapInstagramProfile(raw) : mapFacebookProfile(raw);
-    await this.dataSource
-      .getRepository(Contact)
-      .update({ id: payload.contactId, organizationId: payload.organizationId }, { ...columns, profileFetchedAt: new Date() });
-    await this.announcer.contactChanged(payload.organizationId, payload.contactId);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(Contact, { id: payload.contactId, organizationId: payload.organizationId }, { ...columns, profileFetchedAt: new Date() });
+      await this.recorder.contactChanged(manager, payload.organizationId, payload.contactId);
+    });
   }
 }

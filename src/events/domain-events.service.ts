@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { OutboxEntry } from './domain-event.types';
+
+/** The channel the relay LISTENs on; a recording transaction NOTIFYs it as it commits. */
+export const DOMAIN_EVENTS_CHANNEL = 'meta_inbox_domain_events';
+
+/**
+ * The one place events are raised: the outbox.
+ *
+ * Record every change an inbox or an integrator cares about **inside the transaction that makes
+ * it**, with the record as REST shows it:
+ *
+ * ```ts
+ * await this.dataSource.transaction(async (manager) => {
+ *   // ...the change...
+ *   await this.events.record(manager, organizationId, [
+ *     { type: 'message.received', object: view, realtime: [{ event: 'message.created' }, { event: 'conversation.updated', payload: conversation }] },
+ *     { type: null, realtime: [{ event: 'message.updated', payload: other }] }, // socket events only
+ *   ]);
+ * });
+ * ```
+ *
+ * - A log event (`type` set) gets the organization's next `sequence` when the relay picks it up,
+ *   is listed by `GET /api/events` and is delivered to the organization's integrator webhooks.
+ * - `realtime` lists the socket.io events it causes, in order; one without `payload` carries the
+ *   log event's `object`. Each reaches the organization's sockets with a second argument
+ *   `{id, sequence, type}` naming the log event (for `type: null`, the latest one before it).
+ * - Nothing is sent before the transaction commits and nothing committed is lost: the relay
+ *   (`EventRelayService`) is woken by the commit and also sweeps on a timer and at start-up.
+ *
+ * One statement per call (the insert and the wake-up together), so record everything a
+ * transaction raises in one call where the hot path allows it.
+ */
+@Injectable()
+export class DomainEvents {
+  async record(manager: EntityManager, organizationId: string, entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('DomainEvents.record needs the manager of an open transaction');
+    const rows = entries.map((entry) => ({
+      type: entry.type,
+      data: entry.type === null ? undefined : { object: entry.object },
+      realtime: entry.realtime ?? [],
+    }));
+    await manager.query(
+      `WITH recorded AS (
+         INSERT INTO domain_events (organization_id, type, data, realtime)
+         SELECT $1, e.value->>'type', e.value->'data', e.value->'realtime'
+         FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)
+         ORDER BY e.n
+         RETURNING 1
+       )
+       SELECT pg_notify('${DOMAIN_EVENTS_CHANNEL}', '') FROM (SELECT count(*) FROM recorded) AS done`,
+      [organizationId, JSON.stringify(rows)],
+    );
+  }
+}

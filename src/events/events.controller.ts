@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { OrganizationAuth } from '../auth/auth.decorators';
+import { CurrentOrganization } from '../auth/current-organization.decorator';
+import { DEFAULT_PAGE_SIZE } from '../messaging/api/page-query.dto';
+import { EventsQueryDto } from './events-query.dto';
+import { EventPage, EventsQueryService } from './events-query.service';
+
+@ApiTags('events')
+@OrganizationAuth()
+@Controller('api/events')
+export class EventsController {
+  constructor(private readonly events: EventsQueryService) {}
+
+  @Get()
+  @ApiOkResponse({ description: "The organization's events after `after`, oldest first, in the webhook envelope; kept at least 7 days" })
+  list(@CurrentOrganization() organizationId: string, @Query() query: EventsQueryDto): Promise<EventPage> {
+    return this.events.after(organizationId, query.after ?? query.cursor ?? 0, query.limit ?? DEFAULT_PAGE_SIZE);
+  }
+}

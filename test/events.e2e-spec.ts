@@ -1,0 +1,192 @@
+import { DataSource } from 'typeorm';
+import { DomainEvents } from '../src/events/domain-events.service';
+import { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import { deliveryEvent, editEvent, messageEvent, newMid, Parties, reactionEvent, readEvent, unsendEvent, webhookOf } from '../src/sandbox/webhook-events';
+import { eventually } from './support/eventually';
+import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { RecordingSocket } from './support/socket-client';
+import { TestApp } from './support/test-app';
+
+describe('domain events: one log, three ways out', () => {
+  let t: TestApp;
+  let sandbox: MetaSandbox;
+  let org: { id: string; apiKey: string };
+  let socket: RecordingSocket;
+  const PAGE = '402000000000001';
+  let users = 0;
+  const person = (): Parties => ({ account: PAGE, user: `psid-events-${++users}` });
+
+  beforeAll(async () => {
+    ({ t, sandbox } = await startWithSandbox());
+    sandbox.addPage({ id: PAGE, name: 'Events Page' });
+    org = await t.createOrganization('Events Org');
+    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+  });
+  afterAll(async () => {
+    socket?.close();
+    await t?.close();
+    await sandbox?.stop();
+  });
+
+  async function allEvents(apiKey = org.apiKey): Promise<any[]> {
+    const events: any[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await t.request('GET', `/api/events?after=${after}&limit=100`, { token: apiKey });
+      expect(page.status).toBe(200);
+      events.push(...page.body.data);
+      if (page.body.nextCursor === null) return events;
+      after = Number(page.body.nextCursor);
+    }
+  }
+
+  const eventsOf = async (messageId: string) => (await allEvents()).filter((e) => e.data.object.id === messageId);
+  const eventWhen = (type: string, match: (object: any) => boolean) =>
+    eventually(
+      async () => (await allEvents()).find((e) => e.type === type && match(e.data.object)),
+      (e) => e !== undefined,
+    );
+
+  it('numbers the connection as event 1 and lists it in the envelope', async () => {
+    const [first] = await allEvents();
+    expect(first).toEqual({
+      id: expect.any(String),
+      sequence: 1,
+      type: 'connection.updated',
+      createdAt: expect.any(String),
+      organizationId: org.id,
+      data: { object: expect.objectContaining({ connected: true, status: 'active', pageId: PAGE }) },
+    });
+  });
+
+  it('records an inbound message as message.received, and its socket events name that log event', async () => {
+    const mid = newMid('messenger');
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, messageEvent('messenger', person(), { mid, text: 'Hello log' })));
+    const event = await eventWhen('message.received', (m) => m.externalId === mid);
+    expect(event.data.object).toMatchObject({ externalId: mid, text: 'Hello log', direction: 'inbound', status: 'received' });
+    const rest = await t.request('GET', `/api/conversations/${event.data.object.conversationId}/messages`, { token: org.apiKey });
+    expect(event.data.object).toEqual(rest.body.data[0]);
+
+    await socket.waitFor('message.created', (m) => m.externalId === mid);
+    await socket.waitFor('conversation.updated', (c) => c.id === event.data.object.conversationId);
+    const created = socket.events.find((e) => e.event === 'message.created' && e.payload.externalId === mid)!;
+    expect(created.source).toEqual({ id: event.id, sequence: event.sequence, type: 'message.received' });
+    // The conversation's socket event has no log event of its own: it names the latest one.
+    const conversation = socket.events.find((e) => e.event === 'conversation.updated' && e.payload.id === event.data.object.conversationId)!;
+    expect(conversation.source).toEqual({ id: event.id, sequence: event.sequence, type: 'message.received' });
+  });
+
+  it('raises message.received for a message with files once they are copied, with our copies', async () => {
+    const mid = newMid('messenger');
+    const attachments = [
+      { type: 'image', payload: { url: sandbox.cdnUrl(Buffer.from('png-bytes'), 'image/png') } },
+      { type: 'file', payload: { url: sandbox.cdnUrl(Buffer.from('pdf-bytes'), 'application/pdf') } },
+    ];
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, messageEvent('messenger', person(), { mid, attachments })));
+    const event = await eventWhen('message.received', (m) => m.externalId === mid);
+    expect(event.data.object.attachments).toEqual([
+      expect.objectContaining({ type: 'image', mimeType: 'image/png', url: expect.stringContaining('/files/') }),
+      expect.objectContaining({ type: 'file', mimeType: 'application/pdf', url: expect.stringContaining('/files/') }),
+    ]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await eventsOf(event.data.object.id)).map((e) => e.type)).toEqual(['message.received']);
+  });
+
+  it('follows a send through message.sent, message.delivered and message.read, in sequence order', async () => {
+    const contactId = await createContact(t.db, org.id, { displayName: 'Buyer' });
+    const psid = `psid-events-send`;
+    await addFacebookIdentity(t.db, contactId, PAGE, psid);
+    await createConversation(t.db, contactId, { lastInboundAt: new Date(Date.now() - 60_000) });
+    const before = (await allEvents()).at(-1)!;
+    const sent = await t.request('POST', '/api/messaging/send?wait=true', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text: 'Our answer' } });
+    expect(sent.status).toBe(200);
+    const { id, externalId } = sent.body.messages[0];
+    // A pending record is news to sockets only; it names the latest log event before it.
+    const pending = socket.events.find((e) => e.event === 'message.created' && e.payload.id === id)!;
+    expect(pending.source).toEqual({ id: before.id, sequence: before.sequence, type: before.type });
+
+    const p = { account: PAGE, user: psid };
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, deliveryEvent(p, { watermark: Date.now(), mids: [externalId] })));
+    await eventWhen('message.delivered', (m) => m.id === id);
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, readEvent(p, { watermark: Date.now() })));
+    await eventWhen('message.read', (m) => m.id === id);
+
+    const events = await eventsOf(id);
+    expect(events.map((e) => [e.type, e.data.object.status])).toEqual([
+      ['message.sent', 'published'],
+      ['message.delivered', 'delivered'],
+      ['message.read', 'read'],
+    ]);
+    expect(events[0].sequence).toBeGreaterThan(before.sequence);
+    expect(events[1].sequence).toBeGreaterThan(events[0].sequence);
+    expect(events[2].sequence).toBeGreaterThan(events[1].sequence);
+    const updates = socket.events.filter((e) => e.event === 'message.updated' && e.payload.id === id && e.source.type !== null);
+    expect(updates.map((e) => e.source.type)).toEqual(expect.arrayContaining(['message.sent', 'message.delivered', 'message.read']));
+  });
+
+  it('records edits, unsends and a customer reaction', async () => {
+    const p = person();
+    const mid = newMid('messenger');
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, messageEvent('messenger', p, { mid, text: 'first' })));
+    const received = await eventWhen('message.received', (m) => m.externalId === mid);
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, reactionEvent(p, { mid, action: 'react', reaction: 'love' })));
+    await eventWhen('reaction.received', (m) => m.externalId === mid);
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, editEvent(p, { mid, text: 'second', numEdit: 1 })));
+    await eventWhen('message.edited', (m) => m.externalId === mid && m.text === 'second');
+    await sandbox.postWebhook(webhookOf('messenger', PAGE, unsendEvent(p, { mid })));
+    await eventWhen('message.deleted', (m) => m.externalId === mid && m.deletedAt !== null);
+    const types = (await eventsOf(received.data.object.id)).map((e) => e.type);
+    expect(types).toEqual(['message.received', 'reaction.received', 'message.edited', 'message.deleted']);
+  });
+
+  it('pages the log with after and limit, shows it only to its organization, and refuses a bad after', async () => {
+    const all = await allEvents();
+    expect(all.map((e) => e.sequence)).toEqual(all.map((_, i) => i + 1));
+    const page = await t.request('GET', `/api/events?after=2&limit=3`, { token: org.apiKey });
+    expect(page.body.data.map((e: any) => e.sequence)).toEqual([3, 4, 5]);
+    expect(page.body.nextCursor).toBe('5');
+    const next = await t.request('GET', `/api/events?after=${page.body.nextCursor}&limit=1`, { token: org.apiKey });
+    expect(next.body.data[0].sequence).toBe(6);
+
+    const other = await t.createOrganization('Quiet Org');
+    expect((await t.request('GET', '/api/events', { token: other.apiKey })).body).toEqual({ data: [], nextCursor: null });
+    expect((await t.request('GET', '/api/events?after=-1', { token: org.apiKey })).status).toBe(400);
+    expect((await t.request('GET', '/api/events?after=abc', { token: org.apiKey })).status).toBe(400);
+    expect((await t.request('GET', '/api/events')).status).toBe(401);
+  });
+
+  it('keeps nothing of a transaction that rolls back', async () => {
+    const count = async () => (await t.db.query(`SELECT count(*)::int AS n FROM domain_events WHERE organization_id = $1`, [org.id])).rows[0].n;
+    const before = await count();
+    const status = { connected: false, status: null, pageId: null, pageName: null, instagramAccountId: null, instagramUsername: null };
+    await expect(
+      t.app.get(DataSource).transaction(async (manager) => {
+        await t.app.get(DomainEvents).record(manager, org.id, [{ type: 'connection.updated', object: status, realtime: [{ event: 'connection.updated' }] }]);
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count()).toBe(before);
+    expect(socket.events.filter((e) => e.event === 'connection.updated' && e.payload.connected === false)).toHaveLength(0);
+  });
+
+  it('relays events committed while no relay could run, as soon as one can', async () => {
+    await t.db.query(`CREATE OR REPLACE FUNCTION refuse_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'relay refused'; END $$`);
+    await t.db.query(`CREATE TRIGGER refuse_relay BEFORE UPDATE ON domain_events FOR EACH ROW EXECUTE FUNCTION refuse_relay()`);
+    const mid = newMid('messenger');
+    try {
+      await sandbox.postWebhook(webhookOf('messenger', PAGE, messageEvent('messenger', person(), { mid, text: 'held back' })));
+      await eventually(
+        async () => (await t.db.query(`SELECT count(*)::int AS n FROM domain_events WHERE type = 'message.received' AND relayed_at IS NULL`)).rows[0].n,
+        (n) => n === 1,
+      );
+      expect(socket.events.some((e) => e.payload?.externalId === mid)).toBe(false);
+    } finally {
+      await t.db.query(`DROP TRIGGER refuse_relay ON domain_events`);
+    }
+    await socket.waitFor('message.created', (m) => m.externalId === mid);
+    await eventWhen('message.received', (m) => m.externalId === mid);
+  });
+});
