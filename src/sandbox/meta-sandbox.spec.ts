@@ -119,6 +119,74 @@ describe('MetaSandbox', () => {
       expect(failed.body.error).toMatchObject({ code: 100, error_subcode: 2018008, message: '(#100) Failed to fetch the file from the url' });
     });
 
+    const message = (body: Record<string, unknown>, path = 'me/messages') =>
+      graph('POST', path, withToken(page.accessToken), { recipient: { id: 'psid-1' }, messaging_type: 'RESPONSE', message: body });
+    const qr = (n: number, title = 'ok', payload = 'P') => Array.from({ length: n }, () => ({ content_type: 'text', title, payload }));
+    const template = (payload: Record<string, unknown>) => ({ attachment: { type: 'template', payload: { template_type: 'button', ...payload } } });
+    const postback = { type: 'postback', title: 'Yes', payload: 'YES' };
+
+    it('checks quick replies as Meta does: 1 to 13, title ≤ 20, payload ≤ 1000; Instagram only under a text', async () => {
+      expect((await message({ text: 'pick', quick_replies: qr(13) })).status).toBe(200);
+      expect((await message({ ...template({ text: 'pick', buttons: [postback] }), quick_replies: qr(1) })).status).toBe(200);
+      for (const refused of [
+        { text: 'pick', quick_replies: qr(14) },
+        { text: 'pick', quick_replies: [] },
+        { text: 'pick', quick_replies: qr(1, 'x'.repeat(21)) },
+        { text: 'pick', quick_replies: qr(1, 'ok', 'p'.repeat(1001)) },
+        { text: 'pick', quick_replies: [{ content_type: 'sticker', title: 'a', payload: 'b' }] },
+      ]) {
+        expect((await message(refused)).body.error).toMatchObject({ code: 100, type: 'OAuthException' });
+      }
+      const ig = await message({ ...template({ text: 'pick', buttons: [postback] }), quick_replies: qr(1) }, '178/messages');
+      expect(ig.body.error.message).toMatch(/only supported with a text message on Instagram/);
+      expect(sandbox.sent()).toHaveLength(2);
+    });
+
+    it('checks the button template: a text ≤ 640 and 1 to 3 postback or web_url buttons', async () => {
+      expect((await message(template({ text: 'go', buttons: [postback, { type: 'web_url', title: 'Site', url: 'https://x.example' }] }), '178/messages')).status).toBe(200);
+      for (const refused of [
+        template({ text: 'z'.repeat(641), buttons: [postback] }),
+        template({ text: 'go', buttons: [] }),
+        template({ text: 'go', buttons: [postback, postback, postback, postback] }),
+        template({ text: 'go', buttons: [{ type: 'postback', title: 'Yes' }] }),
+        template({ text: 'go', buttons: [{ type: 'web_url', title: 'Site', url: 'not a url' }] }),
+        template({ text: 'go', buttons: [{ type: 'phone_number', title: 'Call', payload: '+1' }] }),
+        { attachment: { type: 'template', payload: { template_type: 'receipt' } } },
+      ]) {
+        expect((await message(refused)).body.error).toMatchObject({ code: 100 });
+      }
+      expect(sandbox.sent()).toHaveLength(1);
+    });
+
+    it('saves a file sent with is_reusable for its Page and platform, and refuses another Page\'s, an expired or an unknown id', async () => {
+      const saved = await message({ attachment: { type: 'image', payload: { url: `${filesUrl}/ok.png`, is_reusable: true } } });
+      const id = saved.body.attachment_id;
+      expect(saved.body).toEqual({ recipient_id: 'psid-1', message_id: expect.any(String), attachment_id: expect.stringMatching(/^\d+$/) });
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: id } } })).status).toBe(200);
+      expect(sandbox.sent()[1]).toMatchObject({ attachmentId: id, fetched: undefined });
+
+      const other = sandbox.addPage({ id: '222', name: 'Other' });
+      const theirs = await graph('POST', 'me/messages', withToken(other.accessToken), { recipient: { id: 'psid-9' }, messaging_type: 'RESPONSE', message: { attachment: { type: 'image', payload: { attachment_id: id } } } });
+      expect(theirs.body.error).toMatchObject({ code: 100, error_subcode: 2018047 });
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: id } } }, '178/messages')).body.error.code).toBe(100);
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: '999' } } })).body.error.code).toBe(100);
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: id, url: `${filesUrl}/ok.png` } } })).body.error.code).toBe(100);
+
+      expect(sandbox.expireAttachments([id])).toBe(1);
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: id } } })).body.error).toMatchObject({ code: 100, error_subcode: 2018047 });
+    });
+
+    it('saves a file through the Attachment Upload API, per platform', async () => {
+      const upload = (platform?: string) =>
+        graph('POST', '111/message_attachments', withToken(page.accessToken, platform ? { platform } : {}), { message: { attachment: { type: 'image', payload: { url: `${filesUrl}/ok.png`, is_reusable: true } } } });
+      const fb = await upload();
+      const ig = await upload('instagram');
+      expect(fb.body).toEqual({ attachment_id: expect.any(String) });
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: fb.body.attachment_id } } })).status).toBe(200);
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: ig.body.attachment_id } } }, '178/messages')).status).toBe(200);
+      expect((await message({ attachment: { type: 'image', payload: { attachment_id: ig.body.attachment_id } } })).body.error.code).toBe(100);
+    });
+
     it('answers sender actions and reactions with the recipient id', async () => {
       for (const body of [
         { sender_action: 'typing_on' },

@@ -109,6 +109,11 @@ export class MetaSandbox {
     return [...this.state.sentMessages];
   }
 
+  /** Ages saved reusable attachments (the given ids, or all) past Meta's ~90-day lifetime. */
+  expireAttachments(ids?: string[]): number {
+    return this.state.expireAttachments(ids);
+  }
+
   /** The Page's current webhook subscription fields, or undefined when not subscribed. */
   subscribedFields(pageId: string): string[] | undefined {
     return this.state.subscriptions.get(pageId);

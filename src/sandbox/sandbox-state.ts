@@ -17,6 +17,19 @@ interface UserToken {
 /** Who a token belongs to, once checked. */
 export type TokenOwner = { kind: 'user'; token: string; pageIds: string[] } | { kind: 'page'; token: string; page: SandboxPage };
 
+/** A file Meta saved for reuse: usable by the Page (and platform) that saved it until it expires. */
+export interface ReusableAttachment {
+  id: string;
+  pageId: string;
+  platform: 'messenger' | 'instagram';
+  savedAt: number;
+  contentType: string | null;
+  size: number;
+}
+
+/** Meta keeps reusable attachment ids about 90 days. */
+export const ATTACHMENT_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+
 interface PendingFault extends SandboxFault {
   remaining: number;
 }
@@ -32,6 +45,8 @@ export class SandboxState {
   readonly requests: SandboxRequest[] = [];
   readonly sentMessages: SentMessage[] = [];
   readonly unmatched: UnmatchedRequest[] = [];
+  /** Reusable attachments by id; they outlive `clearLogs`, as Meta's do. */
+  readonly attachments = new Map<string, ReusableAttachment>();
   private readonly codes = new Map<string, OAuthCode>();
   private readonly userTokens = new Map<string, UserToken>();
   private readonly expired = new Set<string>();
@@ -133,6 +148,30 @@ export class SandboxState {
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faultQueue = this.faultQueue.filter((f) => f !== fault);
     return fault;
+  }
+
+  saveAttachment(pageId: string, platform: ReusableAttachment['platform'], fetched: { contentType: string | null; size: number }): ReusableAttachment {
+    const attachment: ReusableAttachment = { id: String(10 ** 15 + Math.floor(Math.random() * 9 * 10 ** 15)), pageId, platform, savedAt: Date.now(), ...fetched };
+    this.attachments.set(attachment.id, attachment);
+    return attachment;
+  }
+
+  /** A saved attachment this Page may send on this platform, or undefined (unknown, another Page's, or expired). */
+  usableAttachment(id: string, pageId: string, platform: ReusableAttachment['platform'], now = Date.now()): ReusableAttachment | undefined {
+    const attachment = this.attachments.get(id);
+    if (!attachment || attachment.pageId !== pageId || attachment.platform !== platform) return undefined;
+    return now - attachment.savedAt < ATTACHMENT_LIFETIME_MS ? attachment : undefined;
+  }
+
+  /** Ages the given saved attachments (or all) past their lifetime. */
+  expireAttachments(ids?: string[]): number {
+    let count = 0;
+    for (const attachment of this.attachments.values()) {
+      if (ids && !ids.includes(attachment.id)) continue;
+      attachment.savedAt = Date.now() - ATTACHMENT_LIFETIME_MS - 1;
+      count += 1;
+    }
+    return count;
   }
 
   putCdn(body: Buffer, contentType: string): string {

@@ -47,6 +47,8 @@ export interface SentMessage {
   messageId?: string;
   /** For attachments: what the sandbox fetched from `payload.url`. */
   fetched?: { contentType: string | null; size: number };
+  /** The reusable attachment id this message used (`payload.attachment_id`) or saved (`is_reusable: true`). */
+  attachmentId?: string;
   at: number;
 }
 

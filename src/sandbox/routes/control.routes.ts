@@ -77,6 +77,12 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
         return json({ ok: true, pageId: page.id });
       },
     },
+    { method: 'GET', pattern: /^attachments$/, handle: () => json([...sandbox.state.attachments.values()]) },
+    {
+      method: 'POST',
+      pattern: /^attachments\/expire$/,
+      handle: (ctx) => json({ expired: sandbox.state.expireAttachments(Array.isArray(ctx.body.ids) ? ctx.body.ids.map(String) : undefined) }),
+    },
     {
       method: 'POST',
       pattern: /^clear$/,

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { faults, GraphFault } from '../graph-fault';
 import { json, SandboxContext, SandboxReply, SandboxRoute } from '../sandbox-route';
 import type { SandboxPage, SentMessage } from '../sandbox.types';
+import { checkQuickReplies, checkTemplate, fileSource, LIMITS, unknownAttachment } from './message-checks';
+import { requirePageToken } from './pages.routes';
 
 const MESSAGING_TYPES = new Set(['RESPONSE', 'UPDATE', 'MESSAGE_TAG']);
 const ATTACHMENT_TYPES = new Set(['image', 'video', 'audio', 'file', 'template']);
@@ -53,7 +55,14 @@ function senderAction(ctx: SandboxContext, action: string): void {
   }
 }
 
-async function message(ctx: SandboxContext): Promise<SentMessage['fetched']> {
+interface MessageOutcome {
+  fetched?: SentMessage['fetched'];
+  attachmentId?: string;
+  /** Set when the call saved its attachment for reuse: Meta answers the id. */
+  saved?: boolean;
+}
+
+async function message(ctx: SandboxContext, sendTarget: SendTarget): Promise<MessageOutcome> {
   const type = ctx.params.messaging_type;
   if (type === undefined) throw faults.invalidParameter('The parameter messaging_type is required');
   if (!MESSAGING_TYPES.has(type)) throw faults.invalidParameter(`Param messaging_type must be one of {${[...MESSAGING_TYPES].join(', ')}}`);
@@ -62,15 +71,32 @@ async function message(ctx: SandboxContext): Promise<SentMessage['fetched']> {
   if (!body || typeof body !== 'object') throw faults.invalidParameter('The parameter message is required');
   const hasText = typeof body.text === 'string' && body.text.length > 0;
   if (hasText === Boolean(body.attachment)) throw faults.invalidParameter('Exactly one of message[text] or message[attachment] must be set');
+  const instagram = sendTarget.instagramAccountId !== undefined;
+  checkQuickReplies(body, instagram);
   if (hasText) {
-    if (body.text.length > 2000) throw faults.invalidParameter('Length of param message[text] must be less than or equal to 2000');
-    return undefined;
+    if (body.text.length > LIMITS.text) throw faults.invalidParameter(`Length of param message[text] must be less than or equal to ${LIMITS.text}`);
+    return {};
   }
   const attachment = body.attachment;
   if (!ATTACHMENT_TYPES.has(attachment.type)) throw faults.invalidParameter(`Param message[attachment][type] must be one of {${[...ATTACHMENT_TYPES].join(', ')}}`);
-  if (attachment.type === 'template') return undefined;
-  if (attachment.payload?.attachment_id) return undefined;
-  return fetchAttachment(attachment.payload?.url);
+  if (attachment.type === 'template') {
+    checkTemplate(attachment.payload);
+    return {};
+  }
+  return file(ctx, sendTarget, attachment.payload);
+}
+
+/** A file by saved id (this Page's, not expired) or by URL, which Meta fetches and may save for reuse. */
+async function file(ctx: SandboxContext, sendTarget: SendTarget, payload: Record<string, any> | undefined): Promise<MessageOutcome> {
+  const platform = sendTarget.instagramAccountId !== undefined ? 'instagram' : 'messenger';
+  const source = fileSource(payload);
+  if ('attachmentId' in source) {
+    if (!ctx.state.usableAttachment(source.attachmentId, sendTarget.page.id, platform)) throw unknownAttachment();
+    return { attachmentId: source.attachmentId };
+  }
+  const fetched = await fetchAttachment(source.url);
+  if (!source.reusable) return { fetched };
+  return { fetched, attachmentId: ctx.state.saveAttachment(sendTarget.page.id, platform, fetched).id, saved: true };
 }
 
 async function send(ctx: SandboxContext, node: string): Promise<SandboxReply> {
@@ -83,11 +109,32 @@ async function send(ctx: SandboxContext, node: string): Promise<SandboxReply> {
     ctx.state.sentMessages.push(record);
     return json({ recipient_id: recipientId });
   }
-  record.fetched = await message(ctx);
+  const outcome = await message(ctx, { page, instagramAccountId });
+  record.fetched = outcome.fetched;
+  record.attachmentId = outcome.attachmentId;
   record.messageId = newMessageId(instagramAccountId !== undefined);
   ctx.state.sentMessages.push(record);
-  return json({ recipient_id: recipientId, message_id: record.messageId });
+  return json({ recipient_id: recipientId, message_id: record.messageId, ...(outcome.saved ? { attachment_id: outcome.attachmentId } : {}) });
+}
+
+/**
+ * The Attachment Upload API: `POST /{page-id}/message_attachments` saves a file by URL for later
+ * sends (`platform: instagram` for Instagram messages) and answers its `attachment_id`.
+ */
+async function uploadAttachment(ctx: SandboxContext, pageId: string): Promise<SandboxReply> {
+  const page = requirePageToken(ctx, pageId);
+  const platform = ctx.params.platform === undefined ? 'messenger' : ctx.params.platform;
+  if (platform !== 'messenger' && platform !== 'instagram') throw faults.invalidParameter('Param platform must be one of {messenger, instagram}');
+  const attachment = ctx.params.message?.attachment;
+  if (!attachment || !['image', 'video', 'audio', 'file'].includes(attachment.type)) throw faults.invalidParameter('Param message[attachment][type] must be one of {image, video, audio, file}');
+  const source = fileSource(attachment.payload);
+  if ('attachmentId' in source || !source.reusable) throw faults.invalidParameter('An upload needs message[attachment][payload][url] with is_reusable: true');
+  const fetched = await fetchAttachment(source.url);
+  return json({ attachment_id: ctx.state.saveAttachment(page.id, platform, fetched).id });
 }
 
 /** The Send API on `/me/messages`, `/{page-id}/messages` and `/{ig-id}/messages`. */
-export const sendRoutes: SandboxRoute[] = [{ method: 'POST', pattern: /^([^/]+)\/messages$/, handle: (ctx, match) => send(ctx, match[1]) }];
+export const sendRoutes: SandboxRoute[] = [
+  { method: 'POST', pattern: /^([^/]+)\/messages$/, handle: (ctx, match) => send(ctx, match[1]) },
+  { method: 'POST', pattern: /^([^/]+)\/message_attachments$/, handle: (ctx, match) => uploadAttachment(ctx, match[1]) },
+];
