@@ -62,9 +62,10 @@ describe('attachments: upload and send', () => {
     expect((await upload(PNG, 'application/octet-stream')).status).toBe(415);
   });
 
-  it('refuses a body that is not multipart with 415, and a wrong field or an empty file with 400', async () => {
-    const json = await t.request('POST', '/api/attachments', { token: org.apiKey, body: { file: 'x' } });
-    expect(json.status).toBe(415);
+  it('refuses a body that is neither multipart nor JSON with 415, and a wrong field or an empty file with 400', async () => {
+    const text = await fetch(`${t.baseUrl}/api/attachments`, { method: 'POST', headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'text/plain' }, body: 'x' });
+    expect(text.status).toBe(415);
+    expect(((await text.json()) as any).message).toMatch(/multipart\/form-data.*base64/);
     expect((await upload(PNG, 'image/png', { field: 'image' })).status).toBe(400);
     expect((await upload(Buffer.alloc(0), 'image/png')).status).toBe(400);
   });
@@ -94,7 +95,7 @@ describe('attachments: upload and send', () => {
       expect(sent[index].body).toEqual({
         recipient: { id: 'psid-files' },
         messaging_type: 'RESPONSE',
-        message: { attachment: { type, payload: { url: expect.stringMatching(new RegExp(`^${t.config.publicUrl}/files/`)), is_reusable: false } } },
+        message: { attachment: { type, payload: { url: expect.stringMatching(new RegExp(`^${t.config.publicUrl}/files/`)), is_reusable: true } } },
       });
     }
     expect(sent[1].fetched).toEqual({ contentType: 'image/png', size: PNG.length });
@@ -113,7 +114,7 @@ describe('attachments: upload and send', () => {
     expect(res.body.messages[0]).toMatchObject({ status: 'published', text: null, attachments: [{ id: video.body.id, type: 'video' }] });
     const [sent] = sandbox.sent();
     expect(sent.path).toBe('/v21.0/378/messages');
-    expect(sent.body.message.attachment).toEqual({ type: 'video', payload: { url: expect.any(String), is_reusable: false } });
+    expect(sent.body.message.attachment).toEqual({ type: 'video', payload: { url: expect.any(String), is_reusable: true } });
     expect(sent.fetched).toEqual({ contentType: 'video/mp4', size: 17 });
   });
 
@@ -139,7 +140,11 @@ describe('attachments: upload and send', () => {
     expect(first.body.messages[0].attachments[0].id).toBe(image.body.id);
     expect(second.body.messages[0].attachments[0].id).not.toBe(image.body.id);
     expect(second.body.messages[0].status).toBe('published');
-    expect(sandbox.sent()).toHaveLength(2);
+    // The first send saved the file on Meta's side; the copy goes by that id, not fetched again.
+    const [saved, reused] = sandbox.sent();
+    expect(saved.body.message.attachment.payload).toEqual({ url: expect.any(String), is_reusable: true });
+    expect(reused.body.message.attachment).toEqual({ type: 'image', payload: { attachment_id: saved.attachmentId } });
+    expect(reused.fetched).toBeUndefined();
   });
 
   it('keeps audio sends of one Page within the media limit per second', async () => {

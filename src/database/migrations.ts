@@ -2,7 +2,15 @@ import { InitialSchema1795299514112 } from './migrations/1795299514112-InitialSc
 import { MetaOAuth1795300000000 } from './migrations/1795300000000-MetaOAuth';
 import { OutboundSends1795300200000 } from './migrations/1795300200000-OutboundSends';
 import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstances';
+import { RicherSends1795440000000 } from './migrations/1795440000000-RicherSends';
 import { DomainEvents1795450000000 } from './migrations/1795450000000-DomainEvents';
 
 /** Every migration, in order, as class references. */
-export const MIGRATIONS: Function[] = [InitialSchema1795299514112, MetaOAuth1795300000000, OutboundSends1795300200000, JobInstances1795300400000, DomainEvents1795450000000];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1795299514112,
+  MetaOAuth1795300000000,
+  OutboundSends1795300200000,
+  JobInstances1795300400000,
+  RicherSends1795440000000,
+  DomainEvents1795450000000,
+];

@@ -16,6 +16,7 @@ import { SendController } from './api/send.controller';
 import { ChannelRegistry } from './channels/channel-registry';
 import { SendMessagesJob } from './jobs/send-messages.job';
 import { AttachmentsService } from './services/attachments.service';
+import { OutboundFilesService } from './services/outbound-files.service';
 import { IdempotencyService } from './services/idempotency.service';
 import { SendConversationActionsService } from './services/send-conversation-actions.service';
 import { SendMessagesService } from './services/send-messages.service';
@@ -40,6 +41,7 @@ import { SendRecordsService } from './services/send-records.service';
     SendMessagesService,
     SendMessagesJob,
     AttachmentsService,
+    OutboundFilesService,
     SendReactionsService,
     SendConversationActionsService,
   ],

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { FilesController } from './files.controller';
+import { MediaDownloader } from './media-downloader.service';
 import { STORAGE_DRIVER } from './storage-driver';
 import { createStorageDriver } from './storage-driver.factory';
 import { StorageService } from './storage.service';
@@ -11,7 +12,8 @@ import { StorageService } from './storage.service';
   providers: [
     { provide: STORAGE_DRIVER, inject: [AppConfig], useFactory: createStorageDriver },
     StorageService,
+    MediaDownloader,
   ],
-  exports: [StorageService],
+  exports: [StorageService, MediaDownloader],
 })
 export class StorageModule {}

@@ -20,9 +20,24 @@ export interface ChannelTarget {
   channel: MessageChannel;
 }
 
-/** What one channel call carries: a text, or one stored file (one attachment per call). */
+/** A tappable answer under a text; the customer's tap comes back as a message with `payload`. */
+export interface QuickReply {
+  title: string;
+  payload: string;
+}
+
+export type MessageButton = { type: 'postback'; title: string; payload: string } | { type: 'web_url'; title: string; url: string };
+
+/** The interactive parts a text send may carry, before a channel says whether it can. */
+export interface RichText {
+  text?: string;
+  quickReplies?: QuickReply[];
+  buttons?: MessageButton[];
+}
+
+/** What one channel call carries: a text (with its quick replies or buttons), or one stored file. */
 export type OutboundContent =
-  | { kind: 'text'; text: string }
+  | { kind: 'text'; text: string; quickReplies: QuickReply[]; buttons: MessageButton[] }
   | { kind: 'attachment'; storageKey: string; mimeType: string | null };
 
 export interface OutboundOptions {
@@ -69,6 +84,8 @@ export class ChannelSendError extends Error {
 export interface ChannelSender {
   /** The refusals a send gets before anything is queued: connection first, then the contact. */
   checkReady(target: ChannelTarget): Promise<void>;
+  /** Refuses (422, saying why) quick replies or buttons this channel cannot carry. */
+  checkContent(channel: MessageChannel, content: RichText): void;
   /** Sends one message; returns the platform's message id. */
   send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string>;
   /** Maps a named reaction or an emoji to what this channel accepts (refuses what it cannot send). */

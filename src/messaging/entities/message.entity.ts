@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import type { MessageButton, QuickReply } from '../channels/channel-sender';
 import { MessageChannel } from '../message-channel';
 import { Attachment } from './attachment.entity';
 import { Conversation } from './conversation.entity';
@@ -112,6 +113,14 @@ export class Message {
 
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;
+
+  /** Outbound: the quick replies sent under the text, as sent. */
+  @Column({ name: 'quick_replies', type: 'jsonb', nullable: true })
+  quickReplies: QuickReply[] | null;
+
+  /** Outbound: the buttons of the button template, as sent. */
+  @Column({ type: 'jsonb', nullable: true })
+  buttons: MessageButton[] | null;
 
   @Column({ name: 'messaging_type', type: 'text', nullable: true })
   messagingType: string | null;

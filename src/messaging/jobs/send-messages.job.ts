@@ -6,6 +6,7 @@ import { JobContext, JobQueue } from '../../jobs/job-queue.service';
 import { ChannelRegistry } from '../channels/channel-registry';
 import { ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
 import { Message } from '../entities/message.entity';
+import { OutboundFileError, OutboundFilesService } from '../services/outbound-files.service';
 import { SendRecordsService, SETTLED_STATUSES } from '../services/send-records.service';
 
 export const SEND_MESSAGES_JOB = 'messaging.send-messages';
@@ -37,6 +38,7 @@ export class SendMessagesJob implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly registry: ChannelRegistry,
     private readonly records: SendRecordsService,
+    private readonly files: OutboundFilesService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -62,10 +64,18 @@ export class SendMessagesJob implements OnModuleInit {
       if (!message.conversation) throw new Error(`conversation ${message.conversationId} of message ${message.id} not found`);
       const target = { organizationId: message.organizationId, contactId: message.conversation.contactId, channel: message.channel };
       const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null };
-      const externalId = await this.registry.get(message.channel).send(target, this.contentOf(message), options);
+      const content = await this.contentOf(message);
+      const externalId = await this.registry.get(message.channel).send(target, content, options);
       await this.records.published(message, externalId);
     } catch (error) {
-      if (error instanceof ChannelSendError) {
+      if (error instanceof OutboundFileError) {
+        const details = { code: null, subcode: null, message: error.reason, fbtraceId: null };
+        if (!error.permanent && !context.isLastAttempt) {
+          await this.records.waitingForRetry(message, details);
+          throw error;
+        }
+        await this.records.failed(message, details, error.userMessage);
+      } else if (error instanceof ChannelSendError) {
         if (error.transient && !context.isLastAttempt) {
           await this.records.waitingForRetry(message, error.details);
           throw error;
@@ -86,9 +96,14 @@ export class SendMessagesJob implements OnModuleInit {
     }
   }
 
-  private contentOf(message: Message): OutboundContent {
+  /** A file named by URL is fetched into our storage first; after that it goes like an upload. */
+  private async contentOf(message: Message): Promise<OutboundContent> {
     const [attachment] = message.attachments ?? [];
-    if (attachment?.storageKey) return { kind: 'attachment', storageKey: attachment.storageKey, mimeType: attachment.mimeType };
-    return { kind: 'text', text: message.text ?? '' };
+    if (attachment) {
+      const stored = await this.files.fetch(attachment);
+      message.attachments = [stored];
+      if (stored.storageKey) return { kind: 'attachment', storageKey: stored.storageKey, mimeType: stored.mimeType };
+    }
+    return { kind: 'text', text: message.text ?? '', quickReplies: message.quickReplies ?? [], buttons: message.buttons ?? [] };
   }
 }

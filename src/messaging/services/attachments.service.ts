@@ -5,7 +5,7 @@ import { Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
 import { StorageService } from '../../storage/storage.service';
-import { UploadedAttachmentView } from '../api/attachment.dto';
+import { Base64AttachmentDto, UploadedAttachmentView } from '../api/attachment.dto';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
@@ -32,12 +32,29 @@ export class AttachmentsService {
 
   async upload(organizationId: string, part: MultipartFile | undefined): Promise<UploadedAttachmentView> {
     if (!part || part.fieldname !== 'file') throw new DomainError(DomainErrorCode.ValidationFailed, 'Send the file in a multipart field named "file"');
-    const mimeType = (part.mimetype ?? '').split(';')[0].trim().toLowerCase();
-    if (!MIME_TYPE.test(mimeType) || UNKNOWN_TYPES.has(mimeType)) {
+    const mimeType = this.mimeTypeOf(part.mimetype);
+    if (!mimeType) {
       part.file.resume();
       throw new DomainError(DomainErrorCode.UnsupportedMediaType, UNSUPPORTED_TYPE);
     }
-    const body = await this.read(part);
+    return this.keep(organizationId, await this.read(part), mimeType, part.filename || null);
+  }
+
+  /** The same upload as JSON `{filename, mimeType, data}` with the file in base64. */
+  async uploadBase64(organizationId: string, body: Base64AttachmentDto): Promise<UploadedAttachmentView> {
+    const mimeType = this.mimeTypeOf(body.mimeType);
+    if (!mimeType) throw new DomainError(DomainErrorCode.UnsupportedMediaType, UNSUPPORTED_TYPE);
+    // Refused before decoding: a base64 text is 4/3 of its bytes.
+    if (Math.floor((body.data.length * 3) / 4) - padding(body.data) > this.config.maxAttachmentBytes) throw this.tooLarge();
+    return this.keep(organizationId, Buffer.from(body.data, 'base64'), mimeType, body.filename || null);
+  }
+
+  private mimeTypeOf(raw: string | undefined): string | null {
+    const mimeType = (raw ?? '').split(';')[0].trim().toLowerCase();
+    return MIME_TYPE.test(mimeType) && !UNKNOWN_TYPES.has(mimeType) ? mimeType : null;
+  }
+
+  private async keep(organizationId: string, body: Buffer, mimeType: string, fileName: string | null): Promise<UploadedAttachmentView> {
     if (body.length === 0) throw new DomainError(DomainErrorCode.ValidationFailed, 'The file is empty');
     const storageKey = await this.storage.store(body, mimeType);
     const attachment = await this.attachments.save(
@@ -48,21 +65,27 @@ export class AttachmentsService {
         status: AttachmentStatus.Stored,
         mimeType,
         size: body.length,
-        fileName: part.filename || null,
+        fileName,
         storageKey,
       }),
     );
     return { id: attachment.id, mimeType, size: body.length, url: this.storage.signedUrl(storageKey) };
   }
 
+  private tooLarge(): DomainError {
+    return new DomainError(DomainErrorCode.PayloadTooLarge, `The file is larger than the limit of ${this.config.maxAttachmentBytes} bytes`);
+  }
+
   private async read(part: MultipartFile): Promise<Buffer> {
     try {
       return await part.toBuffer();
     } catch (error) {
-      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-        throw new DomainError(DomainErrorCode.PayloadTooLarge, `The file is larger than the limit of ${this.config.maxAttachmentBytes} bytes`);
-      }
+      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
       throw error;
     }
   }
+}
+
+function padding(base64: string): number {
+  return base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
 }

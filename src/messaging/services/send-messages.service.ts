@@ -8,7 +8,8 @@ import { DomainEvents } from '../../events/domain-events.service';
 import { Contact } from '../../contacts/contact.entity';
 import { ChannelRegistry } from '../channels/channel-registry';
 import { MessageTag, MessagingType } from '../channels/channel-sender';
-import { SendMessageDto } from '../api/send-message.dto';
+import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dto';
+import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message, MessageDirection, MessageSender, MessageStatus } from '../entities/message.entity';
@@ -30,6 +31,13 @@ export interface SendOptions {
 
 export interface SendAnswer extends StoredAnswer {
   body: { messages: MessageView[] } | { statusCode: number; error: string; message: string };
+}
+
+type OutgoingPart = { text: string } | { upload: Attachment } | { url: string };
+
+/** Only the fields of its type, as sent. */
+function buttonOf(button: { type: 'postback' | 'web_url'; title: string; payload?: string; url?: string }): MessageButton {
+  return button.type === 'postback' ? { type: 'postback', title: button.title, payload: button.payload! } : { type: 'web_url', title: button.title, url: button.url! };
 }
 
 const invalid = (message: string) => new DomainError(DomainErrorCode.ValidationFailed, message);
@@ -64,10 +72,12 @@ export class SendMessagesService {
       if (earlier) return earlier as SendAnswer;
     }
 
+    const sender = this.registry.get(request.channel);
+    sender.checkContent(request.channel, { text: request.text, quickReplies: request.quickReplies, buttons: request.buttons?.map(buttonOf) });
     const { contactId, conversation } = await this.recipient(organizationId, request);
     await this.requireAttachments(organizationId, request.attachmentIds ?? []);
     const target = { organizationId, contactId, channel: request.channel };
-    await this.registry.get(request.channel).checkReady(target);
+    await sender.checkReady(target);
     assertInsideMessagingWindow({ messagingType, tag, lastInboundAt: conversation?.lastInboundAt ?? null, now: new Date() });
 
     type Accepted = { replay: SendAnswer } | { answer: SendAnswer; messageIds: string[]; conversationId: string };
@@ -101,7 +111,13 @@ export class SendMessagesService {
   /** Cross-field rules the DTO cannot express (each a 400). */
   private validate(request: SendMessageDto, messagingType: MessagingType): void {
     if (!request.contactId === !request.conversationId) throw invalid('Give exactly one of contactId or conversationId');
-    if (request.text === undefined && !request.attachmentIds?.length) throw invalid('Give a text, attachmentIds, or both');
+    const files = (request.attachmentIds?.length ?? 0) + (request.attachmentUrls?.length ?? 0);
+    if (request.text === undefined && files === 0) throw invalid('Give a text, attachmentIds or attachmentUrls, or a text with files');
+    if (files > MAX_ATTACHMENTS_PER_SEND) throw invalid(`Give at most ${MAX_ATTACHMENTS_PER_SEND} files in attachmentIds and attachmentUrls together`);
+    for (const [index, button] of (request.buttons ?? []).entries()) {
+      if (button.type === 'postback' && button.url !== undefined) throw invalid(`buttons[${index}]: a postback button has a payload, not a url`);
+      if (button.type === 'web_url' && button.payload !== undefined) throw invalid(`buttons[${index}]: a web_url button has a url, not a payload`);
+    }
     if (messagingType === MessagingType.MessageTag && !request.tag) throw invalid('tag is required with messagingType MESSAGE_TAG (use HUMAN_AGENT)');
     if (messagingType !== MessagingType.MessageTag && request.tag) throw invalid('tag is only allowed with messagingType MESSAGE_TAG');
   }
@@ -157,7 +173,12 @@ export class SendMessagesService {
     const attachments = await this.requireAttachments(organizationId, request.attachmentIds ?? [], manager);
     const now = Date.now();
     const conversationId = await this.conversations.findOrCreateId(organizationId, contactId, request.channel, new Date(now), manager);
-    const contents: (string | Attachment)[] = [...(request.text !== undefined ? [request.text] : []), ...attachments];
+    // Text first, then each uploaded file, then each file to fetch: one record per channel call.
+    const contents: OutgoingPart[] = [
+      ...(request.text !== undefined ? [{ text: request.text }] : []),
+      ...attachments.map((upload) => ({ upload })),
+      ...(request.attachmentUrls ?? []).map((url) => ({ url })),
+    ];
     const messages = await manager.save(
       Message,
       contents.map((content, index) =>
@@ -168,7 +189,9 @@ export class SendMessagesService {
           direction: MessageDirection.Outbound,
           sender: MessageSender.Agent,
           status: MessageStatus.Pending,
-          text: typeof content === 'string' ? content : null,
+          text: 'text' in content ? content.text : null,
+          quickReplies: 'text' in content && request.quickReplies?.length ? request.quickReplies.map(({ title, payload }) => ({ title, payload })) : null,
+          buttons: 'text' in content && request.buttons?.length ? request.buttons.map(buttonOf) : null,
           // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
           sentAt: new Date(now + index),
           messagingType,
@@ -177,7 +200,8 @@ export class SendMessagesService {
       ),
     );
     for (const [index, content] of contents.entries()) {
-      if (typeof content !== 'string') await this.attach(manager, content, messages[index].id);
+      if ('upload' in content) await this.attach(manager, content.upload, messages[index].id);
+      if ('url' in content) await this.attachRemote(manager, organizationId, content.url, messages[index].id);
     }
     await manager.query(`UPDATE conversations SET last_message_at = greatest(last_message_at, $2), updated_at = now() WHERE id = $1`, [
       conversationId,
@@ -202,6 +226,14 @@ export class SendMessagesService {
     }
     const { id: _id, createdAt: _createdAt, message: _message, ...copy } = attachment;
     await manager.save(Attachment, manager.create(Attachment, { ...copy, messageId }));
+  }
+
+  /** A file to fetch: pending until the send job copies it into our storage (then it is sent like an upload). */
+  private async attachRemote(manager: EntityManager, organizationId: string, url: string, messageId: string): Promise<void> {
+    await manager.save(
+      Attachment,
+      manager.create(Attachment, { organizationId, messageId, type: 'file', status: AttachmentStatus.Pending, mimeType: null, size: null, sourceUrl: url }),
+    );
   }
 
   /**

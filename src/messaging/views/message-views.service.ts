@@ -23,6 +23,8 @@ export class MessageViews {
       status: message.status,
       text: message.text,
       attachments: [...attachments].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((a) => this.attachment(a)),
+      quickReplies: message.quickReplies ?? [],
+      buttons: message.buttons ?? [],
       externalId: message.externalId,
       replyToExternalId: message.replyToExternalId,
       reactions: message.reactions ?? [],

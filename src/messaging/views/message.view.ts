@@ -10,6 +10,18 @@ export class AttachmentView {
   @ApiProperty({ nullable: true, type: String, description: 'Signed link to our copy of the file' }) url: string | null;
 }
 
+export class QuickReplyView {
+  @ApiProperty({ maxLength: 20 }) title: string;
+  @ApiProperty({ maxLength: 1000, description: 'Comes back in metadata.quickReplyPayload when the customer taps it' }) payload: string;
+}
+
+export class MessageButtonView {
+  @ApiProperty({ enum: ['postback', 'web_url'] }) type: 'postback' | 'web_url';
+  @ApiProperty({ maxLength: 20 }) title: string;
+  @ApiPropertyOptional({ description: 'postback: what the tap sends back' }) payload?: string;
+  @ApiPropertyOptional({ description: 'web_url: the page it opens' }) url?: string;
+}
+
 export class MessageReactionView implements MessageReaction {
   @ApiProperty({ enum: ['contact', 'page'] }) by: 'contact' | 'page';
   @ApiProperty({ example: 'love' }) reaction: string;
@@ -34,6 +46,8 @@ export class MessageView {
   @ApiProperty({ enum: MessageStatus }) status: MessageStatus;
   @ApiProperty({ nullable: true, type: String }) text: string | null;
   @ApiProperty({ type: [AttachmentView] }) attachments: AttachmentView[];
+  @ApiProperty({ type: [QuickReplyView], description: 'Quick replies sent under the text' }) quickReplies: QuickReplyView[];
+  @ApiProperty({ type: [MessageButtonView], description: 'Buttons sent with the text (a button template)' }) buttons: MessageButtonView[];
   @ApiProperty({ nullable: true, type: String, description: "Meta's mid" }) externalId: string | null;
   @ApiProperty({ nullable: true, type: String }) replyToExternalId: string | null;
   @ApiProperty({ type: [MessageReactionView] }) reactions: MessageReactionView[];

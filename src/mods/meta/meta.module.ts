@@ -22,6 +22,7 @@ import { MetaSettingsService } from './services/meta-settings.service';
 import { MetaChannelSender } from './services/meta-channel.sender';
 import { MetaRateLimiter } from './services/meta-rate-limiter';
 import { MetaSendService } from './services/meta-send.service';
+import { MetaReusableAttachments } from './services/meta-reusable-attachments.service';
 import { MetaWebhookController } from './api/meta-webhook.controller';
 import { InboundEventJob } from './jobs/inbound-event.job';
 import { MediaCopyJob } from './jobs/media-copy.job';
@@ -34,7 +35,6 @@ import { InboundMessageService } from './services/inbound-message.service';
 import { InboundReceiptsService } from './services/inbound-receipts.service';
 import { ProfileFetchService } from './services/profile-fetch.service';
 import { WebhookReceiverService } from './services/webhook-receiver.service';
-import { MediaDownloader } from '../../storage/media-downloader.service';
 
 /** Facebook Messenger and Instagram DM: connection, webhook, inbound pipeline, sends. */
 @Module({
@@ -44,10 +44,10 @@ import { MediaDownloader } from '../../storage/media-downloader.service';
     ContactsModule,
     MessagingModule,
   ],
-  providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService, MetaRateLimiter, MetaSendService, MetaChannelSender,
+  providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService, MetaRateLimiter, MetaSendService, MetaReusableAttachments, MetaChannelSender,
     MetaTokenService, OAuthStateService, OAuthPendingPagesService, MetaConnectionService, OAuthCallbackService,
     WebhookReceiverService, InboundEventService, InboundMessageService, InboundReceiptsService, InboundChangesService,
-    InboundRecorderService, InboundMediaService, ProfileFetchService, MediaDownloader, InboundEventJob, ProfileFetchJob, MediaCopyJob],
+    InboundRecorderService, InboundMediaService, ProfileFetchService, InboundEventJob, ProfileFetchJob, MediaCopyJob],
   controllers: [MetaConnectionController, MetaOAuthCallbackController, MetaWebhookController],
 })
 export class MetaModule {}

@@ -47,7 +47,8 @@ export class InboundMessageService {
     const { contactId, created } = await this.resolveContact(scope, event.userId, manager);
     const at = new Date(event.timestamp);
     const conversationId = await this.conversations.findOrCreateId(scope.organizationId, contactId, scope.channel, at, manager);
-    const stored = await this.insert(scope, conversationId, event, at, manager);
+    const quickReplyTo = await this.offeredQuickReply(conversationId, event, manager);
+    const stored = await this.insert(scope, conversationId, event, at, manager, quickReplyTo);
     if (!stored) return; // a redelivery: already applied
     if (created) await this.queueProfile(scope, contactId, event.userId, manager);
     const attachments = event.type === 'message' ? event.attachments : [];
@@ -69,8 +70,10 @@ export class InboundMessageService {
     event: ConversationItemEvent,
     at: Date,
     manager: EntityManager,
+    quickReplyTo: string | null,
   ): Promise<{ message: Message; conversation: Conversation } | null> {
     const row = this.row(event);
+    if (quickReplyTo) row.metadata = { ...row.metadata, quickReplyTo };
     const [stored] = await manager.query(
       `WITH m AS (
          INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
@@ -103,6 +106,20 @@ export class InboundMessageService {
   private eventOf(message: Message, attachments: InboundAttachment[]): 'message.sent' | 'message.received' | null {
     if (message.direction === MessageDirection.Outbound) return 'message.sent';
     return attachments.some((attachment) => attachment.url) ? null : 'message.received';
+  }
+
+  /**
+   * A customer's tap on a quick reply names its payload: the record links it to the message that
+   * offered that payload (the latest one in the conversation), as `metadata.quickReplyTo`.
+   */
+  private async offeredQuickReply(conversationId: string, event: ConversationItemEvent, manager: EntityManager): Promise<string | null> {
+    const payload = event.type === 'message' && event.from !== 'page' ? event.metadata?.quickReplyPayload : undefined;
+    if (typeof payload !== 'string') return null;
+    const [offer] = await manager.query(
+      `SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound' AND quick_replies @> $2::jsonb ORDER BY sent_at DESC, id DESC LIMIT 1`,
+      [conversationId, JSON.stringify([{ payload }])],
+    );
+    return offer?.id ?? null;
   }
 
   /**

@@ -12,14 +12,18 @@ import {
   OutboundContent,
   OutboundOptions,
   ResolvedParticipant,
+  RichText,
   SenderAction,
 } from '../../../messaging/channels/channel-sender';
 import { MessageChannel } from '../../../messaging/message-channel';
 import { StorageService } from '../../../storage/storage.service';
+import { assertUnreachable } from '../../../common/assert-unreachable';
 import { metaAttachmentType } from '../mappers/mime-type';
+import { assertMetaCanCarry, MetaAttachmentPayload, metaFileMessage, metaTextMessage } from '../mappers/outbound-message';
 import { metaReaction } from '../mappers/reaction';
 import { GraphErrorKind, MetaApiError } from './graph-error';
 import { MetaContactsService } from './meta-contacts.service';
+import { MetaReusableAttachments, MetaPlatform, ReusableKey } from './meta-reusable-attachments.service';
 import { MetaSendService, SendCredentials } from './meta-send.service';
 import { ActiveConnection, MetaSettingsService } from './meta-settings.service';
 
@@ -45,6 +49,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     private readonly sendApi: MetaSendService,
     private readonly coreConf: CoreConfService,
     private readonly storage: StorageService,
+    private readonly reusable: MetaReusableAttachments,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -57,22 +62,53 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     await this.route(target);
   }
 
+  checkContent(channel: MessageChannel, content: RichText): void {
+    assertMetaCanCarry(channel, content);
+  }
+
   async send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string> {
-    const { connection, credentials, recipientId } = await this.route(target);
+    const route = await this.route(target);
     const sendOptions = { messagingType: options.messagingType, tag: options.tag };
-    const instagram = target.channel === MessageChannel.InstagramDm;
-    return this.translated(target.organizationId, () => {
-      if (content.kind === 'text') {
-        return instagram
-          ? this.sendApi.sendInstagramMessage(connection.instagramAccountId!, credentials, recipientId, content.text, sendOptions)
-          : this.sendApi.sendMessengerMessage(credentials, recipientId, content.text, sendOptions);
+    return this.translated(target.organizationId, async () => {
+      switch (content.kind) {
+        case 'text': {
+          const message = metaTextMessage(content.text, content.quickReplies, content.buttons);
+          return (await this.sendApi.send(route.credentials, route.path, route.recipientId, message, sendOptions)).messageId;
+        }
+        case 'attachment':
+          return this.sendFile(target.channel, route, content, sendOptions);
+        default:
+          return assertUnreachable(content);
       }
-      const type = metaAttachmentType(content.mimeType);
-      const url = this.storage.signedUrl(content.storageKey);
-      return instagram
-        ? this.sendApi.sendInstagramAttachment(connection.instagramAccountId!, credentials, recipientId, type, url, sendOptions)
-        : this.sendApi.sendMessengerAttachment(credentials, recipientId, type, url, sendOptions);
     });
+  }
+
+  /**
+   * A stored file goes by its reusable id once Meta saved it for this Page; the first send (or the
+   * one after Meta refused an expired or unknown id) goes by our signed URL with `is_reusable`, and
+   * keeps the id Meta answers. So Meta fetches each file once per Page, not once per send.
+   */
+  private async sendFile(
+    channel: MessageChannel,
+    route: Route,
+    content: Extract<OutboundContent, { kind: 'attachment' }>,
+    options: { messagingType: string; tag: string | null },
+  ): Promise<string> {
+    const type = metaAttachmentType(content.mimeType);
+    const key: ReusableKey = { pageId: route.connection.pageId, platform: platformOf(channel), storageKey: content.storageKey };
+    const send = (payload: MetaAttachmentPayload) => this.sendApi.send(route.credentials, route.path, route.recipientId, metaFileMessage(type, payload), options);
+    const known = await this.reusable.find(key);
+    if (known) {
+      try {
+        return (await send({ attachment_id: known })).messageId;
+      } catch (error) {
+        if (!(error instanceof MetaApiError) || error.kind !== GraphErrorKind.InvalidParameter) throw error;
+        await this.reusable.forget(key, known);
+      }
+    }
+    const answer = await send({ url: this.storage.signedUrl(content.storageKey), is_reusable: true });
+    if (answer.attachmentId) await this.reusable.remember(key, answer.attachmentId);
+    return answer.messageId;
   }
 
   reactionFor(channel: MessageChannel, input: string): ChannelReaction {
@@ -157,5 +193,16 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
           throw new DomainError(DomainErrorCode.UpstreamFailed, error.userMessage());
       }
     }
+  }
+}
+
+function platformOf(channel: MessageChannel): MetaPlatform {
+  switch (channel) {
+    case MessageChannel.FacebookMessenger:
+      return 'messenger';
+    case MessageChannel.InstagramDm:
+      return 'instagram';
+    default:
+      return assertUnreachable(channel);
   }
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { GraphApiClient } from './graph-api.client';
 import { GraphErrorKind, MetaApiError } from './graph-error';
 import { MetaRateLimiter, SendLane } from './meta-rate-limiter';
-import { isHeavyMedia, MetaAttachmentType } from '../mappers/mime-type';
+import { isHeavyMedia } from '../mappers/mime-type';
+import type { MetaMessage } from '../mappers/outbound-message';
 
 /** What every Send API call needs: the Page (for its rate limit), its token and the app secret. */
 export interface SendCredentials {
@@ -20,12 +21,18 @@ export interface SendOptions {
 interface SendApiAnswer {
   recipient_id?: string;
   message_id: string;
+  /** Present when the call saved its attachment for reuse (`is_reusable: true`). */
+  attachment_id?: string;
 }
 
-type MessagePayload = { text: string } | { attachment: { type: MetaAttachmentType; payload: { url: string; is_reusable: false } } };
+/** What Meta answered to one message: its id and, for a file saved for reuse, the reusable id. */
+export interface SentMessageAnswer {
+  messageId: string;
+  attachmentId: string | null;
+}
 
 /**
- * Meta's Send API: the seed's four operations (Messenger / Instagram × text / attachment), each
+ * Meta's Send API: messages (texts, button templates, files by URL or by reusable id), each
  * answering Meta's message id, plus sender actions and reactions. Messenger goes to
  * `me/messages`, Instagram to `{ig_account_id}/messages`, both with the Page token. Every call
  * waits for the Page's rate-limit slot; a rate-limit answer slows the Page down.
@@ -38,26 +45,20 @@ export class MetaSendService {
   ) {}
 
   sendMessengerMessage(credentials: SendCredentials, psid: string, text: string, options: SendOptions): Promise<string> {
-    return this.sendMessage(credentials, 'me/messages', psid, { text }, options, SendLane.Standard);
-  }
-
-  sendMessengerAttachment(credentials: SendCredentials, psid: string, type: MetaAttachmentType, url: string, options: SendOptions): Promise<string> {
-    return this.sendMessage(credentials, 'me/messages', psid, attachment(type, url), options, laneOf(type));
+    return this.messageIdOf(this.send(credentials, 'me/messages', psid, { text }, options));
   }
 
   sendInstagramMessage(igAccountId: string, credentials: SendCredentials, igsid: string, text: string, options: SendOptions): Promise<string> {
-    return this.sendMessage(credentials, `${igAccountId}/messages`, igsid, { text }, options, SendLane.Standard);
+    return this.messageIdOf(this.send(credentials, `${igAccountId}/messages`, igsid, { text }, options));
   }
 
-  sendInstagramAttachment(
-    igAccountId: string,
-    credentials: SendCredentials,
-    igsid: string,
-    type: MetaAttachmentType,
-    url: string,
-    options: SendOptions,
-  ): Promise<string> {
-    return this.sendMessage(credentials, `${igAccountId}/messages`, igsid, attachment(type, url), options, laneOf(type));
+  /** One message on `path` (`me/messages` or `{ig_account_id}/messages`); audio and video wait in the media lane. */
+  async send(credentials: SendCredentials, path: string, recipientId: string, message: MetaMessage, options: SendOptions): Promise<SentMessageAnswer> {
+    const body: Record<string, unknown> = { recipient: { id: recipientId }, messaging_type: options.messagingType, message };
+    if (options.tag) body.tag = options.tag;
+    const answer = await this.call<SendApiAnswer>(credentials, path, body, laneOf(message));
+    if (!answer?.message_id) throw new MetaApiError('The Send API answered without a message_id', null, null, null, null, 502);
+    return { messageId: answer.message_id, attachmentId: typeof answer.attachment_id === 'string' && answer.attachment_id ? answer.attachment_id : null };
   }
 
   /** `typing_on`, `typing_off` or `mark_seen` on `path` (`me/messages` or `{ig_account_id}/messages`). */
@@ -74,19 +75,8 @@ export class MetaSendService {
     await this.call(credentials, path, body, SendLane.Standard);
   }
 
-  private async sendMessage(
-    credentials: SendCredentials,
-    path: string,
-    recipientId: string,
-    message: MessagePayload,
-    options: SendOptions,
-    lane: SendLane,
-  ): Promise<string> {
-    const body: Record<string, unknown> = { recipient: { id: recipientId }, messaging_type: options.messagingType, message };
-    if (options.tag) body.tag = options.tag;
-    const answer = await this.call<SendApiAnswer>(credentials, path, body, lane);
-    if (!answer?.message_id) throw new MetaApiError('The Send API answered without a message_id', null, null, null, null, 502);
-    return answer.message_id;
+  private async messageIdOf(answer: Promise<SentMessageAnswer>): Promise<string> {
+    return (await answer).messageId;
   }
 
   private async call<T>(credentials: SendCredentials, path: string, body: unknown, lane: SendLane): Promise<T> {
@@ -106,10 +96,8 @@ export class MetaSendService {
   }
 }
 
-function attachment(type: MetaAttachmentType, url: string): MessagePayload {
-  return { attachment: { type, payload: { url, is_reusable: false } } };
-}
-
-function laneOf(type: MetaAttachmentType): SendLane {
-  return isHeavyMedia(type) ? SendLane.Media : SendLane.Standard;
+function laneOf(message: MetaMessage): SendLane {
+  if (!('attachment' in message)) return SendLane.Standard;
+  const type = message.attachment.type;
+  return type !== 'template' && isHeavyMedia(type) ? SendLane.Media : SendLane.Standard;
 }
