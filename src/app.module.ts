@@ -20,6 +20,7 @@ import { MetaModule } from './mods/meta/meta.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SecurityModule } from './security/security.module';
 import { StorageModule } from './storage/storage.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 const databaseLogger = new Logger('Database');
 
@@ -54,6 +55,7 @@ export class AppModule {
         ContactsModule,
         MessagingModule,
         MetaModule,
+        WebhooksModule,
       ],
     };
   }

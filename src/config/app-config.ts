@@ -37,6 +37,10 @@ export class AppConfig {
   /** Meta's per-Page Send API limits (calls per second): text/images/files/reactions/actions, and audio/video. */
   metaPageSendsPerSecond: number;
   metaPageMediaSendsPerSecond: number;
+  /** Allow integrator webhook endpoints on loopback/private addresses (local receivers, the sandbox). */
+  webhooksAllowPrivateNetworks: boolean;
+  /** Integrator webhook deliveries in flight at once on this instance (workers of their own). */
+  webhookConcurrency: number;
   /** Days the event log (`GET /api/events`) keeps an event; at least 7. */
   eventsRetentionDays: number;
   /** S3-compatible storage; unset bucket: local disk under `dataDir/files`. */
@@ -125,6 +129,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.sendMaxAttempts = positiveInt(env, 'SEND_MAX_ATTEMPTS', 5);
   config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
   config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);
+  config.webhooksAllowPrivateNetworks = bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false);
+  config.webhookConcurrency = positiveInt(env, 'WEBHOOK_CONCURRENCY', 32);
   config.eventsRetentionDays = positiveInt(env, 'EVENTS_RETENTION_DAYS', 7);
   if (config.eventsRetentionDays < 7) throw new ConfigError(`EVENTS_RETENTION_DAYS must be at least 7, got "${env.EVENTS_RETENTION_DAYS}"`);
   if (env.S3_BUCKET) {

@@ -10,6 +10,8 @@ import { MetaOAuthState } from '../mods/meta/entities/meta-oauth-state.entity';
 import { MetaPendingPage } from '../mods/meta/entities/meta-pending-page.entity';
 import { ApiKey } from '../organizations/api-key.entity';
 import { Organization } from '../organizations/organization.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 
 /** Every entity, as class references so ts-node, jest and the build load the same set. */
 export const ENTITIES = [
@@ -25,4 +27,6 @@ export const ENTITIES = [
   ContactInstagram,
   MetaOAuthState,
   MetaPendingPage,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

@@ -4,6 +4,7 @@ import { OutboundSends1795300200000 } from './migrations/1795300200000-OutboundS
 import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstances';
 import { RicherSends1795440000000 } from './migrations/1795440000000-RicherSends';
 import { DomainEvents1795450000000 } from './migrations/1795450000000-DomainEvents';
+import { IntegratorWebhooks1795450100000 } from './migrations/1795450100000-IntegratorWebhooks';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   JobInstances1795300400000,
   RicherSends1795440000000,
   DomainEvents1795450000000,
+  IntegratorWebhooks1795450100000,
 ];

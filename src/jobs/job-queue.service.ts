@@ -37,6 +37,8 @@ export interface AddJobOptions {
 export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly tasks: TaskList = {};
+  /** Tasks that run on workers of their own, so their jobs never hold the shared workers. */
+  private readonly isolated = new Map<string, { tasks: TaskList; concurrency: number; pool?: Pool; runner?: Runner }>();
   private readonly pool: Pool;
   private runner?: Runner;
   private liveness?: WorkerLiveness;
@@ -77,6 +79,19 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       pollInterval: 200,
       logger: this.workerLogger(),
     });
+    for (const [group, isolated] of this.isolated) {
+      isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: isolated.concurrency + 2, application_name: `meta-inbox-${group}` });
+      surviveConnectionLoss(isolated.pool, (message) => this.logger.warn(`${group} worker pool: ${message}`));
+      isolated.runner = await run({
+        events,
+        pgPool: isolated.pool,
+        taskList: isolated.tasks,
+        concurrency: isolated.concurrency,
+        noHandleSignals: true,
+        pollInterval: 200,
+        logger: this.workerLogger(),
+      });
+    }
     await this.liveness.publishWorkers();
     // Jobs a killed predecessor held are freed now, not hours later.
     await this.liveness.sweep();
@@ -84,17 +99,33 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner?.stop().catch(() => undefined);
+    for (const isolated of this.isolated.values()) {
+      await isolated.runner?.stop().catch(() => undefined);
+      await isolated.pool?.end().catch(() => undefined);
+    }
     await this.liveness?.stop();
     await this.pool.end().catch(() => undefined);
   }
 
   register<P>(name: string, handler: JobHandler<P>): void {
-    if (this.tasks[name]) throw new Error(`Job ${name} is registered twice`);
-    const task: Task = async (payload, helpers) => {
-      const { id, attempts, max_attempts } = helpers.job;
-      await handler(payload as P, { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts });
-    };
-    this.tasks[name] = task;
+    if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
+    this.tasks[name] = task(handler);
+  }
+
+  /**
+   * A job kind that may wait long on someone else (an integrator's endpoint): it runs on a group
+   * of `concurrency` workers of its own, so its jobs never take the workers inbound processing
+   * and sends need. Register before the application bootstraps.
+   */
+  registerIsolated<P>(group: string, concurrency: number, name: string, handler: JobHandler<P>): void {
+    if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
+    const isolated = this.isolated.get(group) ?? { tasks: {}, concurrency };
+    isolated.tasks[name] = task(handler);
+    this.isolated.set(group, isolated);
+  }
+
+  private isRegistered(name: string): boolean {
+    return name in this.tasks || [...this.isolated.values()].some((group) => name in group.tasks);
   }
 
   /** Adds a job; pass the transaction's manager so the job exists only if it commits. */
@@ -138,4 +169,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       else this.logger.debug(message);
     });
   }
+}
+
+function task<P>(handler: JobHandler<P>): Task {
+  return async (payload, helpers) => {
+    const { id, attempts, max_attempts } = helpers.job;
+    await handler(payload as P, { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts });
+  };
 }

@@ -1,7 +1,8 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/app-config';
-import { isPrivateAddress, MediaDownloader, MediaDownloadError } from './media-downloader.service';
+import { isPrivateAddress } from '../common/vetted-address';
+import { MediaDownloader, MediaDownloadError } from './media-downloader.service';
 
 describe('private address check', () => {
   it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip'])(

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { lookup } from 'node:dns/promises';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP, LookupFunction } from 'node:net';
+import { AddressVettingError, pinnedLookup, VettedAddress, vetHost } from '../common/vetted-address';
 import { AppConfig } from '../config/app-config';
 
 export interface DownloadedMedia {
@@ -29,44 +28,6 @@ export class MediaDownloadError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
-
-/** Addresses a URL from a webhook must never make us reach: our own host and networks. */
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv6');
-}
-
-/** True for loopback, private, link-local, CGNAT, multicast and reserved addresses (v4 and v6). */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isPrivateAddress(mapped[1]);
-  const family = isIP(address);
-  if (family === 4) return PRIVATE.check(address, 'ipv4');
-  if (family === 6) return PRIVATE.check(address, 'ipv6');
-  return true;
-}
 
 /**
  * Copies a file from a URL someone else gave us (Meta's CDN links in webhooks): http(s) only,
@@ -114,34 +75,21 @@ export class MediaDownloader {
   }
 
   /** Resolves the host once; every address must be public unless private networks are allowed. */
-  private async vet(hostname: string): Promise<{ address: string; family: number }> {
-    const bare = hostname.replace(/^\[(.*)\]$/, '$1');
-    let addresses: { address: string; family: number }[];
-    if (isIP(bare)) addresses = [{ address: bare, family: isIP(bare) }];
-    else {
-      try {
-        addresses = await lookup(bare, { all: true, verbatim: true });
-      } catch (error) {
-        throw new MediaDownloadError(`cannot resolve ${bare}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, false);
-      }
+  private async vet(hostname: string): Promise<VettedAddress> {
+    try {
+      return await vetHost(hostname, this.config.mediaAllowPrivateNetworks);
+    } catch (error) {
+      if (error instanceof AddressVettingError) throw new MediaDownloadError(error.message, error.reason === 'refused');
+      throw error;
     }
-    if (addresses.length === 0) throw new MediaDownloadError(`cannot resolve ${bare}`, false);
-    if (!this.config.mediaAllowPrivateNetworks && addresses.some((a) => isPrivateAddress(a.address))) {
-      throw new MediaDownloadError(`refused ${bare}: it resolves to a private or loopback address`, true);
-    }
-    return addresses[0];
   }
 
-  private get(url: URL, pinned: { address: string; family: number }, deadline: number): Promise<IncomingMessage> {
-    const pinnedLookup = ((_host: string, opts: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-      if (opts?.all) callback(null, [pinned]);
-      else callback(null, pinned.address, pinned.family);
-    }) as unknown as LookupFunction;
+  private get(url: URL, pinned: VettedAddress, deadline: number): Promise<IncomingMessage> {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       // The reason we abort is the error to report, whatever the socket says afterwards.
       let abortedFor: MediaDownloadError | null = null;
-      const req = send(url, { method: 'GET', lookup: pinnedLookup, headers: { accept: '*/*', 'user-agent': 'meta-inbox-media' } }, resolve);
+      const req = send(url, { method: 'GET', lookup: pinnedLookup(pinned), headers: { accept: '*/*', 'user-agent': 'meta-inbox-media' } }, resolve);
       const timer = setTimeout(() => {
         abortedFor = new MediaDownloadError('timed out', false);
         req.destroy(abortedFor);

@@ -1,0 +1,191 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor, isUuid } from '../common/cursor';
+import { notFound } from '../common/domain-error';
+import type { DomainEventEnvelope } from '../events/domain-event.types';
+import { EventRelayService, RelayedEvent } from '../events/event-relay.service';
+import { JobQueue } from '../jobs/job-queue.service';
+import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../messaging/api/page-query.dto';
+import { MICROS_PARAM_AS_TIMESTAMP, microsOf } from '../messaging/services/keyset';
+import { iso } from '../messaging/views/message.view';
+import { AttemptOutcome, IntegratorHttpClient } from './integrator-http.client';
+import { DISABLE_AFTER_FAILING_MS, nextAttemptAfter } from './retry-schedule';
+import { WebhookDeliveryPageView, WebhookDeliveryView } from './webhook.view';
+import { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { signedHeaders } from './webhook-signer';
+
+export const WEBHOOK_DELIVERY_JOB = 'webhooks.deliver';
+export const WEBHOOK_WORKERS = 'webhooks';
+
+export interface WebhookDeliveryPayload {
+  deliveryId: string;
+  /** A person asked for it: it is attempted even if failed or the endpoint is disabled. */
+  manual?: boolean;
+}
+
+/**
+ * Deliveries to one endpoint spread over this many named queues: one endpoint never has more
+ * in flight (so a hanging one holds at most this many of the webhook workers), and each queue
+ * keeps graphile-worker's one-at-a-time order.
+ */
+export const LANES_PER_ENDPOINT = 4;
+
+/** Unexpected errors (the database going away mid-attempt) are retried by the job queue itself. */
+const JOB_ATTEMPTS = 5;
+
+const laneOf = (endpointId: string, deliveryId: string) => `webhook:${endpointId}:${parseInt(deliveryId.slice(0, 8), 16) % LANES_PER_ENDPOINT}`;
+
+interface DeliveryRow {
+  delivery_id: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  endpoint_id: string;
+  event: DomainEventEnvelope;
+}
+
+/**
+ * Durable delivery of the event log to integrators: one row and one job per (event, endpoint),
+ * made in the relay's transaction; each attempt signed per Standard Webhooks; failures retried on
+ * the schedule in `retry-schedule.ts`; an endpoint failing for 5 days disabled. The jobs run on
+ * workers of their own (`WEBHOOK_CONCURRENCY`), never on those inbound processing and sends use.
+ */
+@Injectable()
+export class WebhookDeliveriesService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly relay: EventRelayService,
+    private readonly jobs: JobQueue,
+    private readonly endpoints: WebhookEndpointsService,
+    private readonly http: IntegratorHttpClient,
+  ) {}
+
+  onModuleInit(): void {
+    this.relay.addFanOut((manager, events) => this.fanOut(manager, events));
+  }
+
+  /** In the relay's transaction: a row and a job for every enabled endpoint that wants each event. */
+  async fanOut(manager: EntityManager, events: RelayedEvent[]): Promise<void> {
+    await manager.query(
+      `WITH made AS (
+         INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, next_attempt_at)
+         SELECT e.organization_id, w.id, e.id, e.type, now()
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS e(id, organization_id, type)
+         JOIN webhook_endpoints w ON w.organization_id = e.organization_id AND w.enabled AND w.events && ARRAY['*', e.type]
+         ON CONFLICT ON CONSTRAINT uq_webhook_deliveries_event_endpoint DO NOTHING
+         RETURNING id, endpoint_id
+       )
+       SELECT count(*) FROM graphile_worker.add_jobs(array(
+         SELECT ROW($4::text, json_build_object('deliveryId', id), 'webhook:' || endpoint_id || ':' || (('x' || substr(id::text, 1, 8))::bit(32)::bigint % $5),
+                    NULL, $6::int, 'webhook-delivery:' || id, NULL, NULL)::graphile_worker.job_spec
+         FROM made))`,
+      [events.map((e) => e.id), events.map((e) => e.organizationId), events.map((e) => e.type), WEBHOOK_DELIVERY_JOB, LANES_PER_ENDPOINT, JOB_ATTEMPTS],
+    );
+  }
+
+  /** One attempt of a delivery (the job). */
+  async attempt({ deliveryId, manual = false }: WebhookDeliveryPayload): Promise<void> {
+    const [row]: DeliveryRow[] = await this.dataSource.query(
+      `SELECT d.id AS delivery_id, d.status, d.attempts, d.endpoint_id,
+         json_build_object('id', e.id, 'sequence', e.sequence, 'type', e.type, 'createdAt', e.created_at,
+                           'organizationId', e.organization_id, 'data', e.data) AS event
+       FROM webhook_deliveries d JOIN domain_events e ON e.id = d.event_id WHERE d.id = $1`,
+      [deliveryId],
+    );
+    if (!row || (row.status !== WebhookDeliveryStatus.Pending && !manual)) return;
+    const endpoint = await this.dataSource.getRepository(WebhookEndpoint).findOneBy({ id: row.endpoint_id });
+    if (!endpoint) return;
+    if (!endpoint.enabled && !manual) {
+      await this.dataSource.query(
+        `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, error = 'the endpoint is disabled' WHERE id = $1 AND status = 'pending'`,
+        [deliveryId],
+      );
+      return;
+    }
+    const now = new Date();
+    const event = { ...row.event, sequence: Number(row.event.sequence), createdAt: new Date(row.event.createdAt).toISOString() };
+    const body = JSON.stringify(event);
+    const outcome = await this.http.post(endpoint.url, signedHeaders(event.id, body, this.endpoints.signingSecrets(endpoint, now), now), body);
+    await this.settle(row, endpoint, outcome, now);
+  }
+
+  /** Records an attempt's outcome, schedules the next one, and disables an endpoint failing for 5 days. */
+  private async settle(row: DeliveryRow, endpoint: WebhookEndpoint, outcome: AttemptOutcome, at: Date): Promise<void> {
+    const attempts = row.attempts + 1;
+    const next = outcome.ok ? null : nextAttemptAfter(attempts, at);
+    const status = outcome.ok ? WebhookDeliveryStatus.Succeeded : next ? WebhookDeliveryStatus.Pending : WebhookDeliveryStatus.Failed;
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, response_status = $3, error = $4, last_attempt_at = $5, next_attempt_at = $6 WHERE id = $1`,
+        [row.delivery_id, status, outcome.responseStatus, outcome.error, at, next],
+      );
+      if (outcome.ok) {
+        await manager.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [endpoint.id]);
+      } else {
+        await manager.query(
+          `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2),
+             enabled = CASE WHEN COALESCE(failing_since, $2) <= $3 THEN false ELSE enabled END, updated_at = now()
+           WHERE id = $1`,
+          [endpoint.id, at, new Date(at.getTime() - DISABLE_AFTER_FAILING_MS)],
+        );
+      }
+      if (next) await this.schedule(row.delivery_id, endpoint.id, next, false, manager);
+    });
+  }
+
+  async list(organizationId: string, endpointId: string, query: PageQueryDto): Promise<WebhookDeliveryPageView> {
+    const endpoint = await this.endpoints.find(organizationId, endpointId);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.dataSource
+      .getRepository(WebhookDelivery)
+      .createQueryBuilder('d')
+      .addSelect(microsOf('d.created_at'), 'cursor_micros')
+      .where('d.endpoint_id = :endpointId', { endpointId: endpoint.id })
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(limit + 1);
+    if (query.cursor) qb.andWhere(`(d.created_at, d.id) < (${MICROS_PARAM_AS_TIMESTAMP}, :id)`, decodeCursor(query.cursor));
+    const { entities, raw } = await qb.getRawAndEntities<{ d_id: string; cursor_micros: string }>();
+    const kept = entities.slice(0, limit);
+    const last = kept[kept.length - 1];
+    const micros = new Map(raw.map((r) => [r.d_id, r.cursor_micros]));
+    return { data: kept.map(view), nextCursor: entities.length > limit ? encodeCursor({ micros: micros.get(last.id)!, id: last.id }) : null };
+  }
+
+  /** `POST …/deliveries/:id/retry`: attempted again now, whatever its state. */
+  async retry(organizationId: string, endpointId: string, deliveryId: string): Promise<void> {
+    const endpoint = await this.endpoints.find(organizationId, endpointId);
+    const delivery = isUuid(deliveryId) ? await this.dataSource.getRepository(WebhookDelivery).findOneBy({ id: deliveryId, endpointId: endpoint.id }) : null;
+    if (!delivery) throw notFound('Delivery');
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now() WHERE id = $1`, [delivery.id]);
+      await this.schedule(delivery.id, endpoint.id, new Date(), true, manager);
+    });
+  }
+
+  /** The delivery's one job, (re)scheduled: the job key replaces a later run already waiting. */
+  private schedule(deliveryId: string, endpointId: string, runAt: Date, manual: boolean, manager: EntityManager): Promise<void> {
+    return this.jobs.add<WebhookDeliveryPayload>(
+      WEBHOOK_DELIVERY_JOB,
+      manual ? { deliveryId, manual } : { deliveryId },
+      { queue: laneOf(endpointId, deliveryId), runAt, jobKey: `webhook-delivery:${deliveryId}`, maxAttempts: JOB_ATTEMPTS },
+      manager,
+    );
+  }
+}
+
+function view(delivery: WebhookDelivery): WebhookDeliveryView {
+  return {
+    id: delivery.id,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    attempts: delivery.attempts,
+    status: delivery.status,
+    responseStatus: delivery.responseStatus,
+    error: delivery.error,
+    lastAttemptAt: iso(delivery.lastAttemptAt),
+    nextAttemptAt: iso(delivery.nextAttemptAt),
+  };
+}

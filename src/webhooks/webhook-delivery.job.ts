@@ -1,0 +1,26 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { JobQueue } from '../jobs/job-queue.service';
+import { WEBHOOK_DELIVERY_JOB, WEBHOOK_WORKERS, WebhookDeliveriesService, WebhookDeliveryPayload } from './webhook-deliveries.service';
+
+export type { WebhookDeliveryPayload } from './webhook-deliveries.service';
+
+/**
+ * One attempt of one delivery. Runs on the webhook workers (`WEBHOOK_CONCURRENCY`), apart from
+ * the workers inbound processing and sends use, so endpoints that hang for their full 10 s
+ * never hold those back.
+ */
+@Injectable()
+export class WebhookDeliveryJob implements OnModuleInit {
+  constructor(
+    private readonly jobs: JobQueue,
+    private readonly deliveries: WebhookDeliveriesService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.registerIsolated<WebhookDeliveryPayload>(WEBHOOK_WORKERS, this.config.webhookConcurrency, WEBHOOK_DELIVERY_JOB, (payload) =>
+      this.deliveries.attempt(payload),
+    );
+  }
+}

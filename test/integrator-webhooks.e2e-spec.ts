@@ -1,0 +1,269 @@
+import { Webhook } from 'standardwebhooks';
+import { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import { messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
+import { LANES_PER_ENDPOINT } from '../src/webhooks/webhook-deliveries.service';
+import { MAX_ATTEMPTS } from '../src/webhooks/retry-schedule';
+import { eventually } from './support/eventually';
+import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { FakeIntegrator, ReceivedWebhook } from './support/fake-integrator';
+import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { TestApp } from './support/test-app';
+
+describe('integrator webhooks', () => {
+  let t: TestApp;
+  let sandbox: MetaSandbox;
+  let integrator: FakeIntegrator;
+  let org: { id: string; apiKey: string };
+  const PAGE = '502000000000001';
+  let users = 0;
+  const person = (): Parties => ({ account: PAGE, user: `psid-hooks-${++users}` });
+
+  beforeAll(async () => {
+    ({ t, sandbox } = await startWithSandbox({ WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' }));
+    integrator = await FakeIntegrator.start();
+    sandbox.addPage({ id: PAGE, name: 'Hooks Page' });
+    org = await t.createOrganization('Hooks Org');
+    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+  });
+  afterAll(async () => {
+    await integrator?.close();
+    await t?.close();
+    await sandbox?.stop();
+  });
+
+  const register = async (path: string, events: string[] = ['*'], apiKey = org.apiKey) => {
+    const res = await t.request('POST', '/api/webhooks', { token: apiKey, body: { url: `${integrator.url}${path}`, events, description: path } });
+    expect(res.status).toBe(201);
+    return res.body as { id: string; secret: string };
+  };
+  const inbound = async (text: string, p = person()) => {
+    const mid = newMid('messenger');
+    expect((await sandbox.postWebhook(webhookOf('messenger', PAGE, messageEvent('messenger', p, { mid, text })))).status).toBe(200);
+    return mid;
+  };
+  const receivedFor = (path: string, mid: string) =>
+    eventually(
+      async () => integrator.at(path).filter((r) => JSON.parse(r.body).data.object.externalId === mid),
+      (list) => list.length > 0,
+      15000,
+    );
+  const deliveries = async (endpointId: string) => (await t.request('GET', `/api/webhooks/${endpointId}/deliveries?limit=100`, { token: org.apiKey })).body.data;
+  const deliveryWhen = (endpointId: string, done: (d: any) => boolean, timeoutMs = 15000) =>
+    eventually(async () => (await deliveries(endpointId)).find(done), (d) => d !== undefined, timeoutMs);
+  const verify = (secret: string, hook: ReceivedWebhook) => new Webhook(secret).verify(hook.body, hook.headers);
+
+  describe('endpoints', () => {
+    it('shows the secret once, stores it encrypted, and manages the endpoint', async () => {
+      const created = await t.request('POST', '/api/webhooks', {
+        token: org.apiKey,
+        body: { url: `${integrator.url}/ok-crud`, events: ['message.received', 'message.sent'], description: 'CRM' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({
+        id: expect.any(String),
+        url: `${integrator.url}/ok-crud`,
+        events: ['message.received', 'message.sent'],
+        description: 'CRM',
+        enabled: true,
+        secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]+=*$/),
+        createdAt: expect.any(String),
+      });
+      const { id, secret } = created.body;
+      const { rows } = await t.db.query('SELECT secret FROM webhook_endpoints WHERE id = $1', [id]);
+      expect(rows[0].secret).not.toContain(secret.slice(6));
+
+      const one = await t.request('GET', `/api/webhooks/${id}`, { token: org.apiKey });
+      expect(one.body).not.toHaveProperty('secret');
+      const list = await t.request('GET', '/api/webhooks', { token: org.apiKey });
+      expect(list.body.data.find((e: any) => e.id === id)).toEqual(one.body);
+      expect(JSON.stringify(list.body)).not.toContain(secret);
+
+      const patched = await t.request('PATCH', `/api/webhooks/${id}`, { token: org.apiKey, body: { events: ['*'], enabled: false, description: 'All' } });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ events: ['*'], enabled: false, description: 'All' });
+
+      const other = await t.createOrganization('Other Hooks Org');
+      expect((await t.request('GET', `/api/webhooks/${id}`, { token: other.apiKey })).status).toBe(404);
+      expect((await t.request('PATCH', `/api/webhooks/${id}`, { token: other.apiKey, body: { enabled: true } })).status).toBe(404);
+      expect((await t.request('DELETE', `/api/webhooks/${id}`, { token: other.apiKey })).status).toBe(404);
+      expect((await t.request('GET', `/api/webhooks/${id}/deliveries`, { token: other.apiKey })).status).toBe(404);
+      expect((await t.request('GET', '/api/webhooks', { token: other.apiKey })).body).toEqual({ data: [] });
+
+      expect((await t.request('DELETE', `/api/webhooks/${id}`, { token: org.apiKey })).status).toBe(204);
+      expect((await t.request('GET', `/api/webhooks/${id}`, { token: org.apiKey })).status).toBe(404);
+      expect((await t.request('GET', '/api/webhooks')).status).toBe(401);
+    });
+
+    it.each([
+      ['an unknown event type', { url: 'https://example.com/h', events: ['message.exploded'] }],
+      ['no events', { url: 'https://example.com/h', events: [] }],
+      ['a non-http URL', { url: 'ftp://example.com/h', events: ['*'] }],
+      ['no URL', { events: ['*'] }],
+    ])('refuses %s with 400', async (_, body) => {
+      const res = await t.request('POST', '/api/webhooks', { token: org.apiKey, body });
+      expect(res.status).toBe(400);
+    });
+  });
+
+  it('delivers an event signed per Standard Webhooks, in the envelope of the log, and logs the delivery', async () => {
+    const endpoint = await register('/ok-signed', ['message.received']);
+    const mid = await inbound('Sign me');
+    const [hook] = await receivedFor('/ok-signed', mid);
+    expect(hook.headers['content-type']).toBe('application/json');
+    expect(verify(endpoint.secret, hook)).toMatchObject({ type: 'message.received' });
+    expect(() => verify(`whsec_${Buffer.alloc(32, 1).toString('base64')}`, hook)).toThrow();
+
+    const envelope = JSON.parse(hook.body);
+    expect(hook.headers['webhook-id']).toBe(envelope.id);
+    expect(Math.abs(Number(hook.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(30);
+    const log = (await t.request('GET', `/api/events?after=${envelope.sequence - 1}&limit=1`, { token: org.apiKey })).body.data[0];
+    expect(envelope).toEqual(log);
+    expect(envelope.data.object).toMatchObject({ externalId: mid, text: 'Sign me', conversationId: expect.any(String) });
+
+    const delivery = await deliveryWhen(endpoint.id, (d) => d.eventId === envelope.id && d.status === 'succeeded');
+    expect(delivery).toEqual({
+      id: expect.any(String),
+      eventId: envelope.id,
+      eventType: 'message.received',
+      attempts: 1,
+      status: 'succeeded',
+      responseStatus: 200,
+      error: null,
+      lastAttemptAt: expect.any(String),
+      nextAttemptAt: null,
+    });
+    // Only the types asked for: the conversation's other events never reach this endpoint.
+    expect(integrator.at('/ok-signed').every((r) => JSON.parse(r.body).type === 'message.received')).toBe(true);
+  });
+
+  it('retries a failed attempt after a growing delay with the same webhook-id, and retries by hand at once', async () => {
+    const endpoint = await register('/ok-flaky', ['message.received']);
+    integrator.failFirst('/ok-flaky', 1);
+    const mid = await inbound('Try again');
+    const failed = await deliveryWhen(endpoint.id, (d) => d.attempts === 1 && d.status === 'pending');
+    expect(failed).toMatchObject({ responseStatus: 500, error: 'HTTP 500' });
+    const delay = Date.parse(failed.nextAttemptAt) - Date.parse(failed.lastAttemptAt);
+    expect(delay).toBeGreaterThanOrEqual(4900);
+    expect(delay).toBeLessThan(6000);
+    const done = await deliveryWhen(endpoint.id, (d) => d.id === failed.id && d.status === 'succeeded', 20000);
+    expect(done).toMatchObject({ attempts: 2, responseStatus: 200, error: null, nextAttemptAt: null });
+    const hooks = await receivedFor('/ok-flaky', mid);
+    expect(hooks).toHaveLength(2);
+    expect(hooks[0].headers['webhook-id']).toBe(hooks[1].headers['webhook-id']);
+    expect(hooks[1].at - hooks[0].at).toBeGreaterThanOrEqual(4500);
+
+    // By hand: a delivery waiting for its next attempt is sent now.
+    integrator.failFirst('/ok-flaky', 1);
+    const mid2 = await inbound('By hand');
+    const waiting = await deliveryWhen(endpoint.id, (d) => d.attempts === 1 && d.status === 'pending' && d.id !== failed.id);
+    const retried = await t.request('POST', `/api/webhooks/${endpoint.id}/deliveries/${waiting.id}/retry`, { token: org.apiKey });
+    expect(retried.status).toBe(202);
+    await deliveryWhen(endpoint.id, (d) => d.id === waiting.id && d.status === 'succeeded', 4000);
+    expect(await receivedFor('/ok-flaky', mid2)).toHaveLength(2);
+    expect((await t.request('POST', `/api/webhooks/${endpoint.id}/deliveries/${endpoint.id}/retry`, { token: org.apiKey })).status).toBe(404);
+  });
+
+  it('fails a delivery once the schedule is spent, and disables an endpoint failing for 5 days', async () => {
+    const endpoint = await register('/fail-always', ['message.received']);
+    await inbound('Nobody listens');
+    const first = await deliveryWhen(endpoint.id, (d) => d.attempts === 1);
+    // As if every earlier attempt of the schedule had failed already.
+    await t.db.query('UPDATE webhook_deliveries SET attempts = $2 WHERE id = $1', [first.id, MAX_ATTEMPTS - 1]);
+    await t.request('POST', `/api/webhooks/${endpoint.id}/deliveries/${first.id}/retry`, { token: org.apiKey });
+    const spent = await deliveryWhen(endpoint.id, (d) => d.id === first.id && d.status === 'failed');
+    expect(spent).toMatchObject({ attempts: MAX_ATTEMPTS, responseStatus: 500, nextAttemptAt: null });
+
+    // Failing since a little over 5 days: the next failed attempt disables it.
+    await t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`, [endpoint.id]);
+    await t.request('POST', `/api/webhooks/${endpoint.id}/deliveries/${first.id}/retry`, { token: org.apiKey });
+    await eventually(
+      async () => (await t.request('GET', `/api/webhooks/${endpoint.id}`, { token: org.apiKey })).body.enabled,
+      (enabled) => enabled === false,
+    );
+    const before = (await deliveries(endpoint.id)).length;
+    const mid = await inbound('After disabling');
+    await receivedForAnyEndpoint(mid);
+    expect((await deliveries(endpoint.id)).length).toBe(before);
+  });
+
+  async function receivedForAnyEndpoint(mid: string) {
+    const probe = await register(`/ok-probe-${mid.slice(-6)}`, ['message.received']);
+    await receivedFor(`/ok-probe-${mid.slice(-6)}`, mid).catch(() => undefined);
+    await t.request('DELETE', `/api/webhooks/${probe.id}`, { token: org.apiKey });
+  }
+
+  it('signs with the old secret too for 24 hours after a rotation', async () => {
+    const endpoint = await register('/ok-rotate', ['message.received']);
+    const rotated = await t.request('POST', `/api/webhooks/${endpoint.id}/rotate-secret`, { token: org.apiKey });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toEqual({ secret: expect.stringMatching(/^whsec_/) });
+    expect(rotated.body.secret).not.toBe(endpoint.secret);
+    const [hook] = await receivedFor('/ok-rotate', await inbound('Rotated'));
+    expect(hook.headers['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(verify(rotated.body.secret, hook)).toBeTruthy();
+    expect(verify(endpoint.secret, hook)).toBeTruthy();
+
+    await t.db.query(`UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1`, [endpoint.id]);
+    const [later] = await receivedFor('/ok-rotate', await inbound('Rotated later'));
+    expect(later.headers['webhook-signature'].split(' ')).toHaveLength(1);
+    expect(verify(rotated.body.secret, later)).toBeTruthy();
+    expect(() => verify(endpoint.secret, later)).toThrow();
+  });
+
+  it('follows no redirect and reads no more than a capped answer', async () => {
+    const redirect = await register('/redirect', ['message.received']);
+    const big = await register('/big', ['message.received']);
+    const mid = await inbound('Where to?');
+    const refused = await deliveryWhen(redirect.id, (d) => d.attempts === 1);
+    expect(refused).toMatchObject({ status: 'pending', responseStatus: 302, error: 'redirect (HTTP 302) not followed' });
+    expect(integrator.at('/ok-redirected')).toHaveLength(0);
+    await deliveryWhen(big.id, (d) => d.status === 'succeeded');
+    expect(await receivedFor('/big', mid)).toHaveLength(1);
+  });
+
+  it('lets a hanging endpoint delay only its own deliveries: never another endpoint, inbound processing or sends', async () => {
+    const hanging = await register('/hang', ['*']);
+    await register('/ok-beside-hang', ['*']);
+    const contactId = await createContact(t.db, org.id, { displayName: 'Sender' });
+    await addFacebookIdentity(t.db, contactId, PAGE, 'psid-hooks-send');
+    await createConversation(t.db, contactId, { lastInboundAt: new Date(Date.now() - 60_000) });
+
+    const started = Date.now();
+    const mids = await Promise.all(Array.from({ length: 20 }, (_, i) => inbound(`busy ${i}`)));
+    const sent = await t.request('POST', '/api/messaging/send?wait=true', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text: 'still sending' } });
+    expect(sent.status).toBe(200);
+    expect(sent.body.messages[0].status).toBe('published');
+    for (const mid of mids) await receivedFor('/ok-beside-hang', mid);
+    const stored = await t.db.query('SELECT count(*)::int AS n FROM messages WHERE external_id = ANY($1)', [mids]);
+    expect(stored.rows[0].n).toBe(mids.length);
+    // Everything above happened while the hanging endpoint held its deliveries open.
+    expect(Date.now() - started).toBeLessThan(9000);
+    expect(integrator.openHangingRequests).toBeGreaterThan(0);
+    expect(integrator.openHangingRequests).toBeLessThanOrEqual(LANES_PER_ENDPOINT);
+
+    const timedOut = await deliveryWhen(hanging.id, (d) => d.attempts === 1, 20000);
+    expect(timedOut).toMatchObject({ status: 'pending', responseStatus: null, error: 'no answer within 10 s' });
+  }, 40000);
+});
+
+describe('integrator webhooks without WEBHOOKS_ALLOW_PRIVATE_NETWORKS', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+  });
+  afterAll(() => t?.close());
+
+  it.each(['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://10.1.2.3/hook', 'http://192.168.1.10/hook', 'http://169.254.169.254/latest', 'http://[::1]/hook', 'http://[fe80::1]/hook'])(
+    'refuses %s with 422',
+    async (url) => {
+      const org = await t.createOrganization(`SSRF ${url}`);
+      const res = await t.request('POST', '/api/webhooks', { token: org.apiKey, body: { url, events: ['*'] } });
+      expect(res.status).toBe(422);
+      expect(res.body.message).toContain('WEBHOOKS_ALLOW_PRIVATE_NETWORKS');
+      const created = await t.request('POST', '/api/webhooks', { token: org.apiKey, body: { url: 'https://93.184.215.14/hook', events: ['*'] } });
+      expect(created.status).toBe(201);
+      const patched = await t.request('PATCH', `/api/webhooks/${created.body.id}`, { token: org.apiKey, body: { url } });
+      expect(patched.status).toBe(422);
+    },
+  );
+});
