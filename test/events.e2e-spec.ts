@@ -172,6 +172,20 @@ describe('domain events: one log, three ways out', () => {
     expect(socket.events.filter((e) => e.event === 'connection.updated' && e.payload.connected === false)).toHaveLength(0);
   });
 
+  it('keeps events for 7 days and prunes older ones', async () => {
+    const [first, second] = await allEvents();
+    await t.db.query(`UPDATE domain_events SET created_at = now() - interval '6 days 23 hours' WHERE id = $1`, [first.id]);
+    await t.db.query(`UPDATE domain_events SET created_at = now() - interval '7 days 1 hour' WHERE id = $1`, [second.id]);
+    socket.close();
+    await t.restart(); // pruning runs at start and hourly
+    socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    const ids = await eventually(
+      async () => (await allEvents()).map((e) => e.id),
+      (list) => !list.includes(second.id),
+    );
+    expect(ids).toContain(first.id);
+  });
+
   it('relays events committed while no relay could run, as soon as one can', async () => {
     await t.db.query(`CREATE OR REPLACE FUNCTION refuse_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'relay refused'; END $$`);
     await t.db.query(`CREATE TRIGGER refuse_relay BEFORE UPDATE ON domain_events FOR EACH ROW EXECUTE FUNCTION refuse_relay()`);

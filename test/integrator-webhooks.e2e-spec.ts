@@ -210,6 +210,21 @@ describe('integrator webhooks', () => {
     expect(() => verify(endpoint.secret, later)).toThrow();
   });
 
+  it('delivers to the sandbox as an integrator endpoint, with the raw body to verify', async () => {
+    const endpoint = await register('/unused', ['message.received']);
+    await t.request('PATCH', `/api/webhooks/${endpoint.id}`, { token: org.apiKey, body: { url: `${sandbox.url}/_sandbox/integrator-webhooks` } });
+    const mid = await inbound('To the sandbox');
+    const hook = await eventually(
+      async () => sandbox.state.integratorWebhooks.find((h) => (h.body as any).data.object.externalId === mid),
+      (h) => h !== undefined,
+      15000,
+    );
+    expect(hook!.duplicate).toBe(false);
+    expect(new Webhook(endpoint.secret).verify(hook!.rawBody, { 'webhook-id': hook!.id, 'webhook-timestamp': hook!.timestamp, 'webhook-signature': hook!.signature })).toMatchObject({
+      type: 'message.received',
+    });
+  });
+
   it('follows no redirect and reads no more than a capped answer', async () => {
     const redirect = await register('/redirect', ['message.received']);
     const big = await register('/big', ['message.received']);

@@ -53,8 +53,13 @@ async function main(): Promise<void> {
 4. Receive: curl -X POST ${u}/_sandbox/inbound -H 'content-type: application/json' -d '{"channel":"messenger","text":"Hi!"}'
             (channel "instagram" for a DM; "from" picks the sender; "attachmentUrl" adds an image)
 5. Send with POST /api/messaging/send, then see what Meta got: curl ${u}/_sandbox/sent
+   and let the recipients' phones confirm it: curl -X POST ${u}/_sandbox/delivered
+6. Integrator webhooks (start the service with WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true too): register
+     POST /api/webhooks {"url":"${u}/_sandbox/integrator-webhooks","events":["*"]}, then: curl ${u}/_sandbox/integrator-webhooks
+   or run a reply bot: META_INBOX_API_KEY=<key> npm run example:reply-bot
 Control: GET /_sandbox (state), /_sandbox/requests, /_sandbox/unmatched; POST /_sandbox/fail {"count":1,"code":190},
-         /_sandbox/expire {"pageId"}, /_sandbox/pages, /_sandbox/profiles {"id","fields"}, /_sandbox/clear
+         /_sandbox/expire {"pageId"}, /_sandbox/pages, /_sandbox/profiles {"id","fields"}, /_sandbox/clear,
+         /_sandbox/delivered; GET/POST /_sandbox/integrator-webhooks
 `);
 
   const stop = () => void sandbox.stop().then(() => process.exit(0));

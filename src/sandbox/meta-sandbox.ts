@@ -153,8 +153,9 @@ export class MetaSandbox {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const query = Object.fromEntries(url.searchParams);
-      const body = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
-      const ctx: SandboxContext = { method: req.method ?? 'GET', path: url.pathname, query, body, params: { ...query, ...body }, headers: req.headers, state: this.state };
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const body = parseBody(rawBody, req.headers['content-type']);
+      const ctx: SandboxContext = { method: req.method ?? 'GET', path: url.pathname, query, body, params: { ...query, ...body }, headers: req.headers, state: this.state, rawBody };
       reply = await this.dispatch(ctx);
     } catch (error) {
       reply = error instanceof GraphFault ? json(error.envelope(), error.httpStatus) : json({ error: { message: String(error), type: 'SandboxError', code: 1 } }, 500);

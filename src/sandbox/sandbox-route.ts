@@ -12,6 +12,8 @@ export interface SandboxContext {
   /** Query and body together: Meta accepts most parameters in either. */
   params: Record<string, any>;
   headers: IncomingHttpHeaders;
+  /** The body as received (integrator webhook signatures are over these bytes). */
+  rawBody?: string;
   state: SandboxState;
 }
 

@@ -47,6 +47,8 @@ export class SandboxState {
   readonly unmatched: UnmatchedRequest[] = [];
   /** Reusable attachments by id; they outlive `clearLogs`, as Meta's do. */
   readonly attachments = new Map<string, ReusableAttachment>();
+  /** Integrator webhooks the service sent to `/_sandbox/integrator-webhooks`, as received. */
+  readonly integratorWebhooks: { id: string; timestamp: string; signature: string; duplicate: boolean; receivedAt: string; rawBody: string; body: unknown }[] = [];
   private readonly codes = new Map<string, OAuthCode>();
   private readonly userTokens = new Map<string, UserToken>();
   private readonly expired = new Set<string>();
@@ -185,6 +187,7 @@ export class SandboxState {
     this.requests.length = 0;
     this.sentMessages.length = 0;
     this.unmatched.length = 0;
+    this.integratorWebhooks.length = 0;
     this.faultQueue = [];
   }
 }

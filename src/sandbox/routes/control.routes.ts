@@ -1,6 +1,6 @@
 import type { MetaSandbox } from '../meta-sandbox';
 import { json, SandboxRoute } from '../sandbox-route';
-import { inboundMessageEvent } from '../webhook-events';
+import { deliveryEvent, inboundMessageEvent, webhookOf } from '../webhook-events';
 
 const CHANNELS: Record<string, 'messenger' | 'instagram'> = {
   messenger: 'messenger',
@@ -21,6 +21,41 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     { method: 'GET', pattern: /^requests$/, handle: () => json(sandbox.requests) },
     { method: 'GET', pattern: /^sent$/, handle: () => json(sandbox.sent()) },
     { method: 'GET', pattern: /^unmatched$/, handle: () => json(sandbox.unmatched) },
+    {
+      // Messenger delivery receipts (watermark now) for everything the Page sent, as the people's phones would.
+      method: 'POST',
+      pattern: /^delivered$/,
+      async handle() {
+        const recipients = new Map<string, string>();
+        for (const sent of sandbox.sent()) if (sent.messageId && !sent.instagramAccountId) recipients.set(`${sent.pageId}/${sent.recipientId}`, sent.pageId);
+        const answers = [];
+        for (const [key, pageId] of recipients) {
+          const user = key.slice(pageId.length + 1);
+          answers.push(await sandbox.postWebhook(webhookOf('messenger', pageId, deliveryEvent({ account: pageId, user }, { watermark: Date.now() }))));
+        }
+        return json({ receipts: answers.length });
+      },
+    },
+    // An integrator's endpoint: register `<sandbox>/_sandbox/integrator-webhooks` with POST /api/webhooks.
+    { method: 'GET', pattern: /^integrator-webhooks$/, handle: () => json(sandbox.state.integratorWebhooks) },
+    {
+      method: 'POST',
+      pattern: /^integrator-webhooks$/,
+      handle(ctx) {
+        const id = String(ctx.headers['webhook-id'] ?? '');
+        const duplicate = sandbox.state.integratorWebhooks.some((hook) => hook.id === id);
+        sandbox.state.integratorWebhooks.push({
+          id,
+          timestamp: String(ctx.headers['webhook-timestamp'] ?? ''),
+          signature: String(ctx.headers['webhook-signature'] ?? ''),
+          duplicate,
+          receivedAt: new Date().toISOString(),
+          rawBody: ctx.rawBody ?? '',
+          body: ctx.body,
+        });
+        return json({ ok: true });
+      },
+    },
     { method: 'GET', pattern: /^pages$/, handle: () => json([...sandbox.state.pages.values()]) },
     {
       method: 'POST',
