@@ -18,6 +18,18 @@ export interface JobContext {
 
 export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;
 
+export interface RegisterOptions {
+  /**
+   * Jobs of one named queue apply in the order they were added even across retries: while an
+   * earlier job of the queue waits for its retry, a later one is put back behind it (without
+   * using up its attempts). graphile-worker alone unlocks the queue when a job fails.
+   */
+  ordered?: boolean;
+}
+
+/** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
+const ORDER_SEQ = 'orderSeq';
+
 export interface AddJobOptions {
   /** Jobs of one queue run one at a time, in order. */
   queue?: string;
@@ -107,9 +119,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.pool.end().catch(() => undefined);
   }
 
-  register<P>(name: string, handler: JobHandler<P>): void {
+  register<P>(name: string, handler: JobHandler<P>, options: RegisterOptions = {}): void {
     if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
-    this.tasks[name] = task(handler);
+    this.tasks[name] = options.ordered ? this.orderedTask(name, handler) : task(handler);
   }
 
   /**
@@ -126,6 +138,54 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   private isRegistered(name: string): boolean {
     return name in this.tasks || [...this.isolated.values()].some((group) => name in group.tasks);
+  }
+
+  private orderedTask<P>(name: string, handler: JobHandler<P>): Task {
+    return async (payload, helpers) => {
+      const { id, attempts, max_attempts, job_queue_id } = helpers.job;
+      const context = { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts };
+      if (job_queue_id === null) return handler(payload as P, context);
+      await this.runInOrder(name, payload as P & { [ORDER_SEQ]?: string }, { ...context, queueId: job_queue_id }, handler);
+    };
+  }
+
+  /**
+   * A queue's line is held by each of its jobs that failed and waits for a retry (a row in
+   * `job_queue_holds`, released when the job succeeds or gives up). A job that finds an earlier
+   * job holding the line is added again to run right after that job's retry, keeping its place
+   * (its first id) for the jobs behind it.
+   */
+  private async runInOrder<P>(name: string, payload: P & { [ORDER_SEQ]?: string }, context: JobContext & { queueId: number }, handler: JobHandler<P>): Promise<void> {
+    const seq = payload[ORDER_SEQ] ?? context.jobId;
+    const [holder] = (
+      await this.pool.query(
+        `SELECT j.queue_name, greatest(j.run_at, now()) AS run_at
+         FROM job_queue_holds h JOIN graphile_worker.jobs j ON j.id = h.job_id
+         WHERE h.job_queue_id = $1 AND h.seq < $2 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)
+         ORDER BY j.run_at DESC LIMIT 1`,
+        [context.queueId, seq],
+      )
+    ).rows as { queue_name: string; run_at: Date }[];
+    if (holder) {
+      await this.add(name, { ...payload, [ORDER_SEQ]: seq }, { queue: holder.queue_name, runAt: holder.run_at, maxAttempts: context.maxAttempts });
+      return;
+    }
+    try {
+      await handler(payload, context);
+    } catch (error) {
+      // The job's own failure is what graphile-worker must record, whatever happens to the hold.
+      const line = context.isLastAttempt
+        ? this.releaseLine(context.jobId)
+        : this.pool.query(`INSERT INTO job_queue_holds (job_id, job_queue_id, seq) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, [context.jobId, context.queueId, seq]);
+      await Promise.resolve(line).catch((holdError: Error) => this.logger.warn(`job ${context.jobId}: could not update its queue's line: ${holdError.message}`));
+      throw error;
+    }
+    // Only a retried job can hold the line: a first run that succeeds costs nothing more.
+    if (context.attempt > 1) await this.releaseLine(context.jobId);
+  }
+
+  private async releaseLine(jobId: string): Promise<void> {
+    await this.pool.query(`DELETE FROM job_queue_holds WHERE job_id = $1`, [jobId]);
   }
 
   /** Adds a job; pass the transaction's manager so the job exists only if it commits. */

@@ -16,7 +16,7 @@ export interface SendMessagesPayload {
   messageIds: string[];
 }
 
-/** Sends of one conversation run one at a time, in order. */
+/** Sends of one conversation run one at a time, in order, also across retries (an ordered queue). */
 export const sendQueueOf = (conversationId: string) => `send:${conversationId}`;
 
 const INTERNAL_FAILURE = 'The message could not be sent because of an internal error. Try sending it again.';
@@ -43,7 +43,8 @@ export class SendMessagesJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<SendMessagesPayload>(SEND_MESSAGES_JOB, (payload, context) => this.run(payload, context));
+    // A later send to a contact waits while an earlier one waits for its retry.
+    this.jobs.register<SendMessagesPayload>(SEND_MESSAGES_JOB, (payload, context) => this.run(payload, context), { ordered: true });
   }
 
   async run({ messageIds }: SendMessagesPayload, context: JobContext): Promise<void> {

@@ -10,8 +10,8 @@ export const INBOUND_EVENTS_ATTEMPTS = 12;
 
 /**
  * Applies a conversation's events from one delivery, one after another. The webhook stores
- * these jobs itself, before answering Meta; jobs of one conversation share a named queue, so
- * deliveries apply one at a time. (A job per event would not keep their order: graphile-worker
+ * these jobs itself, before answering Meta; jobs of one conversation share an ordered named
+ * queue, so deliveries apply one at a time and in order, also while one waits for a retry. (A job per event would not keep their order: graphile-worker
  * orders a queue by run_at, which is the same for every job added in one statement.)
  */
 @Injectable()
@@ -22,6 +22,6 @@ export class InboundEventJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<ConversationEvents>(INBOUND_EVENTS_JOB, (payload) => this.inbound.applyAll(payload));
+    this.jobs.register<ConversationEvents>(INBOUND_EVENTS_JOB, (payload) => this.inbound.applyAll(payload), { ordered: true });
   }
 }

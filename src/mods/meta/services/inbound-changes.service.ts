@@ -1,27 +1,95 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { DomainEventType } from '../../../events/domain-event.types';
+import { assertUnreachable } from '../../../common/assert-unreachable';
 import type { MessageReaction } from '../../../messaging/entities/message.entity';
 import type { EditEvent, ReactionEvent, UnsendEvent } from '../types/webhook.types';
 import { InboundEffects, returnedIds } from './inbound-effects';
 import type { InboundScope } from './inbound-scope';
 
+export type MessageChange = ReactionEvent | EditEvent | UnsendEvent;
+
+/** Meta redelivers for up to 36 hours: a message later than that is not coming. */
+const HELD_CHANGE_DAYS = 2;
+
+function eventOf(change: MessageChange): DomainEventType | null {
+  switch (change.type) {
+    case 'reaction':
+      // The Page's own reactions (made elsewhere) reach the inbox, not integrators.
+      return change.by === 'contact' ? 'reaction.received' : null;
+    case 'edit':
+      return 'message.edited';
+    case 'unsend':
+      return 'message.deleted';
+    default:
+      return assertUnreachable(change);
+  }
+}
+
 /**
- * Changes to a message already stored, each one idempotent single statement keyed on the
- * message's mid: reactions (one per party, a new one replaces), edits (only a higher edit
- * count applies), unsends.
+ * Changes to a message, each one idempotent single statement keyed on the message's mid:
+ * reactions (one per party, a new one replaces), edits (only a higher edit count applies),
+ * unsends. A change whose message is not stored yet is held until it is.
  */
 @Injectable()
 export class InboundChangesService {
-  async apply(scope: InboundScope, event: ReactionEvent | EditEvent | UnsendEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
+  async apply(scope: InboundScope, event: MessageChange, manager: EntityManager, effects: InboundEffects): Promise<void> {
+    const ids = await this.change(scope, event, manager);
+    if (ids.length === 0 && !(await this.exists(scope, event.mid, manager))) {
+      await this.hold(scope, event, manager);
+      return;
+    }
+    effects.updated(ids, eventOf(event));
+  }
+
+  /**
+   * Changes that arrived before their message (Meta may reorder deliveries), applied in the order
+   * they arrived once the message is stored, in the transaction that stores it: the message is
+   * first shown (and `message.received`) as it is after them. True when any was applied.
+   */
+  async applyHeld(scope: InboundScope, mid: string, manager: EntityManager, effects: InboundEffects): Promise<boolean> {
+    const rows: { id: string; change: MessageChange }[] = await manager.query(
+      `SELECT id, change FROM held_message_changes WHERE organization_id = $1 AND channel = $2 AND external_id = $3 ORDER BY id FOR UPDATE`,
+      [scope.organizationId, scope.channel, mid],
+    );
+    if (rows.length === 0) return false;
+    for (const row of rows) effects.updated(await this.change(scope, row.change, manager), eventOf(row.change));
+    await manager.query(`DELETE FROM held_message_changes WHERE id = ANY($1::bigint[])`, [rows.map((row) => row.id)]);
+    return true;
+  }
+
+  private change(scope: InboundScope, event: MessageChange, manager: EntityManager): Promise<string[]> {
     switch (event.type) {
       case 'reaction':
-        // The Page's own reactions (made elsewhere) reach the inbox, not integrators.
-        return effects.updated(await this.react(scope, event, manager), event.by === 'contact' ? 'reaction.received' : null);
+        return this.react(scope, event, manager);
       case 'edit':
-        return effects.updated(await this.edit(scope, event, manager), 'message.edited');
+        return this.edit(scope, event, manager);
       case 'unsend':
-        return effects.updated(await this.unsend(scope, event, manager), 'message.deleted');
+        return this.unsend(scope, event, manager);
+      default:
+        return assertUnreachable(event);
     }
+  }
+
+  private async exists(scope: InboundScope, mid: string, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM messages WHERE organization_id = $1 AND channel = $2 AND external_id = $3`, [
+      scope.organizationId,
+      scope.channel,
+      mid,
+    ]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Kept until the message arrives. A change to a message that never will (one from before the
+   * Page was connected) is dropped after Meta's redelivery window, with the organization's next hold.
+   */
+  private async hold(scope: InboundScope, event: MessageChange, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `WITH expired AS (DELETE FROM held_message_changes WHERE organization_id = $1 AND created_at < now() - interval '${HELD_CHANGE_DAYS} days')
+       INSERT INTO held_message_changes (organization_id, channel, external_id, change) VALUES ($1, $2, $3, $4)`,
+      [scope.organizationId, scope.channel, event.mid, JSON.stringify(event)],
+    );
   }
 
   private async react(scope: InboundScope, event: ReactionEvent, manager: EntityManager): Promise<string[]> {

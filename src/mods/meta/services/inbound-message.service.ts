@@ -12,6 +12,7 @@ import { ConversationsService } from '../../../messaging/services/conversations.
 import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from '../jobs/media-copy.job';
 import { PROFILE_FETCH_ATTEMPTS, PROFILE_FETCH_JOB, ProfileFetchPayload } from '../jobs/profile-fetch.job';
 import type { InboundAttachment, MessageEvent, PostbackEvent, ReferralEvent } from '../types/webhook.types';
+import { InboundChangesService } from './inbound-changes.service';
 import { InboundEffects } from './inbound-effects';
 import type { InboundScope } from './inbound-scope';
 import { MetaContactsService } from './meta-contacts.service';
@@ -40,6 +41,7 @@ export class InboundMessageService {
     private readonly conversations: ConversationsService,
     private readonly coreConf: CoreConfService,
     private readonly jobs: JobQueue,
+    private readonly changes: InboundChangesService,
   ) {}
 
   async apply(scope: InboundScope, event: ConversationItemEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
@@ -53,10 +55,11 @@ export class InboundMessageService {
     if (created) await this.queueProfile(scope, contactId, event.userId, manager);
     const attachments = event.type === 'message' ? event.attachments : [];
     await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
+    const changed = await this.changes.applyHeld(scope, event.mid, manager, effects);
     effects.createdMessages.set(stored.message.id, this.eventOf(stored.message, attachments));
     effects.conversations.add(conversationId);
-    // A message with attachments is read again for its announcement, with every column of theirs.
-    if (attachments.length === 0) effects.known.messages.set(stored.message.id, Object.assign(stored.message, { attachments: [] }));
+    // A message with attachments, or changed by an edit or a reaction that came first, is read again for its record.
+    if (attachments.length === 0 && !changed) effects.known.messages.set(stored.message.id, Object.assign(stored.message, { attachments: [] }));
     effects.known.conversations.set(conversationId, stored.conversation);
   }
 

@@ -1,0 +1,193 @@
+import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
+import { editEvent, messageEvent, newMid, reactionEvent, unsendEvent, webhookOf } from '../src/sandbox/webhook-events';
+import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { RecordingSocket } from './support/socket-client';
+import { TestApp } from './support/test-app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ordering under failure', () => {
+  let t: TestApp;
+  let sandbox: MetaSandbox;
+  let page: SandboxPage;
+  let org: { id: string; apiKey: string };
+  const sockets: RecordingSocket[] = [];
+
+  beforeAll(async () => {
+    // Two tries per send: the first retry comes after e¹ ≈ 2.7 s, the last attempt fails for good.
+    ({ t, sandbox } = await startWithSandbox({ SEND_MAX_ATTEMPTS: '2' }));
+    page = sandbox.addPage({ id: '811', name: 'Order Page' });
+    org = await t.createOrganization('Order');
+    await connectPage(t, sandbox, org.apiKey, page);
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await t?.close();
+    await sandbox?.stop();
+  });
+  beforeEach(() => sandbox.clear());
+
+  async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await sleep(50);
+    }
+  }
+
+  const statusOf = async (id: string): Promise<string> => (await t.db.query('SELECT status FROM messages WHERE id = $1', [id])).rows[0].status;
+
+  describe('sends to one contact', () => {
+    let counter = 0;
+    async function contact() {
+      counter += 1;
+      const contactId = await createContact(t.db, org.id);
+      await addFacebookIdentity(t.db, contactId, page.id, `psid-order-${counter}`);
+      await createConversation(t.db, contactId, { lastInboundAt: new Date() });
+      return contactId;
+    }
+    const send = async (contactId: string, text: string): Promise<string> => {
+      const res = await t.request('POST', '/api/messaging/send', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text } });
+      expect(res.status).toBe(202);
+      return res.body.messages[0].id;
+    };
+    const texts = () => sandbox.requests.filter((r) => r.path.endsWith('/messages')).map((r) => [(r.body as any).message.text, r.status]);
+
+    it('holds a later send while an earlier one waits for its retry, then sends both in order', async () => {
+      const contactId = await contact();
+      sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
+
+      const first = await send(contactId, 'first');
+      await until(async () => (await statusOf(first)) === 'failed_waiting_for_retry');
+      const second = await send(contactId, 'second');
+      const third = await send(contactId, 'third');
+
+      // While the first waits for its retry, nothing after it reaches Meta.
+      await sleep(1000);
+      expect(await statusOf(first)).toBe('failed_waiting_for_retry');
+      expect([await statusOf(second), await statusOf(third)]).toEqual(['pending', 'pending']);
+      expect(texts()).toEqual([['first', 503]]);
+
+      await until(async () => (await statusOf(third)) === 'published');
+      expect(texts()).toEqual([
+        ['first', 503],
+        ['first', 200],
+        ['second', 200],
+        ['third', 200],
+      ]);
+      expect(await statusOf(first)).toBe('published');
+      expect(await statusOf(second)).toBe('published');
+    });
+
+    it('lets a later send go once the earlier one failed for good', async () => {
+      const contactId = await contact();
+      sandbox.failNext(2, { code: 2, httpStatus: 503, path: /\/messages$/ });
+
+      const first = await send(contactId, 'doomed');
+      await until(async () => (await statusOf(first)) === 'failed_waiting_for_retry');
+      const second = await send(contactId, 'survivor');
+
+      await until(async () => (await statusOf(second)) === 'published');
+      expect(await statusOf(first)).toBe('failed');
+      expect(texts()).toEqual([
+        ['doomed', 503],
+        ['doomed', 503],
+        ['survivor', 200],
+      ]);
+    });
+
+    it("does not hold another contact's sends", async () => {
+      const held = await contact();
+      const free = await contact();
+      sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
+      const first = await send(held, 'held');
+      await until(async () => (await statusOf(first)) === 'failed_waiting_for_retry');
+
+      const other = await send(free, 'free');
+
+      await until(async () => (await statusOf(other)) === 'published');
+      expect(await statusOf(first)).toBe('failed_waiting_for_retry');
+      await until(async () => (await statusOf(first)) === 'published');
+    });
+  });
+
+  describe("a conversation's inbound events", () => {
+    const parties = (user: string) => ({ account: page.id, user });
+    const post = async (user: string, ...events: object[]) => expect((await sandbox.postWebhook(webhookOf('messenger', page.id, ...(events as any)))).status).toBe(200);
+    const stored = async (mid: string) => (await t.db.query('SELECT * FROM messages WHERE external_id = $1', [mid])).rows[0];
+
+    it('apply in the order Meta sent them while an earlier delivery fails and is retried', async () => {
+      // A database fault that refuses this one message until it is lifted.
+      await t.db.query(`ALTER TABLE messages ADD CONSTRAINT test_fault_poison CHECK (text IS DISTINCT FROM 'poison')`);
+      const user = 'user-order-1';
+      const [poison, after, edit] = [newMid('messenger'), newMid('messenger'), newMid('messenger')];
+      const now = Date.now();
+      try {
+        await post(user, messageEvent('messenger', parties(user), { mid: poison, text: 'poison', timestamp: now }));
+        await until(async () => (await t.db.query(`SELECT 1 FROM graphile_worker.jobs WHERE queue_name = $1 AND attempts > 0 AND last_error IS NOT NULL`, [`meta:${page.id}:${user}`])).rows[0]);
+        await post(user, messageEvent('messenger', parties(user), { mid: after, text: 'after', timestamp: now + 1 }));
+        await post(user, messageEvent('messenger', parties(user), { mid: edit, text: 'draft', timestamp: now + 2 }), editEvent(parties(user), { mid: edit, text: 'final', numEdit: 1, timestamp: now + 3 }));
+
+        await sleep(1000);
+        expect(await stored(after)).toBeUndefined();
+        expect(await stored(edit)).toBeUndefined();
+      } finally {
+        await t.db.query(`ALTER TABLE messages DROP CONSTRAINT test_fault_poison`);
+      }
+
+      const last = await until(() => stored(edit));
+      const rows = (await t.db.query(`SELECT external_id, text FROM messages WHERE external_id = ANY($1) ORDER BY created_at, id`, [[poison, after, edit]])).rows;
+      expect(rows).toEqual([
+        { external_id: poison, text: 'poison' },
+        { external_id: after, text: 'after' },
+        { external_id: edit, text: 'final' },
+      ]);
+      expect(last.edit_count).toBe(1);
+      const { rows: holds } = await t.db.query('SELECT count(*)::int AS n FROM job_queue_holds');
+      expect(holds[0].n).toBe(0);
+    });
+
+    it('hold an edit, a reaction and an unsend that come before their message, and apply them when it arrives', async () => {
+      const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+      sockets.push(socket);
+      const user = 'user-order-2';
+      const [edited, gone] = [newMid('messenger'), newMid('messenger')];
+      const now = Date.now();
+
+      await post(user, editEvent(parties(user), { mid: edited, text: 'Sorry, I meant blue', numEdit: 1, timestamp: now + 5 }), reactionEvent(parties(user), { mid: edited, reaction: 'love', timestamp: now + 6 }));
+      await post(user, unsendEvent(parties(user), { mid: gone, timestamp: now + 7 }));
+      await until(async () => (await t.db.query('SELECT count(*)::int AS n FROM held_message_changes')).rows[0].n === 3);
+
+      await post(user, messageEvent('messenger', parties(user), { mid: edited, text: 'I want red', timestamp: now }), messageEvent('messenger', parties(user), { mid: gone, text: 'oops', timestamp: now + 1 }));
+
+      const message = await until(async () => {
+        const row = await stored(edited);
+        return row?.edit_count === 1 && row;
+      });
+      expect(message).toMatchObject({ text: 'Sorry, I meant blue', edit_count: 1, reactions: [{ by: 'contact', reaction: 'love', emoji: '\u2764\ufe0f' }], metadata: { originalText: 'I want red' } });
+      const unsent = await until(() => stored(gone));
+      expect(unsent).toMatchObject({ text: null, deleted_at: expect.any(Date) });
+      expect((await t.db.query('SELECT count(*)::int AS n FROM held_message_changes')).rows[0].n).toBe(0);
+      // The inbox learns of the message as it now is.
+      await expect(socket.waitFor('message.created', (m) => m.externalId === edited)).resolves.toMatchObject({ text: 'Sorry, I meant blue', editCount: 1, reactions: [{ by: 'contact', reaction: 'love' }] });
+      await expect(socket.waitFor('message.created', (m) => m.externalId === gone)).resolves.toMatchObject({ text: null, deletedAt: expect.any(String) });
+    });
+
+    it('apply a change to a stored message at once and hold nothing', async () => {
+      const user = 'user-order-3';
+      const mid = newMid('messenger');
+      await post(user, messageEvent('messenger', parties(user), { mid, text: 'hello' }));
+      await until(() => stored(mid));
+      await post(user, reactionEvent(parties(user), { mid, reaction: 'like', emoji: '👍' }));
+      const reacted = await until(async () => {
+        const row = await stored(mid);
+        return row.reactions.length > 0 && row;
+      });
+      expect(reacted.reactions).toEqual([{ by: 'contact', reaction: 'like', emoji: '👍' }]);
+      expect((await t.db.query('SELECT count(*)::int AS n FROM held_message_changes')).rows[0].n).toBe(0);
+    });
+  });
+});
