@@ -303,7 +303,8 @@ describe('POST /api/messaging/send', () => {
       expect(res.body.message).toBe(ErrorMessages.connectionExpired);
       const { rows } = await t.db.query(`SELECT status, error, error_details FROM messages WHERE organization_id = $1`, [other.id]);
       expect(rows).toEqual([{ status: 'failed', error: ErrorMessages.connectionExpired, error_details: expect.objectContaining({ code: 190 }) }]);
-      await expect(socket.waitFor('connection.updated')).resolves.toMatchObject({ connected: true, status: 'expired' });
+      // The connect's own connection.updated may reach this socket first (the outbox relays it after commit).
+      await expect(socket.waitFor('connection.updated', (c) => c.status === 'expired')).resolves.toMatchObject({ connected: true, status: 'expired' });
       const status = await t.request('GET', '/api/meta/connection/status', { token: other.apiKey });
       expect(status.body.status).toBe('expired');
 
