@@ -75,15 +75,16 @@ describe('inbound attachments', () => {
     expect((await fetch(updated.attachments[0].url)).status).toBe(200);
   });
 
-  it('copies Instagram shares, story mentions, reels and post shares', async () => {
+  it("copies Instagram shares, reels and post shares, and keeps a story mention at Meta's CDN without copying it", async () => {
     const p: Parties = { account: IG, user: `igsid-${++seq}` };
     const mid = newMid('instagram');
     const types = ['image', 'share', 'story_mention', 'ig_reel', 'reel', 'ig_post'];
     const attachments = types.map((type, i) => ({ type, payload: { url: sandbox.cdnUrl(Buffer.from(`${type} ${i}`), 'image/jpeg'), title: type } }));
     await sandbox.postWebhook(webhookOf('instagram', IG, messageEvent('instagram', p, { mid, attachments })));
     const rows = await settled(mid);
-    expect(rows.map((a: any) => [a.type, a.status])).toEqual(types.map((type) => [type, 'stored']));
-    expect((await fileOf(rows[2].storage_key)).body.toString()).toBe('story_mention 2');
+    expect(rows.map((a: any) => [a.type, a.status])).toEqual(types.map((type) => [type, type === 'story_mention' ? 'remote' : 'stored']));
+    expect((await fileOf(rows[1].storage_key)).body.toString()).toBe('share 1');
+    expect(rows[2]).toMatchObject({ storage_key: null, source_url: attachments[2].payload.url });
   });
 
   it('keeps a fallback without payload, a link fallback and an unknown type, without downloading them', async () => {

@@ -246,6 +246,8 @@ describe('inbox read API', () => {
         mimeType: 'image/jpeg',
         size: 2048,
         url: expect.stringMatching(/^https:\/\/inbox\.example\/files\/photo-key\?expires=\d+&signature=[\w-]+$/),
+        expiresAt: null,
+        expired: false,
       });
       expect(last.attachments.find((a: { type: string }) => a.type === 'fallback')).toMatchObject({ url: null, mimeType: null, size: null });
       expect(res.body.data[0].attachments).toEqual([]);

@@ -1,3 +1,5 @@
+import { CommentReply } from '../comments/entities/comment-reply.entity';
+import { Comment } from '../comments/entities/comment.entity';
 import { Contact } from '../contacts/contact.entity';
 import { CoreConf } from '../core-conf/core-conf.entity';
 import { Attachment } from '../messaging/entities/attachment.entity';
@@ -29,4 +31,6 @@ export const ENTITIES = [
   MetaPendingPage,
   WebhookEndpoint,
   WebhookDelivery,
+  Comment,
+  CommentReply,
 ];

@@ -1,5 +1,6 @@
 import type { ConnectionStatusView, RealtimeEventName, RealtimeEvents } from '../realtime/realtime.events';
 import type { MessageView } from '../messaging/views/message.view';
+import type { CommentView } from '../comments/api/comment.view';
 
 /** What each log event type carries as `data.object` (the record as REST shows it). */
 export interface DomainEventObjects {
@@ -12,6 +13,7 @@ export interface DomainEventObjects {
   'message.deleted': MessageView;
   'reaction.received': MessageView;
   'connection.updated': ConnectionStatusView;
+  'comment.received': CommentView;
 }
 
 export type DomainEventType = keyof DomainEventObjects;
@@ -26,6 +28,7 @@ export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
   'message.deleted',
   'reaction.received',
   'connection.updated',
+  'comment.received',
 ];
 
 /** The envelope every way out shows: `GET /api/events`, integrator webhooks. */

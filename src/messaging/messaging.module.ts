@@ -22,6 +22,8 @@ import { SendConversationActionsService } from './services/send-conversation-act
 import { SendMessagesService } from './services/send-messages.service';
 import { SendReactionsService } from './services/send-reactions.service';
 import { SendRecordsService } from './services/send-records.service';
+import { PrivateRepliesService } from './services/private-replies.service';
+import { PrivateReplyRecordsService } from './services/private-reply-records.service';
 
 /**
  * Conversations, messages and attachments across channels. It knows channels only through
@@ -44,7 +46,9 @@ import { SendRecordsService } from './services/send-records.service';
     OutboundFilesService,
     SendReactionsService,
     SendConversationActionsService,
+    PrivateRepliesService,
+    PrivateReplyRecordsService,
   ],
-  exports: [MessageViews, ConversationsService, TypeOrmModule, ChannelRegistry],
+  exports: [MessageViews, ConversationsService, TypeOrmModule, ChannelRegistry, PrivateRepliesService, PrivateReplyRecordsService],
 })
 export class MessagingModule {}

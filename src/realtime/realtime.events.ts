@@ -1,3 +1,4 @@
+import type { CommentView } from '../comments/api/comment.view';
 import type { ConversationView } from '../messaging/views/conversation.view';
 import type { MessageView } from '../messaging/views/message.view';
 
@@ -17,6 +18,8 @@ export interface RealtimeEvents {
   'message.updated': MessageView;
   'conversation.updated': ConversationView;
   'connection.updated': ConnectionStatusView;
+  'comment.created': CommentView;
+  'comment.updated': CommentView;
 }
 
 export type RealtimeEventName = keyof RealtimeEvents;

@@ -251,4 +251,66 @@ describe('MetaSandbox', () => {
     expect(received[0].headers['x-hub-signature']).toMatch(/^sha1=[0-9a-f]{40}$/);
     expect(received[1].headers['x-hub-signature-256']).toBeUndefined();
   });
+
+  describe('comments', () => {
+    const received: any[] = [];
+    let hook: Server;
+    beforeEach(async () => {
+      received.length = 0;
+      hook = createServer((req, res) => {
+        let raw = '';
+        req.on('data', (c) => (raw += c));
+        req.on('end', () => {
+          received.push({ body: JSON.parse(raw), signature: req.headers['x-hub-signature-256'] });
+          res.end();
+        });
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+      sandbox.webhookTarget = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
+    });
+    afterEach(() => new Promise<void>((r) => hook.close(() => r())));
+
+    it('posts a signed Page feed comment and an Instagram comment as Meta shapes them', async () => {
+      sandbox.addPage({ id: '111', name: 'P', instagram: { id: '178', username: 'p' } });
+      const { comment: fb } = await sandbox.postComment({ platform: 'facebook', text: 'Hi', from: { id: '900', name: 'Ana' } });
+      const { comment: ig } = await sandbox.postComment({ platform: 'instagram', text: 'Yo', from: { id: '901', username: 'rui' } });
+      expect(received[0].signature).toBe(`sha256=${createHmac('sha256', 'sandbox-app-secret').update(JSON.stringify(received[0].body)).digest('hex')}`);
+      expect(received[0].body.entry[0].changes[0]).toMatchObject({
+        field: 'feed',
+        value: { item: 'comment', verb: 'add', comment_id: fb.id, post_id: fb.postId, parent_id: fb.postId, message: 'Hi', from: { id: '900', name: 'Ana' } },
+      });
+      expect(received[1].body).toMatchObject({ object: 'instagram', entry: [{ id: '178', changes: [{ field: 'comments', value: { id: ig.id, text: 'Yo', from: { id: '901', username: 'rui' }, media: { id: ig.postId } } }] }] });
+    });
+
+    it('answers one private reply per comment on the right endpoint, refuses after 7 days, names the commenter', async () => {
+      const page = sandbox.addPage({ id: '111', name: 'P', instagram: { id: '178', username: 'p' } });
+      const { comment: fb } = await sandbox.postComment({ platform: 'facebook', from: { id: '900' } });
+      const { comment: ig } = await sandbox.postComment({ platform: 'instagram', from: { id: '901' } });
+      const { comment: old } = await sandbox.postComment({ platform: 'facebook', createdTime: Date.now() - 8 * 24 * 3600 * 1000 });
+      const reply = (node: string, commentId: string) => graph('POST', `${node}/messages`, withToken(page.accessToken), { recipient: { comment_id: commentId }, message: { text: 'Hello' } });
+
+      const first = await reply('111', fb.id);
+      expect(first.body).toEqual({ recipient_id: 'ps900', message_id: expect.stringMatching(/^m_/) });
+      expect((await reply('111', fb.id)).body.error).toMatchObject({ code: 10900 });
+      expect((await reply('178', fb.id)).body.error).toMatchObject({ code: 100 });
+      expect((await reply('178', ig.id)).body).toEqual({ recipient_id: '901', message_id: expect.any(String) });
+      expect((await reply('111', old.id)).body.error).toMatchObject({ code: 10903 });
+    });
+
+    it('replies publicly and announces the Page’s reply, hides with is_hidden / hide', async () => {
+      const page = sandbox.addPage({ id: '111', name: 'P', instagram: { id: '178', username: 'p' } });
+      const { comment: fb } = await sandbox.postComment({ platform: 'facebook' });
+      const { comment: ig } = await sandbox.postComment({ platform: 'instagram' });
+      const answer = await graph('POST', `${fb.id}/comments`, withToken(page.accessToken), { message: 'Thanks' });
+      expect(answer.body).toEqual({ id: expect.any(String) });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(received[2].body.entry[0].changes[0].value).toMatchObject({ comment_id: answer.body.id, parent_id: fb.id, from: { id: '111' }, verb: 'add' });
+      expect((await graph('POST', `${ig.id}/comments`, withToken(page.accessToken), { message: 'x' })).body.error.code).toBe(100);
+      expect((await graph('POST', `${ig.id}/replies`, withToken(page.accessToken), { message: 'x' })).status).toBe(200);
+      expect((await graph('POST', fb.id, withToken(page.accessToken), { is_hidden: true })).body).toEqual({ success: true });
+      expect((await graph('POST', ig.id, withToken(page.accessToken), { hide: true })).body).toEqual({ success: true });
+      expect([sandbox.comment(fb.id)!.hidden, sandbox.comment(ig.id)!.hidden]).toEqual([true, true]);
+      expect((await graph('POST', ig.id, withToken(page.accessToken), { is_hidden: true })).body.error.code).toBe(100);
+    });
+  });
 });

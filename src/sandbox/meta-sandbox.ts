@@ -2,6 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import { faults, GraphFault } from './graph-fault';
 import { cdnRoutes } from './routes/cdn.routes';
+import { commentRoutes } from './routes/comments.routes';
 import { controlRoutes } from './routes/control.routes';
 import { oauthRoutes } from './routes/oauth.routes';
 import { pageRoutes } from './routes/pages.routes';
@@ -9,6 +10,8 @@ import { sendRoutes } from './routes/send.routes';
 import { findRoute, json, SandboxContext, SandboxReply, SandboxRoute } from './sandbox-route';
 import { SandboxState } from './sandbox-state';
 import type {
+  SandboxComment,
+  SandboxCommentInput,
   SandboxFault,
   SandboxPage,
   SandboxPageInput,
@@ -18,12 +21,13 @@ import type {
   UnmatchedRequest,
   WebhookSignature,
 } from './sandbox.types';
-import { postSigned } from './webhook-events';
+import { inboundMessageEvent, postSigned } from './webhook-events';
+import { newMessageId } from './routes/send.routes';
 import { defaultFaultMessage, parseBody } from './sandbox-http';
 
-export type { SandboxFault, SandboxPage, SandboxRequest, SentMessage } from './sandbox.types';
+export type { SandboxComment, SandboxFault, SandboxPage, SandboxRequest, SentMessage } from './sandbox.types';
 
-const GRAPH_ROUTES: SandboxRoute[] = [...oauthRoutes, ...sendRoutes, ...pageRoutes];
+const GRAPH_ROUTES: SandboxRoute[] = [...oauthRoutes, ...sendRoutes, ...pageRoutes, ...commentRoutes];
 const VERSIONED = /^\/(v\d+\.\d+)\/(.*)$/;
 
 /**
@@ -45,6 +49,7 @@ export class MetaSandbox {
     this.state = new SandboxState(options.appId ?? '1234567890', options.appSecret ?? 'sandbox-app-secret');
     this.verifyToken = options.verifyToken ?? 'sandbox-verify-token';
     this.control = controlRoutes(this);
+    this.state.announce = (delivery) => (this.webhookTarget ? this.postWebhook(delivery) : Promise.resolve());
     this.server = createServer((req, res) => void this.serve(req, res));
   }
 
@@ -133,6 +138,40 @@ export class MetaSandbox {
     const target = options.target ?? this.webhookTarget;
     if (!target) throw new Error('postWebhook needs a target (set sandbox.webhookTarget)');
     return postSigned(target, body, this.appSecret, options.signature);
+  }
+
+  /**
+   * Someone comments on a Page post (`facebook`) or Instagram media (`instagram`): the comment is
+   * kept for replies and hiding, and its signed webhook (`feed` / `comments`) is posted.
+   */
+  async postComment(input: SandboxCommentInput): Promise<{ comment: SandboxComment; delivered: { status: number; body: string } }> {
+    const { comment, delivery } = this.state.commentBook.add(input);
+    return { comment, delivered: await this.postWebhook(delivery) };
+  }
+
+  /** The commenter edits or removes it, or the Page hides it in Meta's apps (Facebook sends each as a `feed` verb). */
+  async changeComment(id: string, verb: 'edited' | 'remove' | 'hide' | 'unhide', text?: string): Promise<{ status: number; body: string } | null> {
+    const delivery = this.state.commentBook.change(id, verb, text);
+    return delivery ? this.postWebhook(delivery) : null;
+  }
+
+  comment(id: string): SandboxComment | undefined {
+    return this.state.comments.get(id);
+  }
+
+  /**
+   * Someone mentions the Instagram account in their story: an Instagram message whose
+   * `story_mention` attachment links to the story's media on Meta's CDN.
+   */
+  async postStoryMention(input: { igAccountId?: string; from: string; media?: Buffer; expiresAt?: number; mid?: string }): Promise<{ mid: string; url: string; delivered: { status: number; body: string } }> {
+    const account = input.igAccountId ?? [...this.state.pages.values()].find((p) => p.instagram)?.instagram?.id;
+    if (!account) throw new Error('no Page with an Instagram account');
+    const id = this.state.putCdn(input.media ?? Buffer.from('story media'), 'image/jpeg');
+    const expires = Math.floor((input.expiresAt ?? Date.now() + 24 * 3600 * 1000) / 1000).toString(16);
+    const url = `${this.url}/cdn/${id}?stp=dst-jpg&_nc_cat=1&oh=00_sandbox&oe=${expires}`;
+    const mid = input.mid ?? newMessageId(true);
+    const event = inboundMessageEvent({ channel: 'instagram', recipientId: account, from: input.from, mid, attachments: [{ type: 'story_mention', payload: { url } }] });
+    return { mid, url, delivered: await this.postWebhook(event) };
   }
 
   describe(): Record<string, unknown> {

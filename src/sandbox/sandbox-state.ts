@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { faults } from './graph-fault';
-import { SandboxFault, SandboxPage, SandboxPageInput, SandboxRequest, SentMessage, UnmatchedRequest } from './sandbox.types';
+import { CommentDelivery, SandboxComments } from './sandbox-comments';
+import { SandboxComment, SandboxFault, SandboxPage, SandboxPageInput, SandboxRequest, SentMessage, UnmatchedRequest } from './sandbox.types';
 
 interface OAuthCode {
   pageIds: string[];
@@ -42,6 +43,10 @@ export class SandboxState {
   readonly profiles = new Map<string, Record<string, unknown>>();
   readonly subscriptions = new Map<string, string[]>();
   readonly cdn = new Map<string, { body: Buffer; contentType: string }>();
+  readonly comments = new Map<string, SandboxComment>();
+  readonly commentBook = new SandboxComments(this);
+  /** Posts a webhook delivery back to the service (set while it has a target), as Meta does after a change. */
+  announce: ((delivery: CommentDelivery) => Promise<unknown>) | null = null;
   readonly requests: SandboxRequest[] = [];
   readonly sentMessages: SentMessage[] = [];
   readonly unmatched: UnmatchedRequest[] = [];

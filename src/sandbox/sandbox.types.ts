@@ -45,6 +45,8 @@ export interface SentMessage {
   body: Record<string, any>;
   /** Absent for sender actions. */
   messageId?: string;
+  /** For private replies: the comment the reply went to (`recipient.comment_id`). */
+  commentId?: string;
   /** For attachments: what the sandbox fetched from `payload.url`. */
   fetched?: { contentType: string | null; size: number };
   /** The reusable attachment id this message used (`payload.attachment_id`) or saved (`is_reusable: true`). */
@@ -71,3 +73,38 @@ export interface UnmatchedRequest {
 }
 
 export type WebhookSignature = 'valid' | 'invalid' | 'missing';
+
+export type SandboxPlatform = 'facebook' | 'instagram';
+
+/** A comment on a Page post or Instagram media, as the sandbox keeps it. */
+export interface SandboxComment {
+  id: string;
+  platform: SandboxPlatform;
+  pageId: string;
+  /** The Page id (Facebook) or Instagram account id (Instagram) the webhook names. */
+  accountId: string;
+  postId: string;
+  parentId: string | null;
+  from: { id: string; name?: string; username?: string };
+  text: string;
+  /** ms since the epoch. */
+  createdTime: number;
+  hidden: boolean;
+  removed: boolean;
+  /** Set once a private reply was accepted: Meta takes one per comment. */
+  privateReply?: { messageId: string; recipientId: string };
+  replies: { id: string; text: string }[];
+}
+
+export interface SandboxCommentInput {
+  platform: SandboxPlatform;
+  /** Defaults to the first Page. */
+  pageId?: string;
+  text?: string;
+  from?: { id: string; name?: string; username?: string };
+  postId?: string;
+  parentId?: string;
+  /** ms since the epoch; defaults to now (set it 8 days back to see the 7-day refusal). */
+  createdTime?: number;
+  id?: string;
+}

@@ -195,3 +195,59 @@ export function editEvent(p: Parties, o: { mid: string; text: string; numEdit: n
 export function unsendEvent(p: Parties, o: { mid: string; timestamp?: number }): RawEvent {
   return { ...fromUser(p, o.timestamp), message: { mid: o.mid, is_deleted: true } };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Comment changes (`entry[].changes[]`): the Page `feed` field and the Instagram `comments` field.
+// ---------------------------------------------------------------------------------------------
+
+export type FeedVerb = 'add' | 'edited' | 'remove' | 'hide' | 'unhide';
+
+export interface RawChange {
+  field: string;
+  value: Record<string, unknown>;
+}
+
+/** A Page `feed` change about a comment, shaped as Meta sends it (`created_time` in seconds). */
+export function feedCommentChange(o: {
+  pageId: string;
+  postId: string;
+  commentId: string;
+  parentId?: string | null;
+  from: { id: string; name?: string };
+  message?: string;
+  verb: FeedVerb;
+  createdTime: number;
+}): RawChange {
+  const value: Record<string, unknown> = {
+    from: { id: o.from.id, name: o.from.name ?? 'Sandbox User' },
+    post: { status_type: 'added_photos', is_published: true, updated_time: new Date(o.createdTime).toISOString().replace(/\.\d{3}Z$/, '+0000'), permalink_url: `https://www.facebook.com/${o.postId}`, promotion_status: 'inactive', id: o.postId },
+    post_id: o.postId,
+    comment_id: o.commentId,
+    created_time: Math.floor(o.createdTime / 1000),
+    item: 'comment',
+    parent_id: o.parentId ?? o.postId,
+    verb: o.verb,
+  };
+  if (o.message !== undefined && o.verb !== 'remove') value.message = o.message;
+  return { field: 'feed', value };
+}
+
+/** An Instagram `comments` change, shaped as Meta sends it (no time of its own). */
+export function instagramCommentChange(o: { commentId: string; mediaId: string; parentId?: string | null; from: { id: string; username?: string }; text: string }): RawChange {
+  const value: Record<string, unknown> = {
+    from: { id: o.from.id, username: o.from.username ?? 'sandbox.user' },
+    media: { id: o.mediaId, media_product_type: 'FEED' },
+    id: o.commentId,
+    text: o.text,
+  };
+  if (o.parentId) value.parent_id = o.parentId;
+  return { field: 'comments', value };
+}
+
+/** A delivery with one entry holding these changes; Instagram's `entry.time` is in seconds. */
+export function changesBody(platform: WebhookPlatform, account: string, changes: RawChange[], time = Date.now()): { object: 'page' | 'instagram'; entry: object[] } {
+  return {
+    object: platform === 'instagram' ? 'instagram' : 'page',
+    entry: [{ id: account, time: platform === 'instagram' ? Math.floor(time / 1000) : time, changes }],
+  };
+}

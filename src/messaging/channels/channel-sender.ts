@@ -56,6 +56,12 @@ export interface ChannelReaction {
   wireValue: string;
 }
 
+/** A private reply as the platform answered it: its message id and the commenter's user id. */
+export interface SentPrivateReply {
+  externalId: string;
+  recipientId: string;
+}
+
 export interface ResolvedParticipant {
   contactId: string;
   created: boolean;
@@ -93,6 +99,10 @@ export interface ChannelSender {
   /** Reacts to (or, with null, unreacts from) a contact's message. */
   react(target: ChannelTarget, externalMessageId: string, reaction: ChannelReaction | null): Promise<void>;
   senderAction(target: ChannelTarget, action: SenderAction): Promise<void>;
+  /** The refusals a private reply gets before anything is queued: the connection only (no contact yet). */
+  checkAccountReady(organizationId: string, channel: MessageChannel): Promise<void>;
+  /** Sends one private reply to a comment's author; the answer names who that is. */
+  sendPrivateReply(organizationId: string, channel: MessageChannel, commentExternalId: string, text: string): Promise<SentPrivateReply>;
   /** The contact behind a platform user id on the organization's connected account (made if new). */
   resolveParticipant(organizationId: string, channel: MessageChannel, externalId: string, manager?: EntityManager): Promise<ResolvedParticipant>;
 }

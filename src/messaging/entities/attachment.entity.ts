@@ -8,6 +8,8 @@ export enum AttachmentStatus {
   Pending = 'pending',
   /** No file to keep: a type without a URL, or a copy that failed for good. */
   Unavailable = 'unavailable',
+  /** Kept at Meta and never copied (story mentions: Meta's policy forbids storing them). */
+  Remote = 'remote',
 }
 
 @Entity('attachments')
@@ -49,6 +51,10 @@ export class Attachment {
   /** Where Meta served it from (inbound), or a link it carried (shares, fallbacks). */
   @Column({ name: 'source_url', type: 'text', nullable: true })
   sourceUrl: string | null;
+
+  /** When the platform's link to remote media stops working. */
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
 
   @Column({ type: 'jsonb', nullable: true })
   payload: Record<string, unknown> | null;

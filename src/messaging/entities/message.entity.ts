@@ -56,8 +56,9 @@ export class Message {
   @Column({ name: 'organization_id', type: 'uuid' })
   organizationId: string;
 
-  @Column({ name: 'conversation_id', type: 'uuid' })
-  conversationId: string;
+  /** Null only for a private reply to a comment until Meta names the commenter. */
+  @Column({ name: 'conversation_id', type: 'uuid', nullable: true })
+  conversationId: string | null;
 
   @ManyToOne(() => Conversation, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'conversation_id' })
@@ -127,6 +128,10 @@ export class Message {
 
   @Column({ type: 'text', nullable: true })
   tag: string | null;
+
+  /** The platform's id of the comment this message privately replies to. */
+  @Column({ name: 'private_reply_to_comment', type: 'text', nullable: true })
+  privateReplyToComment: string | null;
 
   @Column({ name: 'error_details', type: 'jsonb', nullable: true })
   errorDetails: GraphErrorDetails | null;

@@ -7,6 +7,7 @@ import { ChannelRegistry } from '../channels/channel-registry';
 import { ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
 import { Message } from '../entities/message.entity';
 import { OutboundFileError, OutboundFilesService } from '../services/outbound-files.service';
+import { PrivateReplyRecordsService } from '../services/private-reply-records.service';
 import { SendRecordsService, SETTLED_STATUSES } from '../services/send-records.service';
 
 export const SEND_MESSAGES_JOB = 'messaging.send-messages';
@@ -39,6 +40,7 @@ export class SendMessagesJob implements OnModuleInit {
     private readonly registry: ChannelRegistry,
     private readonly records: SendRecordsService,
     private readonly files: OutboundFilesService,
+    private readonly privateReplies: PrivateReplyRecordsService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -62,6 +64,11 @@ export class SendMessagesJob implements OnModuleInit {
 
   private async sendOne(message: Message, context: JobContext): Promise<void> {
     try {
+      if (message.privateReplyToComment && !message.conversationId) {
+        const sent = await this.registry.get(message.channel).sendPrivateReply(message.organizationId, message.channel, message.privateReplyToComment, message.text ?? '');
+        await this.privateReplies.published(message, sent);
+        return;
+      }
       if (!message.conversation) throw new Error(`conversation ${message.conversationId} of message ${message.id} not found`);
       const target = { organizationId: message.organizationId, contactId: message.conversation.contactId, channel: message.channel };
       const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null };

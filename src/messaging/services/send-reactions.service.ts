@@ -40,7 +40,7 @@ export class SendReactionsService {
   private async reactable(organizationId: string, messageId: string) {
     const message = isUUID(messageId) ? await this.dataSource.getRepository(Message).findOneBy({ id: messageId, organizationId }) : null;
     if (!message) throw notFound('Message');
-    if (message.direction !== MessageDirection.Inbound || !message.externalId) {
+    if (message.direction !== MessageDirection.Inbound || !message.externalId || !message.conversationId) {
       throw new DomainError(DomainErrorCode.UnprocessableRequest, ONLY_INBOUND_REACTIONS);
     }
     const conversation = await this.dataSource.getRepository(Conversation).findOneByOrFail({ id: message.conversationId });

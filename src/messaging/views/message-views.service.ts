@@ -5,7 +5,22 @@ import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message } from '../entities/message.entity';
 import { ConversationView } from './conversation.view';
-import { AttachmentView, iso, MessageView } from './message.view';
+import { AttachmentView, iso, MessageView, StoryReferenceView } from './message.view';
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A reply to a story is kept in `metadata.replyToStory` and shown at the top level. */
+function storyOf(metadata: Record<string, unknown> | null): StoryReferenceView | null {
+  const story = metadata?.replyToStory;
+  if (!isObject(story)) return null;
+  return { id: typeof story.id === 'string' ? story.id : null, url: typeof story.url === 'string' ? story.url : null };
+}
+
+function withoutStory(metadata: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!metadata || !('replyToStory' in metadata)) return metadata;
+  const { replyToStory: _story, ...rest } = metadata;
+  return Object.keys(rest).length > 0 ? rest : null;
+}
 
 /** Turns rows into the records REST and realtime show (attachment links signed here). */
 @Injectable()
@@ -27,8 +42,9 @@ export class MessageViews {
       buttons: message.buttons ?? [],
       externalId: message.externalId,
       replyToExternalId: message.replyToExternalId,
+      replyToStory: storyOf(message.metadata),
       reactions: message.reactions ?? [],
-      metadata: message.metadata,
+      metadata: withoutStory(message.metadata),
       sentAt: iso(message.sentAt)!,
       deliveredAt: iso(message.deliveredAt),
       readAt: iso(message.readAt),
@@ -42,12 +58,16 @@ export class MessageViews {
   }
 
   attachment(attachment: Attachment): AttachmentView {
+    const remote = attachment.status === AttachmentStatus.Remote;
+    const expiresAt = remote ? attachment.expiresAt : null;
     return {
       id: attachment.id,
       type: attachment.type,
       mimeType: attachment.mimeType,
       size: attachment.size,
-      url: attachment.status === AttachmentStatus.Stored && attachment.storageKey ? this.storage.signedUrl(attachment.storageKey) : null,
+      url: remote ? attachment.sourceUrl : attachment.status === AttachmentStatus.Stored && attachment.storageKey ? this.storage.signedUrl(attachment.storageKey) : null,
+      expiresAt: iso(expiresAt),
+      expired: expiresAt !== null && new Date(expiresAt).getTime() <= Date.now(),
     };
   }
 

@@ -7,7 +7,16 @@ export class AttachmentView {
   @ApiProperty({ example: 'image' }) type: string;
   @ApiProperty({ nullable: true, type: String }) mimeType: string | null;
   @ApiProperty({ nullable: true, type: Number }) size: number | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Signed link to our copy of the file' }) url: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "Signed link to our copy of the file, or the platform's own link for media never copied (story mentions)" })
+  url: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "When the platform's link stops working (media never copied), else null" })
+  expiresAt: string | null;
+  @ApiProperty({ description: "The platform's link has expired: the media can no longer be shown" }) expired: boolean;
+}
+
+export class StoryReferenceView {
+  @ApiProperty({ nullable: true, type: String }) id: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "Meta's CDN link to the story" }) url: string | null;
 }
 
 export class QuickReplyView {
@@ -38,7 +47,8 @@ export class ErrorDetailsView implements GraphErrorDetails {
 /** A message as every route and event shows it. */
 export class MessageView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid' }) conversationId: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'null only for a private reply to a comment until Meta names the commenter' })
+  conversationId: string | null;
   @ApiProperty({ enum: MessageChannel }) channel: MessageChannel;
   @ApiProperty({ enum: MessageDirection }) direction: MessageDirection;
   @ApiProperty({ enum: MessageSender }) sender: MessageSender;
@@ -50,6 +60,8 @@ export class MessageView {
   @ApiProperty({ type: [MessageButtonView], description: 'Buttons sent with the text (a button template)' }) buttons: MessageButtonView[];
   @ApiProperty({ nullable: true, type: String, description: "Meta's mid" }) externalId: string | null;
   @ApiProperty({ nullable: true, type: String }) replyToExternalId: string | null;
+  @ApiProperty({ nullable: true, type: StoryReferenceView, description: "The organization's story this message replies to" })
+  replyToStory: StoryReferenceView | null;
   @ApiProperty({ type: [MessageReactionView] }) reactions: MessageReactionView[];
   @ApiPropertyOptional({ nullable: true, type: Object, description: 'quick-reply payload, postback, referral, story reply' })
   metadata: Record<string, unknown> | null;

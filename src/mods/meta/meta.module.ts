@@ -35,19 +35,25 @@ import { InboundMessageService } from './services/inbound-message.service';
 import { InboundReceiptsService } from './services/inbound-receipts.service';
 import { ProfileFetchService } from './services/profile-fetch.service';
 import { WebhookReceiverService } from './services/webhook-receiver.service';
+import { CommentsModule } from '../../comments/comments.module';
+import { InboundCommentsJob } from './jobs/inbound-comments.job';
+import { InboundCommentsService } from './services/inbound-comments.service';
+import { MetaCommentChannel } from './services/meta-comment-channel';
 
-/** Facebook Messenger and Instagram DM: connection, webhook, inbound pipeline, sends. */
+/** Facebook Messenger and Instagram DM: connection, webhook, inbound pipeline, sends, comments. */
 @Module({
   imports: [
     HttpModule.register({ maxRedirects: 0 }),
     TypeOrmModule.forFeature([OrganizationMetaSettings, ContactFacebook, ContactInstagram, MetaOAuthState, MetaPendingPage]),
     ContactsModule,
     MessagingModule,
+    CommentsModule,
   ],
   providers: [GraphApiClient, MetaSettingsService, MetaContactsService, MetaContactIdentitiesService, MetaRateLimiter, MetaSendService, MetaReusableAttachments, MetaChannelSender,
     MetaTokenService, OAuthStateService, OAuthPendingPagesService, MetaConnectionService, OAuthCallbackService,
     WebhookReceiverService, InboundEventService, InboundMessageService, InboundReceiptsService, InboundChangesService,
-    InboundRecorderService, InboundMediaService, ProfileFetchService, InboundEventJob, ProfileFetchJob, MediaCopyJob],
+    InboundRecorderService, InboundMediaService, ProfileFetchService, InboundEventJob, ProfileFetchJob, MediaCopyJob,
+    InboundCommentsService, InboundCommentsJob, MetaCommentChannel],
   controllers: [MetaConnectionController, MetaOAuthCallbackController, MetaWebhookController],
 })
 export class MetaModule {}

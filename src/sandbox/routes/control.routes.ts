@@ -95,6 +95,46 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     },
     {
       method: 'POST',
+      pattern: /^comments$/,
+      async handle(ctx) {
+        const platform = ctx.body.channel === 'instagram' || ctx.body.channel === 'instagram_dm' ? 'instagram' : 'facebook';
+        const ageDays = Number(ctx.body.ageDays ?? 0);
+        try {
+          const { comment, delivered } = await sandbox.postComment({
+            platform,
+            pageId: typeof ctx.body.pageId === 'string' ? ctx.body.pageId : undefined,
+            text: ctx.body.text,
+            from: ctx.body.from,
+            postId: ctx.body.postId,
+            parentId: ctx.body.parentId,
+            createdTime: Date.now() - ageDays * 24 * 3600 * 1000,
+          });
+          return json({ comment, delivered }, 201);
+        } catch (error) {
+          return json({ error: (error as Error).message }, 400);
+        }
+      },
+    },
+    { method: 'GET', pattern: /^comments$/, handle: () => json([...sandbox.state.comments.values()]) },
+    {
+      method: 'POST',
+      pattern: /^comments\/([^/]+)\/(edited|remove|hide|unhide)$/,
+      async handle(ctx, match) {
+        if (!sandbox.comment(match[1])) return json({ error: 'no such comment' }, 404);
+        return json({ delivered: await sandbox.changeComment(match[1], match[2] as 'edited', ctx.body.text) });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^story-mention$/,
+      async handle(ctx) {
+        const from = String(ctx.body.from ?? sandbox.defaultSenders.instagram ?? '');
+        if (!from) return json({ error: 'from (an IGSID) is required' }, 400);
+        return json(await sandbox.postStoryMention({ from, igAccountId: ctx.body.igAccountId }), 201);
+      },
+    },
+    {
+      method: 'POST',
       pattern: /^fail$/,
       handle(ctx) {
         const { count = 1, path, ...fault } = ctx.body;

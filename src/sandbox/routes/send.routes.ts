@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { faults, GraphFault } from '../graph-fault';
 import { json, SandboxContext, SandboxReply, SandboxRoute } from '../sandbox-route';
+import { SandboxComments } from '../sandbox-comments';
 import type { SandboxPage, SentMessage } from '../sandbox.types';
 import { checkQuickReplies, checkTemplate, fileSource, LIMITS, unknownAttachment } from './message-checks';
 import { requirePageToken } from './pages.routes';
@@ -99,8 +100,23 @@ async function file(ctx: SandboxContext, sendTarget: SendTarget, payload: Record
   return { fetched, attachmentId: ctx.state.saveAttachment(sendTarget.page.id, platform, fetched).id, saved: true };
 }
 
+/** A private reply: `recipient: {comment_id}`, text only; Meta answers who the commenter is. */
+function privateReply(ctx: SandboxContext, { page, instagramAccountId }: SendTarget, commentId: string): SandboxReply {
+  const body = ctx.params.message;
+  if (!body || typeof body.text !== 'string' || body.text === '') throw faults.invalidParameter('A private reply must have message[text]');
+  const comment = ctx.state.commentBook.privateReply(page, instagramAccountId, commentId);
+  const recipientId = SandboxComments.recipientOf(comment);
+  const messageId = newMessageId(instagramAccountId !== undefined);
+  comment.privateReply = { messageId, recipientId };
+  ctx.state.sentMessages.push({ path: ctx.path, pageId: page.id, instagramAccountId, recipientId, commentId, body: ctx.body, messageId, at: Date.now() });
+  return json({ recipient_id: recipientId, message_id: messageId });
+}
+
 async function send(ctx: SandboxContext, node: string): Promise<SandboxReply> {
-  const { page, instagramAccountId } = target(ctx, node);
+  const to = target(ctx, node);
+  const { page, instagramAccountId } = to;
+  const commentId = ctx.params.recipient?.comment_id;
+  if (typeof commentId === 'string' && commentId) return privateReply(ctx, to, commentId);
   const recipientId = ctx.params.recipient?.id;
   if (typeof recipientId !== 'string' || !recipientId) throw faults.invalidParameter('The parameter recipient is required');
   const record: SentMessage = { path: ctx.path, pageId: page.id, instagramAccountId, recipientId, body: ctx.body, at: Date.now() };

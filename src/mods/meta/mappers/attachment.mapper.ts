@@ -2,10 +2,13 @@ import type { InboundAttachment, RawAttachment } from '../types/webhook.types';
 
 /**
  * Attachment types whose URL is a link to a web page, not a file: kept as they are, never
- * downloaded. Every other type with a URL (image, video, audio, file, share, story_mention,
- * ig_reel, reel, ig_post, and types Meta adds later) is copied into our storage.
+ * downloaded. Every other type with a URL (image, video, audio, file, share, ig_reel, reel,
+ * ig_post, and types Meta adds later) is copied into our storage, except story mentions.
  */
 const LINK_TYPES = new Set(['fallback', 'location', 'template']);
+
+/** Media Meta's policy forbids storing: the record keeps Meta's CDN URL and nothing is copied. */
+const REMOTE_TYPES = new Set(['story_mention']);
 
 function httpUrl(value: unknown): string | null {
   if (typeof value !== 'string') return null;
@@ -17,6 +20,16 @@ function httpUrl(value: unknown): string | null {
   }
 }
 
+/**
+ * When a Meta CDN link stops working: its `oe` parameter is the expiry in hex unix seconds.
+ * Without one, a story's media lives as long as the story: 24 hours.
+ */
+export function cdnExpiry(url: string, sentAt: number): Date {
+  const oe = new URL(url).searchParams.get('oe');
+  const seconds = oe && /^[0-9a-f]{1,12}$/i.test(oe) ? parseInt(oe, 16) : NaN;
+  return new Date(Number.isFinite(seconds) ? seconds * 1000 : sentAt + 24 * 3600 * 1000);
+}
+
 /** One attachment of a message; an unknown type or one without a payload is kept, never dropped. */
 export function mapAttachment(raw: RawAttachment): InboundAttachment {
   const type = typeof raw.type === 'string' && raw.type !== '' ? raw.type : 'unknown';
@@ -26,8 +39,9 @@ export function mapAttachment(raw: RawAttachment): InboundAttachment {
   if (raw.title !== undefined) extra.title = raw.title;
   if (raw.url !== undefined) extra.url = raw.url;
   const merged = payload || Object.keys(extra).length > 0 ? { ...extra, ...(payload ?? {}) } : null;
+  if (REMOTE_TYPES.has(type)) return { type, url: null, remoteUrl: httpUrl(payload?.url), payload: merged };
   const url = LINK_TYPES.has(type) ? null : httpUrl(payload?.url);
-  return { type, url, payload: merged };
+  return { type, url, remoteUrl: null, payload: merged };
 }
 
 export function mapAttachments(raw: unknown): InboundAttachment[] {

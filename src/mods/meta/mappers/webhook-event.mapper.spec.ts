@@ -187,15 +187,15 @@ describe('Instagram events', () => {
     });
   });
 
-  it('copies image, share, story_mention, ig_reel and ig_post media', () => {
+  it('copies image, share, ig_reel and ig_post media, and keeps a story mention at Meta without copying it', () => {
     const event = events()[2];
     if (event.type !== 'message') throw new Error('expected a message');
-    expect(event.attachments.map((a) => [a.type, a.url])).toEqual([
-      ['image', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=2&signature=y'],
-      ['share', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=3&signature=z'],
-      ['story_mention', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=4&signature=w'],
-      ['ig_reel', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=5'],
-      ['ig_post', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=6'],
+    expect(event.attachments.map((a) => [a.type, a.url, a.remoteUrl])).toEqual([
+      ['image', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=2&signature=y', null],
+      ['share', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=3&signature=z', null],
+      ['story_mention', null, 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=4&signature=w'],
+      ['ig_reel', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=5', null],
+      ['ig_post', 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=6', null],
     ]);
   });
 

@@ -10,6 +10,10 @@ export enum GraphErrorKind {
   PermissionMissing = 'permission_missing',
   InvalidParameter = 'invalid_parameter',
   RecipientUnavailable = 'recipient_unavailable',
+  /** A private reply to a comment that already has one. */
+  AlreadyReplied = 'already_replied',
+  /** A private reply Meta no longer allows (the comment is over 7 days old, or cannot be answered). */
+  CannotReplyToComment = 'cannot_reply_to_comment',
   Unknown = 'unknown',
 }
 
@@ -27,6 +31,8 @@ export enum GraphErrorCode {
   PermissionMax = 299,
   RecipientUnavailable = 551,
   ApiRateLimit = 613,
+  ActivityAlreadyReplied = 10900,
+  CannotReplyToActivity = 10903,
 }
 
 /** Subcodes that mean "outside the messaging window" (Messenger, Instagram). */
@@ -58,6 +64,10 @@ export function classifyGraphError({ code, subcode, httpStatus }: GraphErrorFact
       return GraphErrorKind.InvalidParameter;
     case GraphErrorCode.RecipientUnavailable:
       return GraphErrorKind.RecipientUnavailable;
+    case GraphErrorCode.ActivityAlreadyReplied:
+      return GraphErrorKind.AlreadyReplied;
+    case GraphErrorCode.CannotReplyToActivity:
+      return GraphErrorKind.CannotReplyToComment;
   }
   if (code !== null && code >= GraphErrorCode.PermissionBase && code <= GraphErrorCode.PermissionMax) {
     return GraphErrorKind.PermissionMissing;
@@ -111,6 +121,10 @@ export class MetaApiError extends Error {
         return 'Meta rate-limited the Page and the message could not be sent after several tries. Try again in a few minutes.';
       case GraphErrorKind.Transient:
         return 'Meta could not be reached or failed to answer after several tries. Try again in a few minutes.';
+      case GraphErrorKind.AlreadyReplied:
+        return 'Meta says this comment already has a private reply; it allows one per comment. Continue in the conversation it opened.';
+      case GraphErrorKind.CannotReplyToComment:
+        return 'Meta no longer accepts a private reply to this comment: one is allowed only within 7 days of the comment. Reply publicly instead.';
       case GraphErrorKind.Unknown:
         return `Meta refused the message (Meta says: ${this.message}).`;
       default:

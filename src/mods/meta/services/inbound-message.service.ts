@@ -9,6 +9,7 @@ import { Conversation } from '../../../messaging/entities/conversation.entity';
 import { Message, MessageDirection, MessageKind, MessageSender, MessageStatus } from '../../../messaging/entities/message.entity';
 import { MessageChannel } from '../../../messaging/message-channel';
 import { ConversationsService } from '../../../messaging/services/conversations.service';
+import { cdnExpiry } from '../mappers/attachment.mapper';
 import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from '../jobs/media-copy.job';
 import { PROFILE_FETCH_ATTEMPTS, PROFILE_FETCH_JOB, ProfileFetchPayload } from '../jobs/profile-fetch.job';
 import type { InboundAttachment, MessageEvent, PostbackEvent, ReferralEvent } from '../types/webhook.types';
@@ -54,7 +55,7 @@ export class InboundMessageService {
     if (!stored) return; // a redelivery: already applied
     if (created) await this.queueProfile(scope, contactId, event.userId, manager);
     const attachments = event.type === 'message' ? event.attachments : [];
-    await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
+    await this.addAttachments(scope.organizationId, stored.message.id, attachments, event.timestamp, manager);
     const changed = await this.changes.applyHeld(scope, event.mid, manager, effects);
     effects.createdMessages.set(stored.message.id, this.eventOf(stored.message, attachments));
     effects.conversations.add(conversationId);
@@ -165,7 +166,7 @@ export class InboundMessageService {
     return this.jobs.add(PROFILE_FETCH_JOB, payload, { jobKey: `meta-profile:${contactId}`, maxAttempts: PROFILE_FETCH_ATTEMPTS }, manager);
   }
 
-  private async addAttachments(organizationId: string, messageId: string, attachments: InboundAttachment[], manager: EntityManager): Promise<void> {
+  private async addAttachments(organizationId: string, messageId: string, attachments: InboundAttachment[], sentAt: number, manager: EntityManager): Promise<void> {
     if (attachments.length === 0) return;
     const copies: { name: string; payload: MediaCopyPayload; options: { maxAttempts: number } }[] = [];
     // Attachments are shown by creation time; a millisecond apart keeps Meta's order.
@@ -177,8 +178,9 @@ export class InboundMessageService {
           organizationId,
           messageId,
           type: attachment.type,
-          status: attachment.url ? AttachmentStatus.Pending : AttachmentStatus.Unavailable,
-          sourceUrl: attachment.url ?? (typeof attachment.payload?.url === 'string' ? attachment.payload.url : null),
+          status: attachment.url ? AttachmentStatus.Pending : attachment.remoteUrl ? AttachmentStatus.Remote : AttachmentStatus.Unavailable,
+          sourceUrl: attachment.url ?? attachment.remoteUrl ?? (typeof attachment.payload?.url === 'string' ? attachment.payload.url : null),
+          expiresAt: attachment.remoteUrl ? cdnExpiry(attachment.remoteUrl, sentAt) : null,
           payload: attachment.payload,
         }),
       );

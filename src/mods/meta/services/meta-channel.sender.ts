@@ -14,10 +14,13 @@ import {
   ResolvedParticipant,
   RichText,
   SenderAction,
+  SentPrivateReply,
 } from '../../../messaging/channels/channel-sender';
 import { MessageChannel } from '../../../messaging/message-channel';
 import { StorageService } from '../../../storage/storage.service';
 import { assertUnreachable } from '../../../common/assert-unreachable';
+import { JobQueue } from '../../../jobs/job-queue.service';
+import { PROFILE_FETCH_ATTEMPTS, PROFILE_FETCH_JOB, ProfileFetchPayload } from '../jobs/profile-fetch.job';
 import { metaAttachmentType } from '../mappers/mime-type';
 import { assertMetaCanCarry, MetaAttachmentPayload, metaFileMessage, metaTextMessage } from '../mappers/outbound-message';
 import { metaReaction } from '../mappers/reaction';
@@ -50,6 +53,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     private readonly coreConf: CoreConfService,
     private readonly storage: StorageService,
     private readonly reusable: MetaReusableAttachments,
+    private readonly jobs: JobQueue,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -111,6 +115,20 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     return answer.messageId;
   }
 
+  async checkAccountReady(organizationId: string, channel: MessageChannel): Promise<void> {
+    await this.settings.requireActive(organizationId, { instagram: channel === MessageChannel.InstagramDm });
+  }
+
+  async sendPrivateReply(organizationId: string, channel: MessageChannel, commentExternalId: string, text: string): Promise<SentPrivateReply> {
+    const instagram = channel === MessageChannel.InstagramDm;
+    const connection = await this.settings.requireActive(organizationId, { instagram });
+    const app = await this.coreConf.metaApp();
+    const credentials = { pageId: connection.pageId, pageAccessToken: connection.pageAccessToken, appSecret: app?.appSecret };
+    const path = instagram ? `${connection.instagramAccountId}/messages` : `${connection.pageId}/messages`;
+    const sent = await this.translated(organizationId, () => this.sendApi.sendPrivateReply(credentials, path, commentExternalId, text));
+    return { externalId: sent.messageId, recipientId: sent.recipientId };
+  }
+
   reactionFor(channel: MessageChannel, input: string): ChannelReaction {
     return metaReaction(channel, input);
   }
@@ -130,9 +148,15 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   async resolveParticipant(organizationId: string, channel: MessageChannel, externalId: string, manager?: EntityManager): Promise<ResolvedParticipant> {
     const instagram = channel === MessageChannel.InstagramDm;
     const connection = await this.settings.requireActive(organizationId, { instagram });
-    return instagram
-      ? this.contacts.resolveInstagram(organizationId, connection.instagramAccountId!, externalId, manager)
-      : this.contacts.resolveFacebook(organizationId, connection.pageId, externalId, manager);
+    const resolved = instagram
+      ? await this.contacts.resolveInstagram(organizationId, connection.instagramAccountId!, externalId, manager)
+      : await this.contacts.resolveFacebook(organizationId, connection.pageId, externalId, manager);
+    if (resolved.created) {
+      // A person we only now learn of (a commenter answered privately, say) gets a profile like any new sender.
+      const payload: ProfileFetchPayload = { organizationId, contactId: resolved.contactId, channel, userId: externalId };
+      await this.jobs.add(PROFILE_FETCH_JOB, payload, { jobKey: `meta-profile:${resolved.contactId}`, maxAttempts: PROFILE_FETCH_ATTEMPTS }, manager);
+    }
+    return resolved;
   }
 
   /** The contract's refusals in order: connection (not connected, expired, no IG account), then the contact's id. */
@@ -177,10 +201,10 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     }
   }
 
-  /** For calls answered at once (reactions, sender actions): Graph failures become HTTP answers. */
-  private async immediate(organizationId: string, call: () => Promise<void>): Promise<void> {
+  /** For calls answered at once (reactions, sender actions, comment moderation): Graph failures become HTTP answers. */
+  async immediate<T = void>(organizationId: string, call: () => Promise<T>): Promise<T> {
     try {
-      await call();
+      return await call();
     } catch (error) {
       if (!(error instanceof MetaApiError)) throw error;
       switch (error.kind) {

@@ -14,7 +14,7 @@ import { MetaSettingsService } from './meta-settings.service';
 import { OAuthPendingPagesService, PendingPageView } from './oauth-pending-pages.service';
 import { OAuthStateService } from './oauth-state.service';
 
-/** Facebook Login permissions the inbox needs (Messenger, Instagram DM, Page webhooks). */
+/** Facebook Login permissions the inbox needs (Messenger, Instagram DM, Page webhooks, comments). */
 export const OAUTH_SCOPES = [
   'pages_show_list',
   'pages_messaging',
@@ -23,6 +23,10 @@ export const OAUTH_SCOPES = [
   'business_management',
   'instagram_basic',
   'instagram_manage_messages',
+  // Comments: reading Page post comments, replying to and hiding them, and the same on Instagram.
+  'pages_read_user_content',
+  'pages_manage_engagement',
+  'instagram_manage_comments',
 ];
 
 /** The Page webhook fields the app subscribes to. */
@@ -35,6 +39,8 @@ export const SUBSCRIBED_FIELDS = [
   'messaging_postbacks',
   'messaging_referrals',
   'message_edits',
+  // Comments on the Page's posts; Instagram comments come with the Instagram subscription.
+  'feed',
 ];
 
 export const OAUTH_CALLBACK_PATH = '/api/meta/oauth/callback';

@@ -61,6 +61,16 @@ export class MetaSendService {
     return { messageId: answer.message_id, attachmentId: typeof answer.attachment_id === 'string' && answer.attachment_id ? answer.attachment_id : null };
   }
 
+  /**
+   * A private reply to a comment: `recipient: {comment_id}` on `{page_id}/messages` (Messenger)
+   * or `{ig_account_id}/messages` (Instagram). Meta answers who the commenter is (`recipient_id`).
+   */
+  async sendPrivateReply(credentials: SendCredentials, path: string, commentId: string, text: string): Promise<{ messageId: string; recipientId: string }> {
+    const answer = await this.call<SendApiAnswer>(credentials, path, { recipient: { comment_id: commentId }, message: { text } }, SendLane.Standard);
+    if (!answer?.message_id || !answer.recipient_id) throw new MetaApiError('The Send API answered a private reply without message_id and recipient_id', null, null, null, null, 502);
+    return { messageId: answer.message_id, recipientId: answer.recipient_id };
+  }
+
   /** `typing_on`, `typing_off` or `mark_seen` on `path` (`me/messages` or `{ig_account_id}/messages`). */
   async senderAction(credentials: SendCredentials, path: string, recipientId: string, action: string): Promise<void> {
     await this.call(credentials, path, { recipient: { id: recipientId }, sender_action: action }, SendLane.Standard);

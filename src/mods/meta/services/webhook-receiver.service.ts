@@ -4,7 +4,9 @@ import { CoreConfService } from '../../../core-conf/core-conf.service';
 import { JobQueue } from '../../../jobs/job-queue.service';
 import { safeEqual } from '../../../security/tokens';
 import { INBOUND_EVENTS_ATTEMPTS, INBOUND_EVENTS_JOB } from '../jobs/inbound-event.job';
-import { splitDelivery } from '../mappers/webhook-delivery';
+import { INBOUND_COMMENTS_ATTEMPTS, INBOUND_COMMENTS_JOB } from '../jobs/inbound-comments.job';
+import { CommentChanges, splitChanges } from '../mappers/comment-change.mapper';
+import { ConversationEvents, splitDelivery } from '../mappers/webhook-delivery';
 import { channelOfObject, isWebhookBody } from '../mappers/webhook-event.mapper';
 import { isValidWebhookSignature } from './webhook-signature';
 
@@ -52,8 +54,10 @@ export class WebhookReceiverService {
     }
     const { batches, unroutable } = splitDelivery(body, channel, Date.now());
     if (unroutable > 0) this.logger.warn(`ignored ${unroutable} ${body.object} entr${unroutable === 1 ? 'y' : 'ies'} without an account id`);
-    await this.jobs.addMany(
-      batches.map(({ queue, payload }) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_EVENTS_ATTEMPTS } })),
-    );
+    const comments = splitChanges(body, channel, Date.now());
+    await this.jobs.addMany<ConversationEvents | CommentChanges>([
+      ...batches.map(({ queue, payload }) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_EVENTS_ATTEMPTS } })),
+      ...comments.map(({ queue, payload }) => ({ name: INBOUND_COMMENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_COMMENTS_ATTEMPTS } })),
+    ]);
   }
 }

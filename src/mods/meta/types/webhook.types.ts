@@ -18,6 +18,14 @@ export interface WebhookEntry {
   messaging?: RawMessagingEvent[];
   /** Events of threads another app currently owns (handover protocol). */
   standby?: RawMessagingEvent[];
+  /** Changes of subscribed fields: Page `feed`, Instagram `comments`. */
+  changes?: RawChange[];
+}
+
+/** One `changes[]` entry: the subscribed field and its value, whose shape depends on the field. */
+export interface RawChange {
+  field?: string;
+  value?: Record<string, unknown>;
 }
 
 export interface RawAttachment {
@@ -70,6 +78,8 @@ export interface InboundAttachment {
   type: string;
   /** A file to copy into our storage, if the attachment carries one. */
   url: string | null;
+  /** Media shown from Meta's CDN and never copied (a story mention). */
+  remoteUrl: string | null;
   payload: Record<string, unknown> | null;
 }
 
