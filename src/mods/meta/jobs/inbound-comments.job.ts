@@ -10,8 +10,9 @@ export const INBOUND_COMMENTS_ATTEMPTS = 12;
 
 /**
  * Applies one post's comment changes from one delivery, in Meta's order. The webhook stores
- * these jobs before answering Meta; jobs of one post share a named queue, so a reply never
- * overtakes the comment it answers and an edit never overtakes the comment it edits.
+ * these jobs before answering Meta; jobs of one post share an ordered named queue, so a reply
+ * never overtakes the comment it answers and an edit never overtakes the comment it edits, also
+ * while an earlier change waits for its retry.
  */
 @Injectable()
 export class InboundCommentsJob implements OnModuleInit {
@@ -21,6 +22,6 @@ export class InboundCommentsJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<CommentChanges>(INBOUND_COMMENTS_JOB, (payload) => this.inbound.applyAll(payload));
+    this.jobs.register<CommentChanges>(INBOUND_COMMENTS_JOB, (payload) => this.inbound.applyAll(payload), { ordered: true });
   }
 }
