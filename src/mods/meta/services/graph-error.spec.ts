@@ -20,6 +20,8 @@ describe('classifyGraphError', () => {
     [230, null, 403, GraphErrorKind.PermissionMissing],
     [100, null, 400, GraphErrorKind.InvalidParameter],
     [551, null, 400, GraphErrorKind.RecipientUnavailable],
+    [10900, null, 400, GraphErrorKind.AlreadyReplied],
+    [10903, null, 400, GraphErrorKind.CannotReplyToComment],
     [null, null, 502, GraphErrorKind.Transient],
     [null, null, null, GraphErrorKind.Transient],
     [null, null, 429, GraphErrorKind.Transient],
