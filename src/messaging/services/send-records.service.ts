@@ -46,11 +46,10 @@ export class SendRecordsService {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       // The webhook's echo of this very send was stored first as a message of its own: ours is
       // the record the inbox already shows, so the echo's copy goes.
-      await this.dataSource.query(`DELETE FROM messages WHERE channel = $1 AND external_id = $2 AND id <> $3 AND direction = 'outbound'`, [
-        message.channel,
-        externalId,
-        message.id,
-      ]);
+      await this.dataSource.query(
+        `DELETE FROM messages WHERE organization_id = $4 AND channel = $1 AND external_id = $2 AND id <> $3 AND direction = 'outbound'`,
+        [message.channel, externalId, message.id, message.organizationId],
+      );
       await update();
     }
   }

@@ -1,9 +1,12 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { Contact } from '../../../contacts/contact.entity';
 
-/** A contact's Page-scoped ID (PSID) on one Facebook Page. */
+/**
+ * A contact's Page-scoped ID (PSID) on one Facebook Page, per organization: a Page that moves to
+ * another organization keeps its PSIDs, and the new organization gets contacts of its own.
+ */
 @Entity('contact_facebook')
-@Unique('uq_contact_facebook_page_psid', ['pageId', 'psid'])
+@Unique('uq_contact_facebook_org_page_psid', ['organizationId', 'pageId', 'psid'])
 export class ContactFacebook {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -3,7 +3,7 @@ import { Contact } from '../../../contacts/contact.entity';
 
 /** A contact's Instagram-scoped ID (IGSID) on one Instagram professional account. */
 @Entity('contact_instagram')
-@Unique('uq_contact_instagram_account_igsid', ['igAccountId', 'igsid'])
+@Unique('uq_contact_instagram_org_account_igsid', ['organizationId', 'igAccountId', 'igsid'])
 export class ContactInstagram {
   @PrimaryGeneratedColumn('uuid')
   id: string;

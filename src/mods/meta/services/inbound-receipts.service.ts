@@ -75,7 +75,7 @@ export class InboundReceiptsService {
       scope.channel === MessageChannel.FacebookMessenger ? ['contact_facebook', 'page_id', 'psid'] : ['contact_instagram', 'ig_account_id', 'igsid'];
     const [row] = await manager.query(
       `SELECT c.id FROM ${table} i JOIN conversations c ON c.contact_id = i.contact_id AND c.channel = $4
-       WHERE i.${scopeColumn} = $1 AND i.${idColumn} = $2 AND c.organization_id = $3`,
+       WHERE i.organization_id = $3 AND i.${scopeColumn} = $1 AND i.${idColumn} = $2 AND c.organization_id = $3`,
       [scope.accountId, userId, scope.organizationId, scope.channel],
     );
     return row?.id ?? null;

@@ -164,8 +164,8 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     const instagram = target.channel === MessageChannel.InstagramDm;
     const connection = await this.settings.requireActive(target.organizationId, { instagram });
     const recipientId = instagram
-      ? await this.identity('contact_instagram', 'igsid', 'ig_account_id', connection.instagramAccountId!, target.contactId)
-      : await this.identity('contact_facebook', 'psid', 'page_id', connection.pageId, target.contactId);
+      ? await this.identity('contact_instagram', 'igsid', 'ig_account_id', connection.instagramAccountId!, target)
+      : await this.identity('contact_facebook', 'psid', 'page_id', connection.pageId, target);
     if (!recipientId) {
       throw instagram
         ? new DomainError(DomainErrorCode.ContactHasNoIgsid, ErrorMessages.noIgsid)
@@ -181,10 +181,10 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   }
 
   /** The contact's PSID on the connected Page / IGSID on the linked account (newest if several). */
-  private async identity(table: string, idColumn: string, scopeColumn: string, scope: string, contactId: string): Promise<string | null> {
+  private async identity(table: string, idColumn: string, scopeColumn: string, scope: string, target: ChannelTarget): Promise<string | null> {
     const [row] = await this.dataSource.query(
-      `SELECT ${idColumn} AS id FROM ${table} WHERE ${scopeColumn} = $1 AND contact_id = $2 ORDER BY created_at DESC LIMIT 1`,
-      [scope, contactId],
+      `SELECT ${idColumn} AS id FROM ${table} WHERE organization_id = $1 AND ${scopeColumn} = $2 AND contact_id = $3 ORDER BY created_at DESC LIMIT 1`,
+      [target.organizationId, scope, target.contactId],
     );
     return row?.id ?? null;
   }

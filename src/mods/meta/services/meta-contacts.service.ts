@@ -17,8 +17,8 @@ const FACEBOOK: Identity = { table: 'contact_facebook', scopeColumn: 'page_id', 
 const INSTAGRAM: Identity = { table: 'contact_instagram', scopeColumn: 'ig_account_id', idColumn: 'igsid' };
 
 /**
- * Maps a PSID (per Page) or IGSID (per Instagram account) to a contact, making one for a new
- * sender. Safe under concurrency: the identity's unique key decides, never a read-then-write,
+ * Maps a PSID (per Page) or IGSID (per Instagram account) to a contact of the organization,
+ * making one for a new sender. Safe under concurrency: the identity's unique key decides, never a read-then-write,
  * so any number of parallel first messages give one contact.
  */
 @Injectable()
@@ -41,19 +41,21 @@ export class MetaContactsService {
     manager?: EntityManager,
   ): Promise<ResolvedContact> {
     const run = async (tx: EntityManager): Promise<ResolvedContact> => {
-      const find = `SELECT contact_id FROM ${identity.table} WHERE ${identity.scopeColumn} = $1 AND ${identity.idColumn} = $2`;
-      const [existing] = await tx.query(find, [scope, externalId]);
+      // Scoped by organization: a Page that moved keeps its PSIDs, and the old owner's contact
+      // must never answer for the new owner.
+      const find = `SELECT contact_id FROM ${identity.table} WHERE organization_id = $1 AND ${identity.scopeColumn} = $2 AND ${identity.idColumn} = $3`;
+      const [existing] = await tx.query(find, [organizationId, scope, externalId]);
       if (existing) return { contactId: existing.contact_id, created: false };
       const contact = await tx.save(tx.create(Contact, { organizationId }));
       const inserted = await tx.query(
         `INSERT INTO ${identity.table} (organization_id, contact_id, ${identity.scopeColumn}, ${identity.idColumn})
-         VALUES ($1, $2, $3, $4) ON CONFLICT (${identity.scopeColumn}, ${identity.idColumn}) DO NOTHING RETURNING contact_id`,
+         VALUES ($1, $2, $3, $4) ON CONFLICT (organization_id, ${identity.scopeColumn}, ${identity.idColumn}) DO NOTHING RETURNING contact_id`,
         [organizationId, contact.id, scope, externalId],
       );
       if (inserted.length > 0) return { contactId: contact.id, created: true };
       // Another transaction mapped this sender first: use its contact, drop ours.
       await tx.delete(Contact, { id: contact.id });
-      const [winner] = await tx.query(find, [scope, externalId]);
+      const [winner] = await tx.query(find, [organizationId, scope, externalId]);
       return { contactId: winner.contact_id, created: false };
     };
     return manager ? run(manager) : this.dataSource.transaction(run);
