@@ -256,11 +256,14 @@ export async function startOurs(options: {
  * every Page it knows and redirects with a code), our callback, then the choice of Page.
  */
 async function connectViaOAuth(api: Api, apiKey: string, pageId: string): Promise<void> {
-  const { url } = await api.expect<{ url: string }>(200, 'GET', '/api/meta/connection/oauth-url', apiKey);
-  const dialog = await fetch(url, { redirect: 'manual' });
+  // A start link, opened as a browser would: it sets the cookie the callback must present.
+  const { url } = await api.expect<{ url: string }>(200, 'GET', '/api/meta/connection/oauth-url?start=true', apiKey);
+  const opened = await fetch(url, { redirect: 'manual' });
+  const cookie = opened.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const dialog = await fetch(opened.headers.get('location') ?? url, { redirect: 'manual' });
   const callback = dialog.headers.get('location');
   if (dialog.status !== 302 || !callback) throw new Error(`the sandbox dialog answered ${dialog.status}: ${await dialog.text()}`);
-  const landing = await fetch(callback, { redirect: 'manual' });
+  const landing = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   if (landing.status >= 400) throw new Error(`the OAuth callback answered ${landing.status}: ${await landing.text()}`);
   let status = await api.expect<any>(200, 'GET', '/api/meta/connection/status', apiKey);
   if (!status.connected || status.pageId !== pageId) {

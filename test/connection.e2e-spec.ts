@@ -1,7 +1,7 @@
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { MetaSettingsService } from '../src/mods/meta/services/meta-settings.service';
 import { OAUTH_SCOPES, SUBSCRIBED_FIELDS } from '../src/mods/meta/services/meta-connection.service';
-import { configureMetaApp, connectPage, freePort, oauthCallback, oauthState } from './support/meta-fixtures';
+import { configureMetaApp, connectPage, freePort, oauthCallback, oauthCookieOf, oauthState } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -77,11 +77,12 @@ describe('Meta connection (Facebook Login against the sandbox)', () => {
     const page = newPage();
     const org = await t.createOrganization();
     const socket = await socketFor(org.apiKey);
-    const { body } = await t.request('GET', '/api/meta/connection/oauth-url', { token: org.apiKey });
-    // The browser's trip: our dialog URL → (sandbox auto-consents) → our callback.
+    const { body, headers } = await t.request('GET', '/api/meta/connection/oauth-url', { token: org.apiKey });
+    const cookie = oauthCookieOf(headers)!;
+    // The browser's trip: our dialog URL → (sandbox auto-consents) → our callback, with the cookie oauth-url set.
     const dialog = await fetch(body.url, { redirect: 'manual' });
     expect(dialog.status).toBe(302);
-    const callback = await fetch(dialog.headers.get('location')!, { redirect: 'manual' });
+    const callback = await fetch(dialog.headers.get('location')!, { redirect: 'manual', headers: { cookie } });
     expect(callback.status).toBe(200);
     expect(callback.headers.get('content-type')).toContain('text/html');
     expect(await callback.text()).toContain('connected');
@@ -195,6 +196,84 @@ describe('Meta connection (Facebook Login against the sandbox)', () => {
     expect((await status(owner.apiKey)).pageId).toBe(page.id);
   });
 
+  describe('login CSRF: the flow is bound to the browser that started it', () => {
+    it('sets an HttpOnly, SameSite=Lax cookie scoped to the OAuth routes with the login URL', async () => {
+      const org = await t.createOrganization();
+      const res = await t.request('GET', '/api/meta/connection/oauth-url', { token: org.apiKey });
+      const [setCookie] = res.headers.getSetCookie();
+      expect(setCookie).toMatch(/^meta_inbox_oauth=br_[\w-]{20,}; /);
+      expect(setCookie).toContain('HttpOnly');
+      expect(setCookie).toContain('SameSite=Lax');
+      expect(setCookie).toContain('Path=/api/meta/oauth');
+      expect(setCookie).toContain('Max-Age=600');
+      expect(setCookie).not.toContain('Secure'); // PUBLIC_URL is http here; an https one adds it
+    });
+
+    it("connects nothing when a victim's browser (no cookie, or another flow's cookie) completes an attacker's login link, and spends the link", async () => {
+      const page = newPage();
+      const attacker = await t.createOrganization('Attacker');
+      const victim = await t.createOrganization('Victim');
+      const attackerState = await oauthState(t, attacker.apiKey);
+      const code = sandbox.authorize([page.id]);
+      const noCookie = await oauthCallback(t, { code, state: attackerState }, { cookie: null });
+      expect(noCookie.status).toBe(403);
+      expect(await noCookie.text()).toContain('not started in this browser');
+      // The victim's own cookie, from a flow the victim started, does not fit the attacker's state either.
+      const victimState = await oauthState(t, victim.apiKey);
+      const victimCookie = oauthCookieOf((await t.request('GET', '/api/meta/connection/oauth-url', { token: victim.apiKey })).headers)!;
+      const otherCookie = await oauthCallback(t, { code: sandbox.authorize([page.id]), state: (await oauthState(t, attacker.apiKey)) }, { cookie: victimCookie });
+      expect(otherCookie.status).toBe(403);
+      expect((await status(attacker.apiKey)).connected).toBe(false);
+      expect(sandbox.subscribedFields(page.id)).toBeUndefined();
+      expect(sandbox.requests.some((r) => r.path.includes('oauth/access_token') && r.query.code === code)).toBe(false);
+      // The attacker's state is spent: replaying it with the attacker's own cookie does nothing either.
+      expect((await oauthCallback(t, { code: sandbox.authorize([page.id]), state: attackerState })).status).toBe(400);
+      expect((await status(attacker.apiKey)).connected).toBe(false);
+      // The legitimate flow still works for the victim, in the victim's browser.
+      expect((await oauthCallback(t, { code: sandbox.authorize([page.id]), state: victimState })).status).toBe(200);
+      expect((await status(victim.apiKey)).pageId).toBe(page.id);
+    });
+
+    it('with start=true answers a start link that binds the browser opening it once, then runs the usual flow', async () => {
+      const page = newPage();
+      const org = await t.createOrganization();
+      const res = await t.request('GET', '/api/meta/connection/oauth-url?start=true', { token: org.apiKey });
+      expect(res.status).toBe(200);
+      expect(res.headers.getSetCookie()).toEqual([]);
+      const link = new URL(res.body.url);
+      expect(`${link.origin}${link.pathname}`).toBe(`${publicUrl}/api/meta/oauth/start`);
+      const opened = await fetch(link, { redirect: 'manual' });
+      expect(opened.status).toBe(302);
+      const cookie = oauthCookieOf(opened.headers)!;
+      expect(opened.headers.getSetCookie()[0]).toContain('HttpOnly');
+      const dialog = new URL(opened.headers.get('location')!);
+      expect(`${dialog.origin}${dialog.pathname}`).toBe(`${sandbox.url}/v21.0/dialog/oauth`);
+      expect(dialog.searchParams.get('state')).toBe(link.searchParams.get('state'));
+      // Opened a second time (say by someone it was forwarded to), the link binds nobody.
+      const again = await fetch(link, { redirect: 'manual' });
+      expect(again.status).toBe(400);
+      expect(oauthCookieOf(again.headers)).toBeUndefined();
+      const state = dialog.searchParams.get('state')!;
+      expect((await oauthCallback(t, { code: sandbox.authorize([page.id]), state }, { cookie: null })).status).toBe(403);
+      expect((await status(org.apiKey)).connected).toBe(false);
+
+      const second = new URL((await t.request('GET', '/api/meta/connection/oauth-url?start=true', { token: org.apiKey })).body.url);
+      const secondOpened = await fetch(second, { redirect: 'manual' });
+      const back = await fetch((await fetch(secondOpened.headers.get('location')!, { redirect: 'manual' })).headers.get('location')!, {
+        redirect: 'manual',
+        headers: { cookie: oauthCookieOf(secondOpened.headers)! },
+      });
+      expect(back.status).toBe(200);
+      expect(back.headers.getSetCookie()[0]).toMatch(/^meta_inbox_oauth=; .*Max-Age=0/);
+      // The sandbox's dialog grants every Page it knows: one connects at once, several wait for a choice.
+      const landing = await back.text();
+      expect(landing).toMatch(/data-meta-result="(connected|select_page)"/);
+      if (landing.includes('select_page')) expect((await t.request('POST', '/api/meta/connection/page', { token: org.apiKey, body: { pageId: page.id } })).status).toBe(200);
+      expect((await status(org.apiKey)).pageId).toBe(page.id);
+      expect(cookie).not.toBe(oauthCookieOf(secondOpened.headers));
+    });
+  });
+
   it('reports a Meta failure during the code exchange on the page it shows', async () => {
     const org = await t.createOrganization();
     sandbox.failNext(1, { code: 1, httpStatus: 500, path: /oauth\/access_token/ });
@@ -277,6 +356,10 @@ describe('Meta connection (Facebook Login against the sandbox)', () => {
       const org3 = await other.createOrganization();
       const denied = await oauthCallback(other, { error: 'access_denied', state: await oauthState(other, org3.apiKey) });
       expect(denied.headers.get('location')).toBe('http://inbox.example/settings?meta=error&reason=access_denied');
+      const org4 = await other.createOrganization();
+      const foreign = await oauthCallback(other, { code: sandbox.authorize([newPage().id]), state: await oauthState(other, org4.apiKey) }, { cookie: null });
+      expect(foreign.headers.get('location')).toBe('http://inbox.example/settings?meta=error&reason=browser_mismatch');
+      expect((await other.request('GET', '/api/meta/connection/status', { token: org4.apiKey })).body.connected).toBe(false);
     } finally {
       await other.close();
     }

@@ -3,6 +3,7 @@ import { MetaOAuth1795300000000 } from './migrations/1795300000000-MetaOAuth';
 import { OutboundSends1795300200000 } from './migrations/1795300200000-OutboundSends';
 import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstances';
 import { TenantScopedIdentities1795420000000 } from './migrations/1795420000000-TenantScopedIdentities';
+import { OAuthBrowserBinding1795420100000 } from './migrations/1795420100000-OAuthBrowserBinding';
 import { Comments1795430000000 } from './migrations/1795430000000-Comments';
 import { RicherSends1795440000000 } from './migrations/1795440000000-RicherSends';
 import { OrderedQueues1795440100000 } from './migrations/1795440100000-OrderedQueues';
@@ -16,6 +17,7 @@ export const MIGRATIONS: Function[] = [
   OutboundSends1795300200000,
   JobInstances1795300400000,
   TenantScopedIdentities1795420000000,
+  OAuthBrowserBinding1795420100000,
   Comments1795430000000,
   RicherSends1795440000000,
   OrderedQueues1795440100000,

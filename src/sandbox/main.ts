@@ -48,8 +48,9 @@ async function main(): Promise<void> {
 2. Set the app credentials (Admin > System Config):
      curl -X PUT localhost:3000/api/admin/system-config -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \\
        -d '{"meta_messaging_app_id":"${sandbox.appId}","meta_messaging_app_secret":"${sandbox.appSecret}","meta_messaging_verify_token":"${sandbox.verifyToken}"}'
-3. Connect: GET /api/meta/connection/oauth-url with an organization API key, open the url
-   (the sandbox consents at once and sends the browser to the callback), or: curl -L "<url>"
+3. Connect: GET /api/meta/connection/oauth-url?start=true with an organization API key and open
+   the url in a browser (the sandbox consents at once and sends it back to the callback), or:
+     curl -L -c jar -b jar "<url>"   (the cookie jar is the browser the flow is bound to)
 4. Receive: curl -X POST ${u}/_sandbox/inbound -H 'content-type: application/json' -d '{"channel":"messenger","text":"Hi!"}'
             (channel "instagram" for a DM; "from" picks the sender; "attachmentUrl" adds an image)
 5. Send with POST /api/messaging/send, then see what Meta got: curl ${u}/_sandbox/sent

@@ -15,17 +15,36 @@ export async function configureMetaApp(t: ServiceClient, sandbox: MetaSandbox, a
   if (res.status !== 200) throw new Error(`system-config answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
-/** The `state` of an `oauth-url` answer, after checking the route answered. */
+/**
+ * The cookie jar of "the browser that started the flow", per state: `oauthState` keeps the
+ * cookie `oauth-url` set, and `oauthCallback` sends it back unless told otherwise.
+ */
+const browserCookies = new Map<string, string>();
+
+/** The `name=value` of the OAuth browser cookie in a response's Set-Cookie, if any. */
+export function oauthCookieOf(headers: Headers): string | undefined {
+  const setCookie = headers.getSetCookie().find((cookie) => cookie.startsWith('meta_inbox_oauth='));
+  return setCookie?.split(';')[0];
+}
+
+/** The `state` of an `oauth-url` answer, after checking the route answered (its cookie is kept for the callback). */
 export async function oauthState(t: ServiceClient, apiKey: string): Promise<string> {
   const res = await t.request('GET', '/api/meta/connection/oauth-url', { token: apiKey });
   if (res.status !== 200) throw new Error(`oauth-url answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return new URL(res.body.url).searchParams.get('state')!;
+  const state = new URL(res.body.url).searchParams.get('state')!;
+  const cookie = oauthCookieOf(res.headers);
+  if (cookie) browserCookies.set(state, cookie);
+  return state;
 }
 
-/** Meta's redirect back to us, as the browser would follow it (without following ours). */
-export function oauthCallback(t: ServiceClient, query: { code?: string; state?: string; error?: string }) {
+/**
+ * Meta's redirect back to us, as the browser would follow it (without following ours): by
+ * default the browser that asked for the state; `cookie: null` is another browser.
+ */
+export function oauthCallback(t: ServiceClient, query: { code?: string; state?: string; error?: string }, browser: { cookie?: string | null } = {}) {
   const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  return fetch(`${t.baseUrl}/api/meta/oauth/callback?${params}`, { redirect: 'manual' });
+  const cookie = browser.cookie === undefined ? (query.state ? browserCookies.get(query.state) : undefined) : browser.cookie;
+  return fetch(`${t.baseUrl}/api/meta/oauth/callback?${params}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 }
 
 /**

@@ -1,21 +1,34 @@
-import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { OrganizationAuth } from '../../../auth/auth.decorators';
 import { CurrentOrganization } from '../../../auth/current-organization.decorator';
+import { AppConfig } from '../../../config/app-config';
 import { MetaConnectionService } from '../services/meta-connection.service';
-import { ChoosePageDto, ConnectionStatusDto, OAuthUrlDto, PendingPageDto } from './meta-connection.dto';
+import { OAUTH_STATE_TTL_MS } from '../services/oauth-state.service';
+import { ChoosePageDto, ConnectionStatusDto, OAuthUrlDto, OAuthUrlQueryDto, PendingPageDto } from './meta-connection.dto';
+import { oauthBrowserCookie } from './oauth-browser-cookie';
 
 @ApiTags('meta connection')
 @OrganizationAuth()
 @Controller('api/meta/connection')
 export class MetaConnectionController {
-  constructor(private readonly connection: MetaConnectionService) {}
+  constructor(
+    private readonly connection: MetaConnectionService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get('oauth-url')
   @ApiOkResponse({ type: OAuthUrlDto })
   @ApiConflictResponse({ description: 'The Meta app is not configured (Admin > System Config)' })
-  oauthUrl(@CurrentOrganization() organizationId: string): Promise<OAuthUrlDto> {
-    return this.connection.oauthUrl(organizationId);
+  async oauthUrl(
+    @CurrentOrganization() organizationId: string,
+    @Query() query: OAuthUrlQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OAuthUrlDto> {
+    const { url, browserNonce } = await this.connection.oauthUrl(organizationId, query.start === true);
+    if (browserNonce) void reply.header('set-cookie', oauthBrowserCookie(browserNonce, this.config.publicUrl, OAUTH_STATE_TTL_MS / 1000));
+    return { url };
   }
 
   @Get('pages')

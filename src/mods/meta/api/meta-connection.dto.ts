@@ -1,9 +1,23 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class OAuthUrlDto {
-  @ApiProperty({ description: 'Facebook Login dialog URL with client_id, redirect_uri, scope and a single-use state (valid 10 minutes)' })
+  @ApiProperty({
+    description:
+      'Facebook Login dialog URL with client_id, redirect_uri, scope and a single-use state (valid 10 minutes); the answer sets the HttpOnly cookie the callback needs, so open it in the browser that called. With `start=true`: a PUBLIC_URL/api/meta/oauth/start link that sets that cookie in whichever browser opens it first',
+  })
   url: string;
+}
+
+export class OAuthUrlQueryDto {
+  @ApiPropertyOptional({
+    description: 'true when a server calls this route for a browser: answer a start link (opened once, sets the cookie, redirects to Facebook Login)',
+  })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  start?: boolean;
 }
 
 export class PendingPageDto {

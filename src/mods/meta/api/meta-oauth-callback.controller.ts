@@ -1,28 +1,61 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../../config/app-config';
+import { MetaConnectionService } from '../services/meta-connection.service';
 import { OAuthCallbackService } from '../services/oauth-callback.service';
-import { outcomeHttpStatus, outcomePage, outcomeRedirect } from '../services/oauth-callback-outcome';
-import { OAuthCallbackQueryDto } from './oauth-callback.dto';
+import { OAuthOutcome, outcomeHttpStatus, outcomePage, outcomeRedirect } from '../services/oauth-callback-outcome';
+import { OAUTH_STATE_TTL_MS } from '../services/oauth-state.service';
+import { clearedOAuthBrowserCookie, oauthBrowserCookie, readOAuthBrowserCookie } from './oauth-browser-cookie';
+import { OAuthCallbackQueryDto, OAuthStartQueryDto } from './oauth-callback.dto';
 
 /**
- * Where Facebook Login sends the browser back (no API key: the state names the organization).
- * With APP_URL set the browser is redirected there with `?meta=…`; otherwise a small page says
- * what happened.
+ * The browser's side of Facebook Login (no API key: the state names the organization and the
+ * cookie names the browser). The start link binds a browser and sends it to the dialog; the
+ * callback is where Facebook sends it back. With APP_URL set the browser is redirected there
+ * with `?meta=…`; otherwise a small page says what happened.
  */
 @ApiTags('meta connection')
 @Controller('api/meta/oauth')
 export class MetaOAuthCallbackController {
   constructor(
     private readonly callback: OAuthCallbackService,
+    private readonly connection: MetaConnectionService,
     private readonly config: AppConfig,
   ) {}
 
+  @Get('start')
+  @ApiFoundResponse({ description: 'Sets the cookie that binds the flow to this browser and redirects to the Facebook Login dialog' })
+  @ApiBadRequestResponse({ description: 'Unknown, expired or already opened link' })
+  async start(@Query() query: OAuthStartQueryDto, @Res() reply: FastifyReply): Promise<void> {
+    const started = await this.connection.startInBrowser(query.state);
+    if (!started) {
+      const message = 'This connection link is invalid, already opened or expired. Start the connection again from Settings > Integrations.';
+      await this.answer(reply, { result: 'error', reason: 'invalid_state', message });
+      return;
+    }
+    await reply
+      .header('set-cookie', oauthBrowserCookie(started.browserNonce, this.config.publicUrl, OAUTH_STATE_TTL_MS / 1000))
+      .header('cache-control', 'no-store')
+      .redirect(started.url, 302);
+  }
+
   @Get('callback')
   @ApiBadRequestResponse({ description: 'Missing, forged, reused or expired state: nothing changes' })
-  async complete(@Query() query: OAuthCallbackQueryDto, @Res() reply: FastifyReply): Promise<void> {
-    const outcome = await this.callback.complete({ code: query.code, state: query.state, error: query.error, errorDescription: query.error_description });
+  @ApiForbiddenResponse({ description: 'Not the browser that started the flow (no or another cookie): nothing is connected' })
+  async complete(@Query() query: OAuthCallbackQueryDto, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const outcome = await this.callback.complete({
+      code: query.code,
+      state: query.state,
+      error: query.error,
+      errorDescription: query.error_description,
+      browserNonce: readOAuthBrowserCookie(request.headers.cookie),
+    });
+    void reply.header('set-cookie', clearedOAuthBrowserCookie(this.config.publicUrl));
+    await this.answer(reply, outcome);
+  }
+
+  private async answer(reply: FastifyReply, outcome: OAuthOutcome): Promise<void> {
     if (this.config.appUrl) {
       await reply.redirect(outcomeRedirect(this.config.appUrl, outcome), 302);
       return;

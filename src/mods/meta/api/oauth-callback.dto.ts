@@ -10,3 +10,8 @@ export class OAuthCallbackQueryDto {
   @ApiPropertyOptional({ example: 'user_denied' }) @IsOptional() @IsString() @MaxLength(256) error_reason?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1024) error_description?: string;
 }
+
+/** A start link: the state it was issued with. */
+export class OAuthStartQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(256) state?: string;
+}

@@ -14,6 +14,10 @@ export class MetaOAuthState {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 
+  /** SHA-256 of the nonce in the starting browser's cookie; null until a start link binds it. */
+  @Column({ name: 'browser_hash', type: 'text', nullable: true })
+  browserHash: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

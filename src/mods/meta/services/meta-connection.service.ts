@@ -44,6 +44,7 @@ export const SUBSCRIBED_FIELDS = [
 ];
 
 export const OAUTH_CALLBACK_PATH = '/api/meta/oauth/callback';
+export const OAUTH_START_PATH = '/api/meta/oauth/start';
 
 export const pageInUse = () =>
   new DomainError(DomainErrorCode.Conflict, 'This Facebook Page is already connected to another organization. Disconnect it there first.');
@@ -73,16 +74,36 @@ export class MetaConnectionService {
     return `${this.config.publicUrl}${OAUTH_CALLBACK_PATH}`;
   }
 
-  async oauthUrl(organizationId: string): Promise<{ url: string }> {
+  /**
+   * The Login dialog URL and the nonce for the caller's browser cookie; with `startLink`, a
+   * `PUBLIC_URL/api/meta/oauth/start` link instead, which binds whichever browser opens it.
+   */
+  async oauthUrl(organizationId: string, startLink: boolean): Promise<{ url: string; browserNonce: string | null }> {
     const app = await this.coreConf.requireMetaApp();
-    const state = await this.states.issue(organizationId);
+    const { state, browserNonce } = await this.states.issue(organizationId, !startLink);
+    if (startLink) {
+      const url = new URL(`${this.config.publicUrl}${OAUTH_START_PATH}`);
+      url.searchParams.set('state', state);
+      return { url: url.toString(), browserNonce };
+    }
+    return { url: this.dialogUrl(app, state), browserNonce };
+  }
+
+  /** A start link opened: binds its state to this browser and gives the dialog URL, or null when the link is spent. */
+  async startInBrowser(state: string | undefined): Promise<{ url: string; browserNonce: string } | null> {
+    const app = await this.coreConf.requireMetaApp();
+    const browserNonce = await this.states.bindBrowser(state);
+    return browserNonce ? { url: this.dialogUrl(app, state!), browserNonce } : null;
+  }
+
+  private dialogUrl(app: MetaAppCredentials, state: string): string {
     const url = new URL(`${this.config.metaOauthDialogUrl}/${this.config.metaGraphVersion}/dialog/oauth`);
     url.searchParams.set('client_id', app.appId);
     url.searchParams.set('redirect_uri', this.redirectUri);
     url.searchParams.set('state', state);
     url.searchParams.set('scope', OAUTH_SCOPES.join(','));
     url.searchParams.set('response_type', 'code');
-    return { url: url.toString() };
+    return url.toString();
   }
 
   pendingPages(organizationId: string): Promise<PendingPageView[]> {

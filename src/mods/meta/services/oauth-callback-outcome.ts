@@ -1,5 +1,13 @@
 /** How a Facebook Login ended, and what the browser is shown for it. */
-export type OAuthFailureReason = 'access_denied' | 'missing_code' | 'app_not_configured' | 'no_pages' | 'page_in_use' | 'meta_error';
+export type OAuthFailureReason =
+  | 'access_denied'
+  | 'missing_code'
+  | 'app_not_configured'
+  | 'no_pages'
+  | 'page_in_use'
+  | 'meta_error'
+  | 'invalid_state'
+  | 'browser_mismatch';
 
 export type OAuthOutcome =
   | { result: 'connected'; pageName: string | null }
@@ -25,6 +33,8 @@ export function outcomeHttpStatus(outcome: OAuthOutcome): number {
       return 409;
     case 'meta_error':
       return 502;
+    case 'browser_mismatch':
+      return 403;
     default:
       return 400;
   }

@@ -13,7 +13,12 @@ export interface OAuthCallbackInput {
   state?: string;
   error?: string;
   errorDescription?: string;
+  /** The nonce from the browser's OAuth cookie, if it sent one. */
+  browserNonce?: string;
 }
+
+export const BROWSER_MISMATCH =
+  'This Facebook Login was not started in this browser, so nothing was connected. Start the connection again from Settings > Integrations in the browser you use for the inbox.';
 
 /**
  * Meta's redirect after Facebook Login. The state decides the organization (and a bad one
@@ -32,7 +37,13 @@ export class OAuthCallbackService {
   ) {}
 
   async complete(input: OAuthCallbackInput): Promise<OAuthOutcome> {
-    const organizationId = await this.states.consume(input.state);
+    const { organizationId, sameBrowser } = await this.states.consume(input.state, input.browserNonce);
+    // A state arriving without its cookie is someone else's login link (login CSRF): whoever
+    // consented must not hand their Page to the organization that made the link.
+    if (!sameBrowser) {
+      this.logger.warn(`refused a Facebook Login callback for organization ${organizationId}: not the browser that started it`);
+      return { result: 'error', reason: 'browser_mismatch', message: BROWSER_MISMATCH };
+    }
     if (input.error) {
       return { result: 'error', reason: 'access_denied', message: `Facebook Login was cancelled or refused${input.errorDescription ? `: ${input.errorDescription}` : '.'}` };
     }
