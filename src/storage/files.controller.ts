@@ -2,9 +2,13 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
+import { FILE_SECURITY_HEADERS, fileServing } from './file-serving-policy';
 import { StorageService } from './storage.service';
 
-/** Serves a stored file to whoever holds a valid signed URL (Meta, the inbox UI). */
+/**
+ * Serves a stored file to whoever holds a valid signed URL (Meta, the inbox UI), in a way that
+ * cannot run anything on our origin (see `fileServing`).
+ */
 @ApiExcludeController()
 @Controller('files')
 export class FilesController {
@@ -17,16 +21,19 @@ export class FilesController {
     @Query('signature') signature: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    // Set before anything can fail, so refusals carry them too.
+    void reply.headers(FILE_SECURITY_HEADERS);
     if (!this.storage.verify(key, expires, signature)) {
       throw new DomainError(DomainErrorCode.NotFound, 'File not found or link expired');
     }
     const file = await this.storage.open(key);
     if (!file) throw new DomainError(DomainErrorCode.NotFound, 'File not found or link expired');
+    const serving = fileServing(file.contentType);
     await reply
-      .header('content-type', file.contentType)
+      .header('content-type', serving.contentType)
+      .header('content-disposition', serving.disposition)
       .header('content-length', file.size)
       .header('cache-control', 'private, max-age=3600')
-      .header('x-content-type-options', 'nosniff')
       .send(file.stream);
   }
 }
