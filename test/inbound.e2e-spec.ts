@@ -349,6 +349,42 @@ describe('inbound Messenger and Instagram events', () => {
       expect(await message(mid)).toMatchObject({ text: 'Do you ship to Porto?', edit_count: 2, edited_at: new Date(editedAt), metadata: { originalText: 'Do you ship to Lisbon?' } });
     });
 
+    it('removes everything an unsent message said after an edit: text, original text, metadata and attachments, whose files answer 404', async () => {
+      const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+      sockets.push(socket);
+      const p = messenger();
+      const mid = newMid('messenger');
+      const attachments = [
+        { type: 'image', payload: { url: sandbox.cdnUrl(Buffer.from('\x89PNG secret photo'), 'image/png') } },
+        { type: 'file', payload: { url: sandbox.cdnUrl(Buffer.from('%PDF secret'), 'application/pdf') } },
+      ];
+      await send('messenger', PAGE, messageEvent('messenger', p, { mid, text: 'my card is 4111', attachments, quickReplyPayload: 'SECRET' }));
+      const stored = await socket.waitFor('message.updated', (m) => m.externalId === mid && m.attachments.length === 2 && m.attachments.every((a: any) => a.url));
+      const urls: string[] = stored.attachments.map((a: any) => a.url);
+      for (const url of urls) expect((await fetch(url)).status).toBe(200);
+      await send('messenger', PAGE, editEvent(p, { mid, text: 'my card is 4111 1111', numEdit: 1 }));
+      await messageWhen(mid, (row) => row.edit_count === 1);
+      const at = Date.now();
+      await send('messenger', PAGE, unsendEvent(p, { mid, timestamp: at }));
+
+      const pushed = await socket.waitFor('message.updated', (m) => m.externalId === mid && m.deletedAt !== null);
+      const [rest] = (await t.request('GET', `/api/conversations/${stored.conversationId}/messages`, { token: org.apiKey })).body.data.filter((m: any) => m.externalId === mid);
+      for (const view of [pushed, rest]) {
+        expect(view).toMatchObject({ deletedAt: new Date(at).toISOString(), text: null, metadata: null, attachments: [] });
+        expect(JSON.stringify(view)).not.toMatch(/4111|SECRET|secret/);
+      }
+      const row = await message(mid);
+      expect(row).toMatchObject({ text: null, metadata: null });
+      expect((await t.db.query('SELECT count(*)::int AS n FROM attachments WHERE message_id = $1', [row.id])).rows[0].n).toBe(0);
+      for (const url of urls) await eventually(async () => (await fetch(url)).status, (status) => status === 404);
+      // A late edit of the unsent message changes nothing.
+      await send('messenger', PAGE, editEvent(p, { mid, text: 'resurrected', numEdit: 2 }));
+      const marker = newMid('messenger');
+      await send('messenger', PAGE, messageEvent('messenger', p, { mid: marker, text: 'marker' }));
+      await messageWhen(marker);
+      expect(await message(mid)).toMatchObject({ text: null, metadata: null, edit_count: 1 });
+    });
+
     it('marks an Instagram unsend deleted', async () => {
       const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
       sockets.push(socket);

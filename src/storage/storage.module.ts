@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { DeleteFilesJob } from './delete-files.job';
 import { FilesController } from './files.controller';
 import { MediaDownloader } from './media-downloader.service';
 import { STORAGE_DRIVER } from './storage-driver';
@@ -13,6 +14,7 @@ import { StorageService } from './storage.service';
     { provide: STORAGE_DRIVER, inject: [AppConfig], useFactory: createStorageDriver },
     StorageService,
     MediaDownloader,
+    DeleteFilesJob,
   ],
   exports: [StorageService, MediaDownloader],
 })

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { DomainEventType } from '../../../events/domain-event.types';
 import { assertUnreachable } from '../../../common/assert-unreachable';
+import { JobQueue } from '../../../jobs/job-queue.service';
 import type { MessageReaction } from '../../../messaging/entities/message.entity';
+import { DELETE_FILES_ATTEMPTS, DELETE_FILES_JOB, DeleteFilesPayload } from '../../../storage/delete-files.job';
 import type { EditEvent, ReactionEvent, UnsendEvent } from '../types/webhook.types';
 import { InboundEffects, returnedIds } from './inbound-effects';
 import type { InboundScope } from './inbound-scope';
@@ -33,6 +35,8 @@ function eventOf(change: MessageChange): DomainEventType | null {
  */
 @Injectable()
 export class InboundChangesService {
+  constructor(private readonly jobs: JobQueue) {}
+
   async apply(scope: InboundScope, event: MessageChange, manager: EntityManager, effects: InboundEffects): Promise<void> {
     const ids = await this.change(scope, event, manager);
     if (ids.length === 0 && !(await this.exists(scope, event.mid, manager))) {
@@ -121,14 +125,28 @@ export class InboundChangesService {
     return returnedIds(result);
   }
 
-  /** The person took it back: marked deleted and its text dropped, as they asked. */
+  /**
+   * The person took it back: the message stays as a marker (`deletedAt`) and everything it said
+   * goes — text, the original text of an edit and other metadata, and its attachments, whose
+   * files are deleted by a job committed with this change (their signed URLs then answer 404).
+   */
   private async unsend(scope: InboundScope, event: UnsendEvent, manager: EntityManager): Promise<string[]> {
-    const result: unknown = await manager.query(
-      `UPDATE messages SET deleted_at = $4, text = NULL, updated_at = now()
-       WHERE organization_id = $1 AND channel = $2 AND external_id = $3 AND deleted_at IS NULL
-       RETURNING id`,
+    const rows: { id: string; storage_keys: string[] | null }[] = await manager.query(
+      `WITH m AS (
+         UPDATE messages SET deleted_at = $4, text = NULL, metadata = NULL, updated_at = now()
+         WHERE organization_id = $1 AND channel = $2 AND external_id = $3 AND deleted_at IS NULL
+         RETURNING id
+       ), gone AS (
+         DELETE FROM attachments a USING m WHERE a.message_id = m.id AND a.organization_id = $1 RETURNING a.storage_key
+       )
+       SELECT m.id, (SELECT array_agg(storage_key) FROM gone WHERE storage_key IS NOT NULL) AS storage_keys FROM m`,
       [scope.organizationId, scope.channel, event.mid, new Date(event.timestamp)],
     );
-    return returnedIds(result);
+    const storageKeys = rows.flatMap((row) => row.storage_keys ?? []);
+    if (storageKeys.length > 0) {
+      const payload: DeleteFilesPayload = { storageKeys };
+      await this.jobs.add(DELETE_FILES_JOB, payload, { maxAttempts: DELETE_FILES_ATTEMPTS }, manager);
+    }
+    return rows.map((row) => row.id);
   }
 }
