@@ -9,7 +9,28 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { DomainErrorFilter } from './common/domain-error.filter';
 import { validationPipe } from './common/validation';
+import { findInputProblem, INPUT_PROBLEM_MESSAGES } from './common/input-hygiene';
+import { META_WEBHOOK_PATH } from './mods/meta/api/meta-webhook.controller';
 import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
+
+/**
+ * A body, query or path holding a NUL character (which Postgres cannot store) or nested past
+ * MAX_JSON_DEPTH (which would overflow validation) is refused with 400 before any handler runs.
+ * Meta's webhook is judged only after its signature, by its own service, which keeps such
+ * deliveries sanitised rather than refusing them.
+ */
+function refuseUnstorableInput(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preValidation', async (request, reply) => {
+      if (request.routeOptions.url === META_WEBHOOK_PATH) return;
+      const problem = findInputProblem([request.body, request.query, request.params]);
+      if (!problem) return;
+      await reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: INPUT_PROBLEM_MESSAGES[problem] });
+      return reply;
+    });
+}
 
 /** Builds the whole service — used by `main.ts` and by every e2e test alike. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -28,6 +49,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   adapter.getInstance().addHook('onRoute', (route) => {
     if (route.url === '/api/attachments' && route.method === 'POST') route.bodyLimit = Math.max(8 * 1024 * 1024, Math.ceil((config.maxAttachmentBytes * 4) / 3) + 64 * 1024);
   });
+  refuseUnstorableInput(app);
   app.useWebSocketAdapter(new PostgresIoAdapter(app, config.databaseUrl!));
   await app.register(multipart, { limits: { fileSize: config.maxAttachmentBytes, files: 1 } });
   app.useGlobalFilters(new DomainErrorFilter());

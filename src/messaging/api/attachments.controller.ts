@@ -33,7 +33,7 @@ export class AttachmentsController {
   @ApiPayloadTooLargeResponse({ description: 'Larger than MAX_ATTACHMENT_BYTES' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Neither multipart nor JSON, or a file without a usable content type' })
   async upload(@CurrentOrganization() organizationId: string, @Req() request: FastifyRequest): Promise<UploadedAttachmentView> {
-    if (request.isMultipart()) return this.attachments.upload(organizationId, await request.file());
+    if (request.isMultipart()) return this.attachments.upload(organizationId, request.parts());
     if (!isJson(request)) throw new DomainError(DomainErrorCode.UnsupportedMediaType, NOT_AN_UPLOAD);
     return this.attachments.uploadBase64(organizationId, await validatedBody(Base64AttachmentDto, request.body));
   }

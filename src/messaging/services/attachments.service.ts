@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { MultipartFile } from '@fastify/multipart';
+import type { Multipart } from '@fastify/multipart';
 import { Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
@@ -11,6 +11,8 @@ import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 const MIME_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 /** Types that say nothing about the file: nobody (Meta included) could tell what to show. */
 const UNKNOWN_TYPES = new Set(['application/octet-stream', 'application/unknown', 'binary/octet-stream']);
+
+export const ONE_FILE = 'Send exactly one file, in a multipart field named "file"';
 
 export const UNSUPPORTED_TYPE =
   'The file has no usable content type. Send it with its real type (for example image/png, video/mp4, audio/mpeg or application/pdf).';
@@ -30,14 +32,9 @@ export class AttachmentsService {
     private readonly config: AppConfig,
   ) {}
 
-  async upload(organizationId: string, part: MultipartFile | undefined): Promise<UploadedAttachmentView> {
-    if (!part || part.fieldname !== 'file') throw new DomainError(DomainErrorCode.ValidationFailed, 'Send the file in a multipart field named "file"');
-    const mimeType = this.mimeTypeOf(part.mimetype);
-    if (!mimeType) {
-      part.file.resume();
-      throw new DomainError(DomainErrorCode.UnsupportedMediaType, UNSUPPORTED_TYPE);
-    }
-    return this.keep(organizationId, await this.read(part), mimeType, part.filename || null);
+  async upload(organizationId: string, parts: AsyncIterable<Multipart>): Promise<UploadedAttachmentView> {
+    const { mimeType, fileName, body } = await this.receiveOneFile(parts);
+    return this.keep(organizationId, body, mimeType, fileName);
   }
 
   /** The same upload as JSON `{filename, mimeType, data}` with the file in base64. */
@@ -76,12 +73,43 @@ export class AttachmentsService {
     return new DomainError(DomainErrorCode.PayloadTooLarge, `The file is larger than the limit of ${this.config.maxAttachmentBytes} bytes`);
   }
 
-  private async read(part: MultipartFile): Promise<Buffer> {
+  /**
+   * Reads the whole form: exactly one file, in the field `file` (other fields are ignored).
+   * A second file is refused rather than silently dropped, and a form that is cut off or
+   * malformed is the client's error (400), never ours.
+   */
+  private async receiveOneFile(parts: AsyncIterable<Multipart>): Promise<{ mimeType: string; fileName: string | null; body: Buffer }> {
+    let received: { mimeType: string; fileName: string | null; body: Buffer } | undefined;
     try {
-      return await part.toBuffer();
+      for await (const part of parts) {
+        if (part.type !== 'file') continue;
+        if (received || part.fieldname !== 'file') {
+          part.file.resume();
+          throw new DomainError(DomainErrorCode.ValidationFailed, ONE_FILE);
+        }
+        const mimeType = this.mimeTypeOf(part.mimetype);
+        if (!mimeType) {
+          part.file.resume();
+          throw new DomainError(DomainErrorCode.UnsupportedMediaType, UNSUPPORTED_TYPE);
+        }
+        received = { mimeType, fileName: part.filename ? part.filename.replaceAll('\u0000', '') : null, body: await part.toBuffer() };
+      }
     } catch (error) {
-      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
-      throw error;
+      throw this.uploadError(error);
+    }
+    if (!received) throw new DomainError(DomainErrorCode.ValidationFailed, ONE_FILE);
+    return received;
+  }
+
+  private uploadError(error: unknown): DomainError {
+    if (error instanceof DomainError) return error;
+    switch ((error as { code?: string }).code) {
+      case 'FST_REQ_FILE_TOO_LARGE':
+        return this.tooLarge();
+      case 'FST_FILES_LIMIT':
+        return new DomainError(DomainErrorCode.ValidationFailed, ONE_FILE);
+      default:
+        return new DomainError(DomainErrorCode.ValidationFailed, `The multipart upload is malformed or was cut off (${(error as Error).message ?? String(error)})`);
     }
   }
 }

@@ -9,8 +9,10 @@ import { WebhookReceiverService } from '../services/webhook-receiver.service';
  * so they are read one by one rather than through a DTO; the POST body is judged only after
  * its signature over the raw bytes checks out.
  */
+export const META_WEBHOOK_PATH = '/api/meta/webhook';
+
 @ApiTags('meta webhook')
-@Controller('api/meta/webhook')
+@Controller(META_WEBHOOK_PATH.slice(1))
 export class MetaWebhookController {
   constructor(private readonly receiver: WebhookReceiverService) {}
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { RawMessagingEvent, WebhookBody } from '../types/webhook.types';
-import { channelOfObject, conversationUserId, entryEvents, isWebhookBody, mapMessagingEvent } from './webhook-event.mapper';
+import { channelOfObject, conversationUserId, entryEvents, isWebhookBody, mapMessagingEvent, plausibleTime } from './webhook-event.mapper';
 
 const fixture = (name: string): WebhookBody =>
   JSON.parse(readFileSync(join(__dirname, '../../../../test/fixtures/webhooks', `${name}.json`), 'utf8')) as WebhookBody;
@@ -217,5 +217,14 @@ describe('Instagram events', () => {
     expect(react).toMatchObject({ type: 'reaction', action: 'react', reaction: 'love' });
     expect(unreact).toMatchObject({ type: 'reaction', action: 'unreact', reaction: null, emoji: null, by: 'contact' });
     expect(conversationUserId(entryEvents(fixture('instagram-messages').entry[0])[5].event, IG)).toBe(IGSID);
+  });
+
+  it('replaces absurd times (1e30, seconds instead of ms, far future, not finite) by the arrival time, and keeps sensible ones', () => {
+    expect(plausibleTime(1735689600000, NOW)).toBe(1735689600000);
+    expect(plausibleTime(NOW + 60_000, NOW)).toBe(NOW + 60_000);
+    for (const broken of [1e30, 1735689600, NOW + 2 * 86_400_000, -1, Number.NaN]) expect(plausibleTime(broken, NOW)).toBe(NOW);
+    expect(plausibleTime(undefined, NOW)).toBeNull();
+    const event = (timestamp: number, watermark: number): RawMessagingEvent => ({ sender: { id: PSID }, recipient: { id: PAGE }, timestamp, delivery: { watermark } });
+    expect(mapMessagingEvent(event(1e30, 1e30), PAGE, NOW)).toMatchObject({ type: 'delivery', timestamp: NOW, watermark: NOW });
   });
 });

@@ -40,6 +40,21 @@ export function conversationUserId(event: RawMessagingEvent, accountId: string):
   return sender === accountId ? recipient : sender;
 }
 
+/** Before Messenger existed; Meta's times are milliseconds since the epoch. */
+const EARLIEST_PLAUSIBLE_TIME = Date.UTC(2004, 0, 1);
+const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A time Meta sent, or null when it sent none. One no date can hold or far outside
+ * [2004, arrival + a day] (1e30, a time in seconds) is broken: the arrival time stands in, so the
+ * event is still stored, in a sensible place.
+ */
+export function plausibleTime(value: unknown, receivedAt: number): number | null {
+  if (typeof value !== 'number') return null;
+  const plausible = Number.isFinite(value) && value >= EARLIEST_PLAUSIBLE_TIME && value <= receivedAt + CLOCK_SKEW_MS;
+  return plausible ? value : receivedAt;
+}
+
 function referralMetadata(referral: RawReferral | undefined): Record<string, unknown> | undefined {
   return isObject(referral) ? { ...referral } : undefined;
 }
@@ -78,7 +93,7 @@ export function mapMessagingEvent(event: RawMessagingEvent, accountId: string, r
   const userId = conversationUserId(event, accountId);
   if (!userId) return { type: 'ignored', reason: 'event without sender/recipient' };
   const from: Party = idOf(event.sender?.id) === accountId ? 'page' : 'contact';
-  const timestamp = typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event.timestamp : receivedAt;
+  const timestamp = plausibleTime(event.timestamp, receivedAt) ?? receivedAt;
   const base = { userId, timestamp };
 
   if (isObject(event.message)) return mapMessage(event.message, base, from);
@@ -95,12 +110,12 @@ export function mapMessagingEvent(event: RawMessagingEvent, accountId: string, r
     return { type: 'reaction', mid, ...base, by: from, action, reaction: str(event.reaction.reaction), emoji: str(event.reaction.emoji) };
   }
   if (isObject(event.delivery)) {
-    const watermark = typeof event.delivery.watermark === 'number' ? event.delivery.watermark : null;
+    const watermark = plausibleTime(event.delivery.watermark, receivedAt);
     const mids = Array.isArray(event.delivery.mids) ? event.delivery.mids.filter((m): m is string => typeof m === 'string') : [];
     return { type: 'delivery', ...base, watermark, mids };
   }
   if (isObject(event.read)) {
-    const watermark = typeof event.read.watermark === 'number' ? event.read.watermark : null;
+    const watermark = plausibleTime(event.read.watermark, receivedAt);
     return { type: 'read', ...base, watermark, mid: str(event.read.mid) };
   }
   if (isObject(event.postback)) {

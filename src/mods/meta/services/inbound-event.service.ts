@@ -14,6 +14,12 @@ import { InboundRecorderService } from './inbound-recorder.service';
 import type { InboundScope } from './inbound-scope';
 import { MetaSettingsService } from './meta-settings.service';
 
+/** Postgres' SQLSTATE class 22 (data exception): a value no retry will make acceptable. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 /**
  * Applies a conversation's events from one delivery: routes them to the organization that
  * connected the Page / Instagram account, then applies each in its own transaction, which also
@@ -58,10 +64,18 @@ export class InboundEventService {
       return;
     }
     const effects = new InboundEffects();
-    await this.dataSource.transaction(async (manager) => {
-      await this.dispatch(scope, event, manager, effects);
-      await this.recorder.record(manager, scope.organizationId, effects);
-    });
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await this.dispatch(scope, event, manager, effects);
+        await this.recorder.record(manager, scope.organizationId, effects);
+      });
+    } catch (error) {
+      // An event the database refuses as data will be refused on every retry, and would hold
+      // back every later event of its conversation: it is logged and passed over. Anything
+      // else (the database away, a deadlock) fails the job, which retries it.
+      if (!isDataException(error)) throw error;
+      this.logger.error(`skipped a ${scope.channel} ${event.type} event that cannot be stored: ${(error as Error).message}`);
+    }
   }
 
   private dispatch(scope: InboundScope, event: Exclude<InboundEvent, { type: 'ignored' }>, manager: Parameters<InboundMessageService['apply']>[2], effects: InboundEffects): Promise<void> {

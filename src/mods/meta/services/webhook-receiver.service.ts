@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from '../../../common/domain-error';
+import { findInputProblem, INPUT_PROBLEM_MESSAGES, sanitized } from '../../../common/input-hygiene';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
 import { JobQueue } from '../../../jobs/job-queue.service';
 import { safeEqual } from '../../../security/tokens';
@@ -9,6 +10,13 @@ import { CommentChanges, splitChanges } from '../mappers/comment-change.mapper';
 import { ConversationEvents, splitDelivery } from '../mappers/webhook-delivery';
 import { channelOfObject, isWebhookBody } from '../mappers/webhook-event.mapper';
 import { isValidWebhookSignature } from './webhook-signature';
+
+/**
+ * The longest string kept from a delivery (texts, payloads, URLs): far above what Messenger and
+ * Instagram let a person type (Meta caps the texts we send at 2,000 characters), so only a
+ * forged or broken delivery is ever cut.
+ */
+export const MAX_INBOUND_STRING_LENGTH = 20_000;
 
 /**
  * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
@@ -44,6 +52,12 @@ export class WebhookReceiverService {
       this.logger.warn(app ? 'refused a webhook delivery with a missing or wrong signature' : 'refused a webhook delivery: no Meta app configured');
       throw new DomainError(DomainErrorCode.InvalidSignature, 'Invalid webhook signature');
     }
+    if (findInputProblem([body]) === 'too_deep') {
+      throw new DomainError(DomainErrorCode.ValidationFailed, INPUT_PROBLEM_MESSAGES.too_deep);
+    }
+    // Kept, not refused: Meta would redeliver the same bytes for hours and every good event in
+    // them would wait. NULs cannot be stored and no text Meta sends is anywhere near the bound.
+    body = sanitized(body, MAX_INBOUND_STRING_LENGTH);
     if (!isWebhookBody(body)) {
       throw new DomainError(DomainErrorCode.ValidationFailed, 'A webhook delivery must be an object with "object" and an "entry" array');
     }
