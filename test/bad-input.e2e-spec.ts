@@ -185,21 +185,32 @@ describe('bad input', () => {
       expect(await stuckJobs()).toEqual([]);
     });
 
-    it('passes over an event the database refuses (an edit count no column can hold) and applies the events after it', async () => {
+    it('stores an edit count no column could hold bounded, and passes over an event the database still refuses, applying the events after it', async () => {
       const p = person();
       const first = newMid('messenger');
+      const poison = newMid('messenger');
       const after = newMid('messenger');
-      const delivery = webhookOf(
-        'messenger',
-        PAGE,
-        messageEvent('messenger', p, { mid: first, text: 'original' }),
-        editEvent(p, { mid: first, text: 'edited a ten-billionth time', numEdit: 1e10 }),
-        messageEvent('messenger', p, { mid: after, text: 'after the bad one' }),
-      );
-      expect((await sandbox.postWebhook(delivery)).status).toBe(200);
-      expect((await eventually(() => message(after), (row) => !!row, 15000)).text).toBe('after the bad one');
-      expect((await message(first)).text).toBe('original');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Fault injection: the database refuses one message as data (SQLSTATE 22023), as it would
+      // any value that slipped past every check.
+      await t.db.query(`CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN
+          IF NEW.text = 'poison' THEN RAISE EXCEPTION 'refused as data' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+      await t.db.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_poison()`);
+      try {
+        const delivery = webhookOf(
+          'messenger',
+          PAGE,
+          messageEvent('messenger', p, { mid: first, text: 'original' }),
+          editEvent(p, { mid: first, text: 'edited a ten-billionth time', numEdit: 1e10 }),
+          messageEvent('messenger', p, { mid: poison, text: 'poison' }),
+          messageEvent('messenger', p, { mid: after, text: 'after the bad one' }),
+        );
+        expect((await sandbox.postWebhook(delivery)).status).toBe(200);
+        expect((await eventually(() => message(after), (row) => !!row, 15000)).text).toBe('after the bad one');
+      } finally {
+        await t.db.query('DROP TRIGGER refuse_poison ON messages; DROP FUNCTION refuse_poison()');
+      }
+      expect(await message(first)).toMatchObject({ text: 'edited a ten-billionth time', edit_count: 2_147_483_647 });
+      expect(await message(poison)).toBeUndefined();
       expect(await stuckJobs()).toEqual([]);
     });
 

@@ -385,6 +385,20 @@ describe('inbound Messenger and Instagram events', () => {
       expect(await message(mid)).toMatchObject({ text: null, metadata: null, edit_count: 1 });
     });
 
+    it('applies an unsend that arrives before its message: the message is stored without its text, metadata or attachments', async () => {
+      const p = messenger();
+      const mid = newMid('messenger');
+      const at = Date.now();
+      await send('messenger', PAGE, unsendEvent(p, { mid, timestamp: at }));
+      const attachments = [{ type: 'image', payload: { url: sandbox.cdnUrl(Buffer.from('\x89PNG early secret'), 'image/png') } }];
+      await send('messenger', PAGE, messageEvent('messenger', p, { mid, text: 'taken back', attachments, quickReplyPayload: 'SECRET', timestamp: at - 1000 }));
+      const row = await messageWhen(mid);
+      expect(row).toMatchObject({ deleted_at: new Date(at), text: null, metadata: null });
+      expect((await t.db.query('SELECT count(*)::int AS n FROM attachments WHERE message_id = $1', [row.id])).rows[0].n).toBe(0);
+      const [view] = (await t.request('GET', `/api/conversations/${row.conversation_id}/messages`, { token: org.apiKey })).body.data.filter((m: any) => m.externalId === mid);
+      expect(view).toMatchObject({ text: null, metadata: null, attachments: [] });
+    });
+
     it('marks an Instagram unsend deleted', async () => {
       const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
       sockets.push(socket);

@@ -219,12 +219,15 @@ describe('Instagram events', () => {
     expect(conversationUserId(entryEvents(fixture('instagram-messages').entry[0])[5].event, IG)).toBe(IGSID);
   });
 
-  it('replaces absurd times (1e30, seconds instead of ms, far future, not finite) by the arrival time, and keeps sensible ones', () => {
+  it('replaces absurd times (1e30, seconds instead of ms, far future, not finite) by the arrival time, keeps sensible ones, and bounds edit counts', () => {
     expect(plausibleTime(1735689600000, NOW)).toBe(1735689600000);
     expect(plausibleTime(NOW + 60_000, NOW)).toBe(NOW + 60_000);
     for (const broken of [1e30, 1735689600, NOW + 2 * 86_400_000, -1, Number.NaN]) expect(plausibleTime(broken, NOW)).toBe(NOW);
     expect(plausibleTime(undefined, NOW)).toBeNull();
     const event = (timestamp: number, watermark: number): RawMessagingEvent => ({ sender: { id: PSID }, recipient: { id: PAGE }, timestamp, delivery: { watermark } });
     expect(mapMessagingEvent(event(1e30, 1e30), PAGE, NOW)).toMatchObject({ type: 'delivery', timestamp: NOW, watermark: NOW });
+    const edit = (numEdit: number): RawMessagingEvent => ({ sender: { id: PSID }, recipient: { id: PAGE }, timestamp: NOW, message_edit: { mid: 'm_1', text: 'x', num_edit: numEdit } });
+    expect(mapMessagingEvent(edit(1e10), PAGE, NOW)).toMatchObject({ type: 'edit', editCount: 2_147_483_647 });
+    expect(mapMessagingEvent(edit(1.5), PAGE, NOW)).toMatchObject({ type: 'edit', editCount: 1 });
   });
 });

@@ -55,6 +55,14 @@ export function plausibleTime(value: unknown, receivedAt: number): number | null
   return plausible ? value : receivedAt;
 }
 
+/** Meta counts edits from 1 (at most a handful); anything else is broken and counts as one edit more than none. */
+function editCountOf(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? Math.min(value, MAX_EDIT_COUNT) : 1;
+}
+
+/** The largest edit count the `edit_count` column (a Postgres integer) holds. */
+const MAX_EDIT_COUNT = 2_147_483_647;
+
 function referralMetadata(referral: RawReferral | undefined): Record<string, unknown> | undefined {
   return isObject(referral) ? { ...referral } : undefined;
 }
@@ -101,7 +109,7 @@ export function mapMessagingEvent(event: RawMessagingEvent, accountId: string, r
     const mid = str(event.message_edit.mid);
     if (!mid) return { type: 'ignored', reason: 'message_edit without mid' };
     const count = event.message_edit.num_edit;
-    return { type: 'edit', mid, ...base, text: typeof event.message_edit.text === 'string' ? event.message_edit.text : null, editCount: typeof count === 'number' && count > 0 ? count : 1 };
+    return { type: 'edit', mid, ...base, text: typeof event.message_edit.text === 'string' ? event.message_edit.text : null, editCount: editCountOf(count) };
   }
   if (isObject(event.reaction)) {
     const mid = str(event.reaction.mid);
