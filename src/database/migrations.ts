@@ -5,6 +5,7 @@ import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstanc
 import { TenantScopedIdentities1795420000000 } from './migrations/1795420000000-TenantScopedIdentities';
 import { OAuthBrowserBinding1795420100000 } from './migrations/1795420100000-OAuthBrowserBinding';
 import { Comments1795430000000 } from './migrations/1795430000000-Comments';
+import { PrivateReplyLookup1795430100000 } from './migrations/1795430100000-PrivateReplyLookup';
 import { RicherSends1795440000000 } from './migrations/1795440000000-RicherSends';
 import { OrderedQueues1795440100000 } from './migrations/1795440100000-OrderedQueues';
 import { DomainEvents1795450000000 } from './migrations/1795450000000-DomainEvents';
@@ -19,6 +20,7 @@ export const MIGRATIONS: Function[] = [
   TenantScopedIdentities1795420000000,
   OAuthBrowserBinding1795420100000,
   Comments1795430000000,
+  PrivateReplyLookup1795430100000,
   RicherSends1795440000000,
   OrderedQueues1795440100000,
   DomainEvents1795450000000,
