@@ -377,6 +377,21 @@ describe('inbound Messenger and Instagram events', () => {
       expect(row).toMatchObject({ text: null, metadata: null });
       expect((await t.db.query('SELECT count(*)::int AS n FROM attachments WHERE message_id = $1', [row.id])).rows[0].n).toBe(0);
       for (const url of urls) await eventually(async () => (await fetch(url)).status, (status) => status === 404);
+      // The event log's earlier copies of it (received, edited) lost what it said too.
+      const logged = await eventually(
+        async () => {
+          const all: any[] = [];
+          for (let cursor: string | null = '0'; cursor !== null; ) {
+            const page: any = (await t.request('GET', `/api/events?after=${cursor}&limit=100`, { token: org.apiKey })).body;
+            all.push(...page.data);
+            cursor = page.nextCursor;
+          }
+          return all.filter((e) => e.data?.object?.id === row.id);
+        },
+        (events: any[]) => events.some((e) => e.type === 'message.deleted'),
+      );
+      expect(logged.map((e: any) => e.type)).toEqual(expect.arrayContaining(['message.received', 'message.edited', 'message.deleted']));
+      expect(JSON.stringify(logged)).not.toMatch(/4111|SECRET|secret/);
       // A late edit of the unsent message changes nothing.
       await send('messenger', PAGE, editEvent(p, { mid, text: 'resurrected', numEdit: 2 }));
       const marker = newMid('messenger');

@@ -142,11 +142,26 @@ export class InboundChangesService {
        SELECT m.id, (SELECT array_agg(storage_key) FROM gone WHERE storage_key IS NOT NULL) AS storage_keys FROM m`,
       [scope.organizationId, scope.channel, event.mid, new Date(event.timestamp)],
     );
+    const ids = rows.map((row) => row.id);
+    if (ids.length > 0) await this.scrubLoggedCopies(scope.organizationId, ids, manager);
     const storageKeys = rows.flatMap((row) => row.storage_keys ?? []);
     if (storageKeys.length > 0) {
       const payload: DeleteFilesPayload = { storageKeys };
       await this.jobs.add(DELETE_FILES_JOB, payload, { maxAttempts: DELETE_FILES_ATTEMPTS }, manager);
     }
-    return rows.map((row) => row.id);
+    return ids;
+  }
+
+  /**
+   * The event log keeps the message as each earlier event showed it (received, edited) for
+   * `GET /api/events` and integrator retries: those copies lose what it said too.
+   */
+  private async scrubLoggedCopies(organizationId: string, messageIds: string[], manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE domain_events SET data = jsonb_set(jsonb_set(jsonb_set(data, '{object,text}', 'null'), '{object,metadata}', 'null'), '{object,attachments}', '[]')
+       WHERE organization_id = $1 AND data->'object'->>'id' = ANY($2::text[]) AND jsonb_typeof(data->'object') = 'object'
+         AND created_at >= (SELECT min(created_at) FROM messages WHERE id = ANY($2::uuid[]))`,
+      [organizationId, messageIds],
+    );
   }
 }
