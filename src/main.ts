@@ -1,27 +1,40 @@
+import type { Logger as Pino } from 'pino';
 import { createApp } from './bootstrap';
-import { ConfigError, loadConfig } from './config/app-config';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
+import { createBootLogger, createRootLogger } from './logging/root-logger';
 
-function fail(message: string): never {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: message })}\n`);
+function fail(logger: Pino, message: string, error?: unknown): never {
+  logger.fatal(error instanceof Error ? { err: error } : {}, message);
   process.exit(1);
 }
 
+/** Where a person reaches the service it just started: the bound address, made browsable. */
+function listeningUrl(config: AppConfig, port: number): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}
+
 async function main(): Promise<void> {
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) fail(`Invalid configuration: ${error.message}`);
+    if (error instanceof ConfigError) fail(createBootLogger(), `Invalid configuration: ${error.message}`);
     throw error;
   }
+  const logger = createRootLogger({ level: config.logLevel, format: config.logFormat });
 
   let embedded: EmbeddedPostgres | undefined;
   if (!config.databaseUrl) {
-    embedded = new EmbeddedPostgres(config.dataDir, {
-      log: (line) => process.stdout.write(`${JSON.stringify({ level: 'info', context: 'EmbeddedPostgres', msg: line })}\n`),
-    });
-    config.databaseUrl = await embedded.start();
+    const log = logger.child({ context: 'EmbeddedPostgres' });
+    embedded = new EmbeddedPostgres(config.dataDir, { log: (line) => log.info(line) });
+    try {
+      config.databaseUrl = await embedded.start();
+    } catch (error) {
+      fail(logger, `The embedded PostgreSQL could not start: ${(error as Error)?.message ?? error}`);
+    }
+    config.embeddedDatabase = true;
   }
 
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
@@ -29,22 +42,26 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${JSON.stringify({ level: 'info', msg: `${signal} received, shutting down` })}\n`);
+    logger.info({ signal }, `${signal} received, shutting down`);
     await app?.close().catch(() => undefined);
     await embedded?.stop();
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    app = await createApp(config);
+    app = await createApp(config, logger);
     await app.listen(config.port, config.host);
   } catch (error) {
     await app?.close().catch(() => undefined);
     await embedded?.stop();
-    fail(`Start-up failed: ${(error as Error).stack ?? error}`);
+    fail(logger, 'Start-up failed', error);
   }
+  const { port } = app.getHttpServer().address() as { port: number };
+  const url = listeningUrl(config, port);
+  logger.info({ context: 'HTTP', url, host: config.host, port, publicUrl: config.publicUrl, docs: `${url}/docs` }, `listening on ${url}`);
 }
 
 void main();

@@ -36,8 +36,8 @@ export class AdminTokenService implements OnApplicationBootstrap {
     if (claimed.length > 0) {
       const file = join(this.config.dataDir, 'admin-token');
       writeFileSync(file, `${token}\n`, { mode: 0o600 });
-      // Printed once, on purpose, outside the structured log.
-      process.stdout.write(`\nAdmin token (shown once, also written to ${file}):\n  ${token}\n\n`);
+      // Printed once, on purpose: the operator's only way in besides the file.
+      this.logger.log({ msg: `admin token generated (shown once, also written to ${file})`, adminToken: token, file });
     }
     const [row] = await this.dataSource.query('SELECT admin_token_hash FROM core_conf WHERE id = 1');
     this.expectedHash = row.admin_token_hash;

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { assertUnreachable } from './assert-unreachable';
+import { noteRefusalReason } from '../logging/request-logging';
 import { DomainError, DomainErrorCode } from './domain-error';
 
 export function httpStatusOf(code: DomainErrorCode): HttpStatus {
@@ -36,7 +37,8 @@ export function httpStatusOf(code: DomainErrorCode): HttpStatus {
   }
 }
 
-const REASON: Record<number, string> = {
+/** The `error` word of each status we answer with. */
+export const HTTP_REASON: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -64,7 +66,8 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (statusCode >= 500 && !(exception instanceof HttpException) && !(exception instanceof DomainError)) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    void reply.status(statusCode).send({ statusCode, error: REASON[statusCode] ?? 'Error', message });
+    noteRefusalReason(reply, message);
+    void reply.status(statusCode).send({ statusCode, error: HTTP_REASON[statusCode] ?? 'Error', message });
   }
 
   private describe(exception: unknown): { statusCode: number; message: string | string[] } {

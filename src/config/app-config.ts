@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import type { LogFormat } from '../logging/root-logger';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -22,6 +23,12 @@ export class AppConfig {
   /** Where the browser lands after the OAuth callback; unset: a small page of our own. */
   appUrl?: string;
   logLevel: LogLevel;
+  /** `json` (one object per line) or `pretty` (pino-pretty, for a terminal). */
+  logFormat: LogFormat;
+  /** Set by `main.ts` when it started the embedded PostgreSQL (for the logs). */
+  embeddedDatabase = false;
+  /** A second bearer token that may read `GET /metrics` (the admin token always may). */
+  metricsToken?: string;
   /** Largest attachment accepted by upload or copied from Meta's CDN, in bytes. */
   maxAttachmentBytes: number;
   /** Allow media downloads from loopback/private addresses (the sandbox needs it). */
@@ -121,6 +128,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
   config.logLevel = logLevel;
+  const logFormat = (env.LOG_FORMAT || 'json').toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new ConfigError(`LOG_FORMAT must be json or pretty, got "${env.LOG_FORMAT}"`);
+  config.logFormat = logFormat;
+  if (env.METRICS_TOKEN !== undefined && env.METRICS_TOKEN !== '') {
+    if (env.METRICS_TOKEN.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+    config.metricsToken = env.METRICS_TOKEN;
+  }
   config.maxAttachmentBytes = positiveInt(env, 'MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024);
   config.mediaAllowPrivateNetworks = bool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false);
   config.fileUrlTtlSeconds = positiveInt(env, 'FILE_URL_TTL_SECONDS', 7 * 24 * 3600);
