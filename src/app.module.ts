@@ -13,9 +13,9 @@ import { runMigrationsLocked } from './database/run-migrations';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
-import { LoggingModule } from './logging/logging.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { MessagingModule } from './messaging/messaging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MetaModule } from './mods/meta/meta.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SecurityModule } from './security/security.module';
@@ -23,6 +23,12 @@ import { StorageModule } from './storage/storage.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 const databaseLogger = new Logger('Database');
+
+/** Where the database is, without its credentials. */
+function describeDatabase(config: AppConfig): { database: 'embedded' | 'external'; server: string; name: string } {
+  const url = new URL(config.databaseUrl!);
+  return { database: config.embeddedDatabase ? 'embedded' : 'external', server: url.host, name: decodeURIComponent(url.pathname.slice(1)) };
+}
 
 @Module({})
 export class AppModule {
@@ -33,7 +39,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config),
+        MetricsModule,
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(config.databaseUrl!),
           // Migrations run before any other module starts, under an advisory lock.
@@ -41,6 +47,7 @@ export class AppModule {
             const dataSource = await new DataSource(options!).initialize();
             surviveConnectionLoss((dataSource.driver as PostgresDriver).master as Pool, (message) => databaseLogger.warn(message));
             await runMigrationsLocked(dataSource);
+            databaseLogger.log({ msg: 'database ready, migrations applied', ...describeDatabase(config) });
             return dataSource;
           },
         }),

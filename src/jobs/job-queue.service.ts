@@ -4,9 +4,18 @@ import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList, Wor
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
 import { WorkerLiveness } from './worker-liveness';
+
+/** Failures of other systems that the code already describes: a stack trace adds nothing. */
+const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainError']);
+
+interface FailureMeta {
+  job: { id: string; task_identifier: string; attempts: number; max_attempts: number; queue_name: string | null };
+  error: unknown;
+}
 
 export interface JobContext {
   jobId: string;
@@ -55,13 +64,42 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private runner?: Runner;
   private liveness?: WorkerLiveness;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    metrics: Metrics,
+  ) {
     this.pool = new Pool({
       connectionString: config.databaseUrl,
       max: config.workerConcurrency + 4,
       application_name: 'meta-inbox-worker',
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
+    metrics.addCollector(async () => {
+      const rows = await this.backlog();
+      for (const gauge of [metrics.jobsWaiting, metrics.jobsOldestAge, metrics.jobsFailed]) gauge.reset();
+      for (const kind of Object.keys(this.tasks)) {
+        metrics.jobsWaiting.set({ kind }, 0);
+        metrics.jobsOldestAge.set({ kind }, 0);
+        metrics.jobsFailed.set({ kind }, 0);
+      }
+      for (const row of rows) {
+        metrics.jobsWaiting.set({ kind: row.kind }, row.waiting);
+        metrics.jobsOldestAge.set({ kind: row.kind }, row.oldestAgeSeconds);
+        metrics.jobsFailed.set({ kind: row.kind }, row.failed);
+      }
+    });
+  }
+
+  /** Jobs not done yet per kind (all instances), the age of the oldest, and those out of attempts. */
+  async backlog(): Promise<{ kind: string; waiting: number; oldestAgeSeconds: number; failed: number }[]> {
+    const { rows } = await this.pool.query(
+      `SELECT task_identifier AS kind,
+              count(*) FILTER (WHERE attempts < max_attempts)::int AS waiting,
+              coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE attempts < max_attempts)), 0)::float8 AS "oldestAgeSeconds",
+              count(*) FILTER (WHERE attempts >= max_attempts)::int AS failed
+         FROM graphile_worker.jobs GROUP BY task_identifier`,
+    );
+    return rows;
   }
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
@@ -223,11 +261,30 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   private workerLogger(): WorkerLogger {
-    return new WorkerLogger(() => (level, message) => {
-      if (level === 'error') this.logger.error(message);
+    return new WorkerLogger(() => (level, message, meta) => {
+      if (meta?.failure) this.logFailure(meta as unknown as FailureMeta);
+      else if (level === 'error') this.logger.error(message);
       else if (level === 'warning') this.logger.warn(message);
       else this.logger.debug(message);
     });
+  }
+
+  /** One line per failed run: the job, its attempt, the error; a stack only for the unexpected. */
+  private logFailure({ job, error }: FailureMeta): void {
+    const final = job.attempts >= job.max_attempts;
+    const err = error as Error | undefined;
+    const fields = {
+      msg: final ? `job ${job.task_identifier} failed for good` : `job ${job.task_identifier} failed, will retry`,
+      jobId: job.id,
+      kind: job.task_identifier,
+      queue: job.queue_name,
+      attempt: job.attempts,
+      maxAttempts: job.max_attempts,
+      error: err?.message ?? String(error),
+      ...(err?.stack && !DESCRIBED_ERRORS.has(err.name) ? { stack: err.stack } : {}),
+    };
+    if (final) this.logger.error(fields);
+    else this.logger.warn(fields);
   }
 }
 
