@@ -4,13 +4,16 @@ import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { DomainErrorFilter } from './common/domain-error.filter';
 import { validationPipe } from './common/validation';
 import { findInputProblem, INPUT_PROBLEM_MESSAGES } from './common/input-hygiene';
 import { META_WEBHOOK_PATH } from './mods/meta/api/meta-webhook.controller';
+import { PinoLoggerService } from './logging/pino-logger.service';
+import { registerRequestLogging } from './logging/request-logging';
+import { createRootLogger } from './logging/root-logger';
 import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
 
 /**
@@ -32,8 +35,11 @@ function refuseUnstorableInput(app: NestFastifyApplication): void {
     });
 }
 
-/** Builds the whole service — used by `main.ts` and by every e2e test alike. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+/**
+ * Builds the whole service — used by `main.ts` and by every e2e test alike. `logger` is the
+ * process's root logger when the caller already has one, so every line shares one stream.
+ */
+export async function createApp(config: AppConfig, logger: Pino = createRootLogger({ level: config.logLevel, format: config.logFormat })): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     trustProxy: true,
     bodyLimit: 8 * 1024 * 1024,
@@ -44,7 +50,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     rawBody: true,
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new PinoLoggerService(logger));
+  registerRequestLogging(app.getHttpAdapter().getInstance(), logger);
   // A base64 upload is a third larger than its file; only that route takes such a body.
   adapter.getInstance().addHook('onRoute', (route) => {
     if (route.url === '/api/attachments' && route.method === 'POST') route.bodyLimit = Math.max(8 * 1024 * 1024, Math.ceil((config.maxAttachmentBytes * 4) / 3) + 64 * 1024);
@@ -59,8 +66,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     new DocumentBuilder()
       .setTitle('meta-inbox')
       .setDescription('Facebook Messenger and Instagram DM as channels of one unified inbox')
-      .addBearerAuth({ type: 'http', description: 'Organization API key' }, 'apiKey')
-      .addBearerAuth({ type: 'http', description: 'Admin token' }, 'adminToken')
+      // Opaque tokens, not JWTs: Nest labels bearer schemes `bearerFormat: JWT` unless told otherwise.
+      .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'An organization API key (`mi_live_…`), from POST /api/admin/organizations' }, 'apiKey')
+      .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'The admin token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token' }, 'adminToken')
+      .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'METRICS_TOKEN, for GET /metrics only' }, 'metricsToken')
       .build(),
   );
   SwaggerModule.setup('docs', app, document);

@@ -1,5 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { OrganizationAuth } from '../auth/auth.decorators';
 import { CurrentOrganization } from '../auth/current-organization.decorator';
 import { ContactView } from './contact.view';
@@ -13,7 +14,7 @@ export class ContactsController {
 
   @Get(':id')
   @ApiOkResponse({ type: ContactView })
-  @ApiNotFoundResponse({ description: 'No such contact in this organization (also for a malformed id)' })
+  @ApiErrors([404, 'No such contact in this organization (also for a malformed id)'])
   get(@CurrentOrganization() organizationId: string, @Param('id') id: string): Promise<ContactView> {
     return this.contacts.view(organizationId, id);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { AdminAuth } from '../auth/auth.decorators';
 import { CoreConfService } from './core-conf.service';
 import { SystemConfigDto, UpdateSystemConfigDto } from './system-config.dto';
@@ -18,6 +19,7 @@ export class SystemConfigController {
 
   @Put()
   @ApiOkResponse({ type: SystemConfigDto })
+  @ApiErrors([400, 'An unknown field, or a value that is not a non-empty string'])
   put(@Body() body: UpdateSystemConfigDto): Promise<SystemConfigDto> {
     return this.coreConf.update(body);
   }

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 
 @ApiTags('health')
@@ -12,7 +13,19 @@ export class HealthController {
 
   /** 200 `{status: "ok"}` while the database answers, 503 otherwise. */
   @Get()
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOkResponse({
+    description: 'The database answers',
+    schema: {
+      example: {
+        status: 'ok',
+        info: { database: { status: 'up', responseTime: 2 } },
+        error: {},
+        details: { database: { status: 'up', responseTime: 2 } },
+      },
+    },
+  })
+  @ApiErrors([503, 'The database does not answer'])
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.database.pingCheck('database', { timeout: 3000 })]);
   }

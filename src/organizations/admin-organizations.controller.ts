@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { AdminAuth } from '../auth/auth.decorators';
 import { CreatedOrganizationDto, CreateOrganizationDto } from './organization.dto';
 import { OrganizationsService } from './organizations.service';
@@ -13,6 +14,7 @@ export class AdminOrganizationsController {
   @Post()
   @HttpCode(201)
   @ApiCreatedResponse({ type: CreatedOrganizationDto })
+  @ApiErrors([400, 'A missing or empty name'])
   create(@Body() body: CreateOrganizationDto): Promise<CreatedOrganizationDto> {
     return this.organizations.create(body.name);
   }

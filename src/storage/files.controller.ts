@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
 import { FILE_SECURITY_HEADERS, fileServing } from './file-serving-policy';
@@ -9,12 +10,19 @@ import { StorageService } from './storage.service';
  * Serves a stored file to whoever holds a valid signed URL (Meta, the inbox UI), in a way that
  * cannot run anything on our origin (see `fileServing`).
  */
-@ApiExcludeController()
+@ApiTags('files')
 @Controller('files')
 export class FilesController {
   constructor(private readonly storage: StorageService) {}
 
   @Get(':key')
+  @ApiOperation({ summary: 'A stored attachment, through the signed link in its `url` (no credential needed while the signature holds)' })
+  @ApiParam({ name: 'key', description: 'The storage key from the signed URL' })
+  @ApiQuery({ name: 'expires', description: 'Unix seconds after which the link stops working (FILE_URL_TTL_SECONDS)' })
+  @ApiQuery({ name: 'signature', description: 'HMAC of key and expires' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: "The file, with its stored content type", schema: { type: 'string', format: 'binary' } })
+  @ApiErrors([404, 'No such file, a wrong signature, or an expired link (never told apart)'])
   async get(
     @Param('key') key: string,
     @Query('expires') expires: string | undefined,

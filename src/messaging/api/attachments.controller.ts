@@ -1,5 +1,6 @@
 import { Controller, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiExtraModels, getSchemaPath, ApiCreatedResponse, ApiPayloadTooLargeResponse, ApiTags, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiExtraModels, getSchemaPath, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
@@ -30,8 +31,11 @@ export class AttachmentsController {
   })
   @ApiExtraModels(Base64AttachmentDto)
   @ApiCreatedResponse({ type: UploadedAttachmentView })
-  @ApiPayloadTooLargeResponse({ description: 'Larger than MAX_ATTACHMENT_BYTES' })
-  @ApiUnsupportedMediaTypeResponse({ description: 'Neither multipart nor JSON, or a file without a usable content type' })
+  @ApiErrors(
+    [400, 'No file part in the form, or a JSON body that fails validation (filename, mimeType, base64 data)'],
+    [413, 'Larger than MAX_ATTACHMENT_BYTES'],
+    [415, 'Neither multipart nor JSON, or a file without a usable content type'],
+  )
   async upload(@CurrentOrganization() organizationId: string, @Req() request: FastifyRequest): Promise<UploadedAttachmentView> {
     if (request.isMultipart()) return this.attachments.upload(organizationId, request.parts());
     if (!isJson(request)) throw new DomainError(DomainErrorCode.UnsupportedMediaType, NOT_AN_UPLOAD);

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
 import { OrganizationAuth } from '../../auth/auth.decorators';
 import { SendReactionsService } from '../services/send-reactions.service';
@@ -15,13 +16,25 @@ export class ReactionsController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ type: MessageView, description: "The message with the Page's reaction" })
-  @ApiUnprocessableEntityResponse({ description: 'Not an inbound message, or a reaction the channel does not accept' })
+  @ApiErrors(
+    [400, 'No reaction given'],
+    [404, 'No such message in this organization'],
+    [409, 'Not connected or connection expired'],
+    [422, 'Not an inbound message, or a reaction the channel does not accept'],
+    [502, 'Meta refused or failed the call'],
+  )
   react(@CurrentOrganization() organizationId: string, @Param('id') id: string, @Body() body: ReactionDto): Promise<MessageView> {
     return this.reactions.react(organizationId, id, body.reaction);
   }
 
   @Delete()
   @ApiOkResponse({ type: MessageView, description: "The message without the Page's reaction" })
+  @ApiErrors(
+    [404, 'No such message in this organization'],
+    [409, 'Not connected or connection expired'],
+    [422, 'Not an inbound message'],
+    [502, 'Meta refused or failed the call'],
+  )
   unreact(@CurrentOrganization() organizationId: string, @Param('id') id: string): Promise<MessageView> {
     return this.reactions.unreact(organizationId, id);
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
 import { OrganizationAuth } from '../../auth/auth.decorators';
@@ -17,8 +18,12 @@ export class SendController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retried request with the same key gets the first answer; nothing is sent twice' })
   @ApiAcceptedResponse({ type: SendAnswerView, description: 'Queued: one pending record per Graph API call' })
   @ApiOkResponse({ type: SendAnswerView, description: 'With ?wait=true: every record settled (published or failed with its error)' })
-  @ApiConflictResponse({ description: 'Not connected, connection expired, or no Instagram account linked' })
-  @ApiUnprocessableEntityResponse({ description: 'Contact without PSID/IGSID, or outside the messaging window' })
+  @ApiErrors(
+    [400, 'A body that fails validation (no contactId/conversationId, nothing to send, a bad messagingType or tag)'],
+    [404, 'The contact, conversation or an attachment is not in this organization'],
+    [409, 'Not connected, connection expired (also with ?wait=true when the token was found expired), or no Instagram account linked'],
+    [422, 'Contact without PSID/IGSID, outside the messaging window, or an Idempotency-Key reused with another body'],
+  )
   async send(
     @CurrentOrganization() organizationId: string,
     @Body() body: SendMessageDto,

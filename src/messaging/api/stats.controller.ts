@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors';
 import { OrganizationAuth } from '../../auth/auth.decorators';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
 import { StatsService } from '../services/stats.service';
@@ -14,6 +15,7 @@ export class StatsController {
 
   @Get('messages')
   @ApiOkResponse({ type: MessageStatsView, description: 'Counts per UTC day × channel × direction, from and to inclusive' })
+  @ApiErrors([400, 'from/to missing, not YYYY-MM-DD, reversed, or spanning too many days'])
   messages(@CurrentOrganization() organizationId: string, @Query() query: StatsQueryDto): Promise<MessageStatsView> {
     return this.stats.messages(organizationId, query.from, query.to);
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../../common/api-errors';
 import { OrganizationAuth } from '../../../auth/auth.decorators';
 import { CurrentOrganization } from '../../../auth/current-organization.decorator';
 import { AppConfig } from '../../../config/app-config';
@@ -20,7 +21,7 @@ export class MetaConnectionController {
 
   @Get('oauth-url')
   @ApiOkResponse({ type: OAuthUrlDto })
-  @ApiConflictResponse({ description: 'The Meta app is not configured (Admin > System Config)' })
+  @ApiErrors([400, 'A bad start flag'], [409, 'The Meta app is not configured (Admin > System Config)'])
   async oauthUrl(
     @CurrentOrganization() organizationId: string,
     @Query() query: OAuthUrlQueryDto,
@@ -40,8 +41,12 @@ export class MetaConnectionController {
   @Post('page')
   @HttpCode(200)
   @ApiOkResponse({ type: ConnectionStatusDto })
-  @ApiNotFoundResponse({ description: 'The Page is not held for a choice (or the hold expired)' })
-  @ApiConflictResponse({ description: 'The Page is connected to another organization' })
+  @ApiErrors(
+    [400, 'No pageId'],
+    [404, 'The Page is not held for a choice (or the hold expired)'],
+    [409, 'The Page is connected to another organization, or the Meta app is not configured'],
+    [502, 'Meta refused to subscribe the app to the Page'],
+  )
   choose(@CurrentOrganization() organizationId: string, @Body() body: ChoosePageDto): Promise<ConnectionStatusDto> {
     return this.connection.choosePage(organizationId, body.pageId);
   }

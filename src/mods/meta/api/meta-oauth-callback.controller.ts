@@ -1,5 +1,6 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiForbiddenResponse, ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ErrorBody } from '../../../common/api-errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../../config/app-config';
 import { MetaConnectionService } from '../services/meta-connection.service';
@@ -25,8 +26,13 @@ export class MetaOAuthCallbackController {
   ) {}
 
   @Get('start')
-  @ApiFoundResponse({ description: 'Sets the cookie that binds the flow to this browser and redirects to the Facebook Login dialog' })
-  @ApiBadRequestResponse({ description: 'Unknown, expired or already opened link' })
+  @ApiOperation({ summary: 'The link a browser opens to connect: binds the flow to that browser, then on to the Facebook Login dialog' })
+  @ApiResponse({ status: 302, description: 'Sets the cookie that binds the flow to this browser and redirects to the Facebook Login dialog', headers: { Location: { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 400,
+    description: 'Unknown, expired or already opened link (a page, or APP_URL?meta=error); a malformed query (JSON)',
+    content: { 'text/html': { schema: { type: 'string' } }, 'application/json': { schema: { $ref: getSchemaPath(ErrorBody) } } },
+  })
   async start(@Query() query: OAuthStartQueryDto, @Res() reply: FastifyReply): Promise<void> {
     const started = await this.connection.startInBrowser(query.state);
     if (!started) {
@@ -41,8 +47,18 @@ export class MetaOAuthCallbackController {
   }
 
   @Get('callback')
-  @ApiBadRequestResponse({ description: 'Missing, forged, reused or expired state: nothing changes' })
-  @ApiForbiddenResponse({ description: 'Not the browser that started the flow (no or another cookie): nothing is connected' })
+  @ApiOperation({ summary: 'Where Facebook Login returns the browser: connects the Page, or holds several for a choice' })
+  @ApiExtraModels(ErrorBody)
+  @ApiResponse({ status: 200, description: 'Without APP_URL: a page saying the Page is connected (or to choose one)', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 302, description: 'With APP_URL: to APP_URL?meta=connected|select_page|error&reason=…', headers: { Location: { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 400,
+    description: 'Missing, forged, reused or expired state, or the person refused: nothing changes (a page); a malformed query (JSON)',
+    content: { 'text/html': { schema: { type: 'string' } }, 'application/json': { schema: { $ref: getSchemaPath(ErrorBody) } } },
+  })
+  @ApiResponse({ status: 403, description: 'Not the browser that started the flow (no or another cookie): nothing is connected (a page)', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 409, description: 'The Page is connected to another organization, or the Meta app is not configured (a page)', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 502, description: 'Meta failed the code exchange or the Page lookup (a page)', content: { 'text/html': { schema: { type: 'string' } } } })
   async complete(@Query() query: OAuthCallbackQueryDto, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const outcome = await this.callback.complete({
       code: query.code,

@@ -1,6 +1,8 @@
 import { Controller, Get, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../../common/api-errors';
+import { WebhookDeliveryDoc } from './webhook-delivery.doc';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WebhookReceiverService } from '../services/webhook-receiver.service';
 
@@ -21,7 +23,9 @@ export class MetaWebhookController {
   @ApiQuery({ name: 'hub.mode', example: 'subscribe' })
   @ApiQuery({ name: 'hub.verify_token' })
   @ApiQuery({ name: 'hub.challenge' })
-  @ApiOkResponse({ description: 'the challenge, as text/plain' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'hub.challenge, echoed as text/plain', schema: { type: 'string' } })
+  @ApiErrors([403, 'Not a subscribe request, or hub.verify_token does not match meta_messaging_verify_token'])
   async verify(
     @Query('hub.mode') mode: string,
     @Query('hub.verify_token') token: string,
@@ -36,7 +40,14 @@ export class MetaWebhookController {
 
   @Post()
   @ApiOperation({ summary: 'Messenger and Instagram events: 403 unless signed, 400 when malformed, stored durably, then 200' })
-  @ApiHeader({ name: 'X-Hub-Signature-256', description: 'sha256=<HMAC-SHA256 of the raw body keyed with the app secret>' })
+  @ApiHeader({ name: 'x-hub-signature-256', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body keyed with the app secret>' })
+  @ApiBody({ type: WebhookDeliveryDoc })
+  @ApiOkResponse({ description: 'Stored durably (one job per conversation), or an object we do not handle: an empty body', schema: { type: 'string', maxLength: 0 } })
+  @ApiErrors(
+    [400, 'Signed, but not an object with "object" and an "entry" array'],
+    [403, 'Missing or wrong signature, or no Meta app configured yet (Meta retries): nothing is kept'],
+    [413, 'Larger than 8 MB'],
+  )
   @HttpCode(200)
   receive(@Req() request: RawBodyRequest<FastifyRequest>, @Headers('x-hub-signature-256') signature: string): Promise<void> {
     return this.receiver.receive(request.rawBody, signature, request.body);
