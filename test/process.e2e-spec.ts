@@ -34,6 +34,8 @@ describe('the service process on a bare data directory', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     adminToken = readFileSync(file, 'utf8').trim();
     expect(service.output.split(adminToken).length - 1).toBe(1);
+    expect(service.output).toContain('"database":"embedded"');
+    expect(service.output).toContain(`"msg":"listening on ${service.baseUrl}"`);
     const created = await fetch(`${service.baseUrl}/api/admin/organizations`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },

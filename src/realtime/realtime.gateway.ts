@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
+import { Metrics } from '../metrics/metrics.service';
 import { ApiKeyService } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
 
@@ -10,13 +11,25 @@ import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSourc
  * Events reach it only from the outbox (`DomainEvents.record`, relayed by `EventRelayService`).
  */
 @WebSocketGateway({ cors: { origin: true } })
-export class RealtimeGateway implements OnGatewayInit {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RealtimeGateway.name);
 
   @WebSocketServer()
   server: Server;
 
-  constructor(private readonly apiKeys: ApiKeyService) {}
+  constructor(
+    private readonly apiKeys: ApiKeyService,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Only sockets that passed the handshake get here. */
+  handleConnection(): void {
+    this.metrics.socketConnections.inc();
+  }
+
+  handleDisconnect(): void {
+    this.metrics.socketConnections.dec();
+  }
 
   afterInit(server: Server): void {
     server.use((socket: Socket, next) => {

@@ -77,6 +77,8 @@ export class ChannelSendError extends Error {
     readonly credentialsExpired: boolean,
     readonly details: GraphErrorDetails,
     readonly userMessage: string,
+    /** The channel account the call went through (a Page id), for the logs. */
+    readonly account: string | null = null,
   ) {
     super(details.message);
     this.name = 'ChannelSendError';

@@ -3,9 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { DomainError } from '../../common/domain-error';
 import { JobContext, JobQueue } from '../../jobs/job-queue.service';
+import { Metrics } from '../../metrics/metrics.service';
 import { ChannelRegistry } from '../channels/channel-registry';
 import { ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
-import { Message } from '../entities/message.entity';
+import { GraphErrorDetails, Message } from '../entities/message.entity';
 import { OutboundFileError, OutboundFilesService } from '../services/outbound-files.service';
 import { PrivateReplyRecordsService } from '../services/private-reply-records.service';
 import { SendRecordsService, SETTLED_STATUSES } from '../services/send-records.service';
@@ -41,6 +42,7 @@ export class SendMessagesJob implements OnModuleInit {
     private readonly records: SendRecordsService,
     private readonly files: OutboundFilesService,
     private readonly privateReplies: PrivateReplyRecordsService,
+    private readonly metrics: Metrics,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -67,6 +69,7 @@ export class SendMessagesJob implements OnModuleInit {
       if (message.privateReplyToComment && !message.conversationId) {
         const sent = await this.registry.get(message.channel).sendPrivateReply(message.organizationId, message.channel, message.privateReplyToComment, message.text ?? '');
         await this.privateReplies.published(message, sent);
+        this.metrics.sendSettled(message.channel, 'published', null);
         return;
       }
       if (!message.conversation) throw new Error(`conversation ${message.conversationId} of message ${message.id} not found`);
@@ -75,33 +78,59 @@ export class SendMessagesJob implements OnModuleInit {
       const content = await this.contentOf(message);
       const externalId = await this.registry.get(message.channel).send(target, content, options);
       await this.records.published(message, externalId);
+      this.metrics.sendSettled(message.channel, 'published', null);
     } catch (error) {
       if (error instanceof OutboundFileError) {
         const details = { code: null, subcode: null, message: error.reason, fbtraceId: null };
         if (!error.permanent && !context.isLastAttempt) {
           await this.records.waitingForRetry(message, details);
+          this.metrics.sendSettled(message.channel, 'failed_waiting_for_retry', null);
           throw error;
         }
         await this.records.failed(message, details, error.userMessage);
+        this.failedForGood(message, details, error.userMessage, context, null);
       } else if (error instanceof ChannelSendError) {
         if (error.transient && !context.isLastAttempt) {
           await this.records.waitingForRetry(message, error.details);
+          this.metrics.sendSettled(message.channel, 'failed_waiting_for_retry', error.details.code);
           throw error;
         }
         await this.records.failed(message, error.details, error.userMessage);
+        this.failedForGood(message, error.details, error.userMessage, context, error.account);
       } else if (error instanceof DomainError) {
         // Refused now though accepted before: the connection was removed or found expired.
         await this.records.failed(message, null, error.message);
+        this.failedForGood(message, null, error.message, context, null);
       } else {
         this.logger.error(`send of message ${message.id} failed: ${(error as Error)?.stack ?? error}`);
         const details = { code: null, subcode: null, message: (error as Error)?.message ?? String(error), fbtraceId: null };
         if (!context.isLastAttempt) {
           await this.records.waitingForRetry(message, details);
+          this.metrics.sendSettled(message.channel, 'failed_waiting_for_retry', null);
           throw error;
         }
         await this.records.failed(message, details, INTERNAL_FAILURE);
+        this.failedForGood(message, details, INTERNAL_FAILURE, context, null);
       }
     }
+  }
+
+  /** The line an operator looks for when a customer did not get a reply: who, where, and Meta's words. */
+  private failedForGood(message: Message, details: GraphErrorDetails | null, error: string, context: JobContext, account: string | null): void {
+    this.metrics.sendSettled(message.channel, 'failed', details?.code ?? null);
+    this.logger.warn({
+      msg: `send failed for good: ${details?.message ?? error}`,
+      messageId: message.id,
+      conversationId: message.conversationId,
+      organizationId: message.organizationId,
+      channel: message.channel,
+      account,
+      code: details?.code ?? null,
+      subcode: details?.subcode ?? null,
+      fbtraceId: details?.fbtraceId ?? null,
+      error,
+      attempt: context.attempt,
+    });
   }
 
   /** A file named by URL is fetched into our storage first; after that it goes like an upload. */

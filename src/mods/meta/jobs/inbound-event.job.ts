@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '../../../jobs/job-queue.service';
+import { Metrics } from '../../../metrics/metrics.service';
 import type { ConversationEvents } from '../mappers/webhook-delivery';
 import { InboundEventService } from '../services/inbound-event.service';
 
@@ -19,9 +20,18 @@ export class InboundEventJob implements OnModuleInit {
   constructor(
     private readonly jobs: JobQueue,
     private readonly inbound: InboundEventService,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<ConversationEvents>(INBOUND_EVENTS_JOB, (payload) => this.inbound.applyAll(payload), { ordered: true });
+    this.jobs.register<ConversationEvents>(INBOUND_EVENTS_JOB, async (payload, context) => {
+      try {
+        await this.inbound.applyAll(payload);
+      } catch (error) {
+        if (context.isLastAttempt) this.metrics.webhookEventsProcessed(payload.channel, payload.events.length, 'failed');
+        throw error;
+      }
+      this.metrics.webhookEventsProcessed(payload.channel, payload.events.length, 'processed');
+    }, { ordered: true });
   }
 }

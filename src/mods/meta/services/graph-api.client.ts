@@ -1,9 +1,10 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable } from '@nestjs/common';
-import { AxiosError } from 'axios';
+import { isAxiosError } from 'axios';
 import { createHmac } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import { AppConfig } from '../../../config/app-config';
+import { Metrics } from '../../../metrics/metrics.service';
 import { MetaApiError } from './graph-error';
 
 export interface GraphRequest {
@@ -36,6 +37,7 @@ export class GraphApiClient {
   constructor(
     private readonly http: HttpService,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   get baseUrl(): string {
@@ -49,6 +51,7 @@ export class GraphApiClient {
       params.access_token = request.accessToken;
       if (request.appSecret) params.appsecret_proof = appSecretProof(request.accessToken, request.appSecret);
     }
+    const started = performance.now();
     try {
       const response = await firstValueFrom(
         this.http.request<T>({
@@ -60,16 +63,21 @@ export class GraphApiClient {
           headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
         }),
       );
+      this.metrics.graphCall(request.method, request.path, response.status, (performance.now() - started) / 1000);
       return response.data;
     } catch (error) {
-      throw toMetaApiError(error);
+      const failure = toMetaApiError(error);
+      this.metrics.graphCall(request.method, request.path, failure.httpStatus, (performance.now() - started) / 1000);
+      throw failure;
     }
   }
 }
 
 export function toMetaApiError(error: unknown): MetaApiError {
   if (error instanceof MetaApiError) return error;
-  if (error instanceof AxiosError) {
+  // Duck-typed: @nestjs/axios loads axios' ESM build, our compiled code its CJS build, so
+  // `instanceof AxiosError` is false in dist/ for every Graph error.
+  if (isAxiosError(error)) {
     const status = error.response?.status ?? null;
     const body = error.response?.data as GraphErrorEnvelope | undefined;
     const graph = body && typeof body === 'object' ? body.error : undefined;

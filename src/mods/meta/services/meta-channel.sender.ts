@@ -73,7 +73,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   async send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string> {
     const route = await this.route(target);
     const sendOptions = { messagingType: options.messagingType, tag: options.tag };
-    return this.translated(target.organizationId, async () => {
+    return this.translated(target.organizationId, route.connection.pageId, async () => {
       switch (content.kind) {
         case 'text': {
           const message = metaTextMessage(content.text, content.quickReplies, content.buttons);
@@ -125,7 +125,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     const app = await this.coreConf.metaApp();
     const credentials = { pageId: connection.pageId, pageAccessToken: connection.pageAccessToken, appSecret: app?.appSecret };
     const path = instagram ? `${connection.instagramAccountId}/messages` : `${connection.pageId}/messages`;
-    const sent = await this.translated(organizationId, () => this.sendApi.sendPrivateReply(credentials, path, commentExternalId, text));
+    const sent = await this.translated(organizationId, connection.pageId, () => this.sendApi.sendPrivateReply(credentials, path, commentExternalId, text));
     return { externalId: sent.messageId, recipientId: sent.recipientId };
   }
 
@@ -190,14 +190,14 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   }
 
   /** For queued sends: Graph failures become `ChannelSendError` (retry or fail, and why). */
-  private async translated<T>(organizationId: string, call: () => Promise<T>): Promise<T> {
+  private async translated<T>(organizationId: string, pageId: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (!(error instanceof MetaApiError)) throw error;
       const expired = error.kind === GraphErrorKind.TokenExpired;
       if (expired) await this.settings.markExpired(organizationId);
-      throw new ChannelSendError(error.transient, expired, error.details(), error.userMessage());
+      throw new ChannelSendError(error.transient, expired, error.details(), error.userMessage(), pageId);
     }
   }
 

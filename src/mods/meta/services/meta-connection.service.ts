@@ -157,6 +157,15 @@ export class MetaConnectionService {
     }
     await this.pending.clear(organizationId);
     if (previous && previous.pageId !== page.id) await this.unsubscribeQuietly(this.settings.decrypt(previous).pageAccessToken, previous.pageId, app);
+    this.logger.log({
+      msg: `Meta connected: Page ${page.id}${page.instagram ? ` and Instagram account ${page.instagram.id}` : ''}`,
+      organizationId,
+      pageId: page.id,
+      pageName: page.name,
+      instagramAccountId: page.instagram?.id ?? null,
+      instagramUsername: page.instagram?.username ?? null,
+      replacedPageId: previous && previous.pageId !== page.id ? previous.pageId : null,
+    });
     return this.settings.statusView(organizationId);
   }
 
@@ -170,6 +179,12 @@ export class MetaConnectionService {
     await this.rows.manager.transaction(async (manager) => {
       await manager.delete(OrganizationMetaSettings, { organizationId, pageId: row.pageId });
       await this.settings.recordConnectionUpdated(manager, organizationId);
+    });
+    this.logger.log({
+      msg: `Meta disconnected: Page ${row.pageId}${row.instagramAccountId ? ` and Instagram account ${row.instagramAccountId}` : ''}`,
+      organizationId,
+      pageId: row.pageId,
+      instagramAccountId: row.instagramAccountId,
     });
     return this.settings.statusView(organizationId);
   }

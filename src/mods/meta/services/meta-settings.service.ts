@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { DomainError, DomainErrorCode, ErrorMessages } from '../../../common/domain-error';
@@ -18,6 +18,8 @@ export interface ActiveConnection {
 /** Reads an organization's Meta connection, routes webhooks to it, and marks it expired. */
 @Injectable()
 export class MetaSettingsService {
+  private readonly logger = new Logger('MetaConnection');
+
   constructor(
     @InjectRepository(OrganizationMetaSettings) private readonly settings: Repository<OrganizationMetaSettings>,
     private readonly encryption: EncryptionService,
@@ -63,9 +65,18 @@ export class MetaSettingsService {
 
   /** After a Graph 190: the connection is expired until reconnected (`connection.updated` once). */
   async markExpired(organizationId: string): Promise<void> {
-    await this.settings.manager.transaction(async (manager) => {
+    const expired = await this.settings.manager.transaction(async (manager) => {
       const result = await manager.update(OrganizationMetaSettings, { organizationId, status: MetaConnectionStatus.Active }, { status: MetaConnectionStatus.Expired });
       if (result.affected) await this.recordConnectionUpdated(manager, organizationId);
+      return Boolean(result.affected);
+    });
+    if (!expired) return;
+    const status = await this.statusView(organizationId);
+    this.logger.warn({
+      msg: `Meta connection expired (Graph error 190): Page ${status.pageId}; sends are refused until the organization reconnects`,
+      organizationId,
+      pageId: status.pageId,
+      instagramAccountId: status.instagramAccountId,
     });
   }
 

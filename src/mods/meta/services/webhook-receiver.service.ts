@@ -3,6 +3,7 @@ import { DomainError, DomainErrorCode } from '../../../common/domain-error';
 import { findInputProblem, INPUT_PROBLEM_MESSAGES, sanitized } from '../../../common/input-hygiene';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
 import { JobQueue } from '../../../jobs/job-queue.service';
+import { Metrics } from '../../../metrics/metrics.service';
 import { safeEqual } from '../../../security/tokens';
 import { INBOUND_EVENTS_ATTEMPTS, INBOUND_EVENTS_JOB } from '../jobs/inbound-event.job';
 import { INBOUND_COMMENTS_ATTEMPTS, INBOUND_COMMENTS_JOB } from '../jobs/inbound-comments.job';
@@ -30,6 +31,7 @@ export class WebhookReceiverService {
   constructor(
     private readonly coreConf: CoreConfService,
     private readonly jobs: JobQueue,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Meta's subscription handshake: the challenge back when our verify token matches. */
@@ -49,6 +51,7 @@ export class WebhookReceiverService {
   async receive(rawBody: Buffer | undefined, signature: unknown, body: unknown): Promise<void> {
     const app = await this.coreConf.metaApp();
     if (!app || !isValidWebhookSignature(rawBody, signature, app.appSecret)) {
+      this.metrics.webhookRefused(app ? 'invalid_signature' : 'app_not_configured');
       this.logger.warn(app ? 'refused a webhook delivery with a missing or wrong signature' : 'refused a webhook delivery: no Meta app configured');
       throw new DomainError(DomainErrorCode.InvalidSignature, 'Invalid webhook signature');
     }
@@ -59,10 +62,12 @@ export class WebhookReceiverService {
     // them would wait. NULs cannot be stored and no text Meta sends is anywhere near the bound.
     body = sanitized(body, MAX_INBOUND_STRING_LENGTH);
     if (!isWebhookBody(body)) {
+      this.metrics.webhookRefused('malformed');
       throw new DomainError(DomainErrorCode.ValidationFailed, 'A webhook delivery must be an object with "object" and an "entry" array');
     }
     const channel = channelOfObject(body.object);
     if (!channel) {
+      this.metrics.webhookIgnored();
       this.logger.log(`ignored a webhook delivery for object "${body.object}"`);
       return;
     }
@@ -73,5 +78,17 @@ export class WebhookReceiverService {
       ...batches.map(({ queue, payload }) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_EVENTS_ATTEMPTS } })),
       ...comments.map(({ queue, payload }) => ({ name: INBOUND_COMMENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_COMMENTS_ATTEMPTS } })),
     ]);
+    const events = batches.reduce((sum, { payload }) => sum + payload.events.length, 0);
+    const changes = comments.reduce((sum, { payload }) => sum + payload.changes.length, 0);
+    const accounts = [...new Set([...batches, ...comments].map(({ payload }) => payload.accountId))];
+    this.metrics.webhookAccepted(channel, events + changes, unroutable);
+    this.logger.log({
+      msg: `webhook delivery accepted: ${events} event${events === 1 ? '' : 's'}${changes ? `, ${changes} comment change${changes === 1 ? '' : 's'}` : ''}`,
+      object: body.object,
+      events,
+      commentChanges: changes,
+      accounts,
+      jobs: batches.length + comments.length,
+    });
   }
 }
