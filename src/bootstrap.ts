@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -11,6 +10,7 @@ import { DomainErrorFilter } from './common/domain-error.filter';
 import { validationPipe } from './common/validation';
 import { findInputProblem, INPUT_PROBLEM_MESSAGES } from './common/input-hygiene';
 import { META_WEBHOOK_PATH } from './mods/meta/api/meta-webhook.controller';
+import { setupApiDocs } from './docs/api-docs';
 import { PinoLoggerService } from './logging/pino-logger.service';
 import { registerRequestLogging } from './logging/request-logging';
 import { createRootLogger } from './logging/root-logger';
@@ -61,17 +61,6 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
   await app.register(multipart, { limits: { fileSize: config.maxAttachmentBytes, files: 1 } });
   app.useGlobalFilters(new DomainErrorFilter());
   app.useGlobalPipes(validationPipe());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('meta-inbox')
-      .setDescription('Facebook Messenger and Instagram DM as channels of one unified inbox')
-      // Opaque tokens, not JWTs: Nest labels bearer schemes `bearerFormat: JWT` unless told otherwise.
-      .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'An organization API key (`mi_live_…`), from POST /api/admin/organizations' }, 'apiKey')
-      .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'The admin token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token' }, 'adminToken')
-      .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'METRICS_TOKEN, for GET /metrics only' }, 'metricsToken')
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  setupApiDocs(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { REALTIME_EVENT_DOCS } from '../src/docs/realtime-docs';
 import { TestApp } from './support/test-app';
 
 /** Nest's metadata keys (its constants module is not part of the package's public entry). */
@@ -145,5 +146,22 @@ describe('the API description at /docs', () => {
   it('lists the signed file route', () => {
     const get = document.paths['/files/{key}'].get;
     expect(get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['key', 'expires', 'signature']));
+  });
+
+  it('documents every socket.io event with its payload schema and source, in /docs and for programs', () => {
+    const events = Object.keys(REALTIME_EVENT_DOCS);
+    expect(events).toEqual(expect.arrayContaining(['message.created', 'message.updated', 'conversation.updated', 'connection.updated']));
+    const listed = document['x-realtime-events'];
+    expect(Object.keys(listed).sort()).toEqual([...events].sort());
+    for (const event of events) {
+      expect(document.info.description).toContain(`\`${event}\``);
+      for (const ref of [listed[event].payload.$ref, listed[event].source.$ref]) {
+        const schema = document.components.schemas[ref.split('/').pop()];
+        expect(schema?.properties).toBeDefined();
+      }
+    }
+    expect(Object.keys(document.components.schemas.ConnectionStatusDocView.properties).sort()).toEqual(
+      ['connected', 'instagramAccountId', 'instagramUsername', 'pageId', 'pageName', 'status'],
+    );
   });
 });
