@@ -7,7 +7,7 @@ import { eventually } from './support/eventually';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
 import { FakeIntegrator, ReceivedWebhook } from './support/fake-integrator';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
-import { TestApp } from './support/test-app';
+import { ADMIN_TOKEN, TestApp } from './support/test-app';
 
 describe('integrator webhooks', () => {
   let t: TestApp;
@@ -184,6 +184,31 @@ describe('integrator webhooks', () => {
     const mid = await inbound('After disabling');
     await receivedForAnyEndpoint(mid);
     expect((await deliveries(endpoint.id)).length).toBe(before);
+  });
+
+  it('counts delivery attempts by outcome at /metrics: succeeded, retrying, failed', async () => {
+    const counts = async () => {
+      const text = (await t.request('GET', '/metrics', { token: ADMIN_TOKEN })).body as string;
+      const count = (outcome: string) => Number(text.match(new RegExp(`^meta_inbox_integrator_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
+      return { succeeded: count('succeeded'), retrying: count('retrying'), failed: count('failed') };
+    };
+    const before = await counts();
+    const flaky = await register('/ok-metrics', ['message.received']);
+    integrator.failFirst('/ok-metrics', 1);
+    await inbound('Counted');
+    await deliveryWhen(flaky.id, (d) => d.status === 'succeeded', 20000);
+    await t.request('DELETE', `/api/webhooks/${flaky.id}`, { token: org.apiKey });
+    const failing = await register('/fail-metrics', ['message.received']);
+    await inbound('Counted as failed');
+    const first = await deliveryWhen(failing.id, (d) => d.attempts === 1);
+    await t.db.query('UPDATE webhook_deliveries SET attempts = $2 WHERE id = $1', [first.id, MAX_ATTEMPTS - 1]);
+    await t.request('POST', `/api/webhooks/${failing.id}/deliveries/${first.id}/retry`, { token: org.apiKey });
+    await deliveryWhen(failing.id, (d) => d.id === first.id && d.status === 'failed');
+    const after = await counts();
+    // At least: endpoints registered by earlier tests of this organization get these events too.
+    expect(after.succeeded - before.succeeded).toBeGreaterThanOrEqual(1);
+    expect(after.retrying - before.retrying).toBeGreaterThanOrEqual(2);
+    expect(after.failed - before.failed).toBeGreaterThanOrEqual(1);
   });
 
   async function receivedForAnyEndpoint(mid: string) {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, isUuid } from '../common/cursor';
 import { notFound } from '../common/domain-error';
+import { IntegratorDeliveryMetrics } from '../metrics/integrator-delivery.metrics';
 import type { DomainEventEnvelope } from '../events/domain-event.types';
 import { EventRelayService, RelayedEvent } from '../events/event-relay.service';
 import { JobQueue } from '../jobs/job-queue.service';
@@ -60,6 +61,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly endpoints: WebhookEndpointsService,
     private readonly http: IntegratorHttpClient,
+    private readonly metrics: IntegratorDeliveryMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -133,6 +135,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
       }
       if (next) await this.schedule(row.delivery_id, endpoint.id, next, false, manager);
     });
+    this.metrics.record(outcome.ok ? 'succeeded' : next ? 'retrying' : 'failed');
   }
 
   async list(organizationId: string, endpointId: string, query: PageQueryDto): Promise<WebhookDeliveryPageView> {
