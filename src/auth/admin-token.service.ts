@@ -1,10 +1,13 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { generateToken, hashToken, safeEqual } from '../security/tokens';
+
+/** How soon running instances take a rotated admin token (and refuse the old one). */
+export const ADMIN_TOKEN_REFRESH_MS = 5000;
 
 /**
  * The admin credential: ADMIN_TOKEN when set, else a token generated on first start whose
@@ -12,9 +15,10 @@ import { generateToken, hashToken, safeEqual } from '../security/tokens';
  * DATA_DIR/admin-token (mode 0600).
  */
 @Injectable()
-export class AdminTokenService implements OnApplicationBootstrap {
+export class AdminTokenService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AdminTokenService.name);
   private expectedHash?: string;
+  private refresher?: NodeJS.Timeout;
 
   constructor(
     private readonly config: AppConfig,
@@ -41,7 +45,46 @@ export class AdminTokenService implements OnApplicationBootstrap {
     }
     const [row] = await this.dataSource.query('SELECT admin_token_hash FROM core_conf WHERE id = 1');
     this.expectedHash = row.admin_token_hash;
+    this.keepRefreshing();
     this.logger.log('admin token ready');
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.refresher);
+  }
+
+  /**
+   * A new generated token replaces the stored hash and DATA_DIR/admin-token: the old token stops
+   * working here at once and on running instances within ADMIN_TOKEN_REFRESH_MS. For an
+   * operator who lost the token (`npm run admin -- rotate-token`).
+   */
+  async rotate(): Promise<{ token: string; file: string }> {
+    if (this.config.adminToken) throw new Error('ADMIN_TOKEN is set: it is the admin token');
+    const token = generateToken('mi_admin');
+    const hash = hashToken(token);
+    await this.dataSource.query(
+      'INSERT INTO core_conf (id, admin_token_hash) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET admin_token_hash = EXCLUDED.admin_token_hash',
+      [hash],
+    );
+    const file = join(this.config.dataDir, 'admin-token');
+    mkdirSync(this.config.dataDir, { recursive: true });
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    this.expectedHash = hash;
+    return { token, file };
+  }
+
+  /** Instances keep the hash in memory; re-reading it now and then lets a rotation reach them. */
+  private keepRefreshing(): void {
+    this.refresher = setInterval(() => {
+      this.dataSource
+        .query('SELECT admin_token_hash FROM core_conf WHERE id = 1')
+        .then(([row]: { admin_token_hash: string | null }[]) => {
+          if (row?.admin_token_hash) this.expectedHash = row.admin_token_hash;
+        })
+        .catch(() => undefined);
+    }, ADMIN_TOKEN_REFRESH_MS);
+    this.refresher.unref();
   }
 
   matches(token: string): boolean {

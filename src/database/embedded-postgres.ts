@@ -73,6 +73,20 @@ export class EmbeddedPostgres {
     return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${this.port}/postgres`;
   }
 
+  /**
+   * The URL of this data directory's server while a live instance of the service runs it, so a
+   * command run beside the service (`npm run admin`) uses it instead of starting another.
+   */
+  runningInstanceUrl(): string | undefined {
+    const pidFile = join(this.clusterDir, 'postmaster.pid');
+    if (!existsSync(pidFile) || !existsSync(this.ownerFile) || !existsSync(this.passwordFile)) return undefined;
+    // postmaster.pid: the server's pid, its data directory, its start time, its port, …
+    const [serverPid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+    const owner = Number(readFileSync(this.ownerFile, 'utf8'));
+    if (!isAlive(Number(serverPid)) || !isAlive(owner) || !isNode(owner) || !Number(port)) return undefined;
+    return `postgres://postgres:${encodeURIComponent(this.password())}@127.0.0.1:${Number(port)}/postgres`;
+  }
+
   async stop(): Promise<void> {
     if (!existsSync(join(this.clusterDir, 'postmaster.pid'))) return;
     await this.pgCtl(['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.clusterDir]).catch((error: Error) =>

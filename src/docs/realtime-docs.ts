@@ -1,3 +1,4 @@
+import { CommentView } from '../comments/api/comment.view';
 import { ConversationView } from '../messaging/views/conversation.view';
 import { MessageView } from '../messaging/views/message.view';
 import { ConnectionStatusDocView, RealtimeEventSourceDocView } from '../realtime/connection-status.view';
@@ -14,6 +15,8 @@ export const REALTIME_EVENT_DOCS: { [E in RealtimeEventName]: { payload: Payload
   'message.updated': { payload: MessageView, when: 'a message changes: status, receipts, reactions, edits, unsends' },
   'conversation.updated': { payload: ConversationView, when: 'a conversation changes: new activity, unread count' },
   'connection.updated': { payload: ConnectionStatusDocView, when: 'the Meta connection connects, expires or is disconnected' },
+  'comment.created': { payload: CommentView, when: 'a new comment on a connected Page post or Instagram media' },
+  'comment.updated': { payload: CommentView, when: 'a comment changes: edited, hidden, removed, a reply or private reply' },
 };
 
 export const REALTIME_SCHEMAS = [...new Set(Object.values(REALTIME_EVENT_DOCS).map(({ payload }) => payload)), RealtimeEventSourceDocView];

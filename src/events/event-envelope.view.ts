@@ -1,18 +1,19 @@
 import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { CommentView } from '../comments/api/comment.view';
 import { MessageView } from '../messaging/views/message.view';
 import { ConnectionStatusDocView } from '../realtime/connection-status.view';
 import { DOMAIN_EVENT_TYPES, DomainEventType } from './domain-event.types';
 
 export class EventDataView {
   @ApiProperty({
-    description: 'The record as the REST routes show it: a message, or for `connection.updated` the connection status',
-    oneOf: [{ $ref: getSchemaPath(MessageView) }, { $ref: getSchemaPath(ConnectionStatusDocView) }],
+    description: 'The record as the REST routes show it: a message, a comment (`comment.received`), or the connection status (`connection.updated`)',
+    oneOf: [{ $ref: getSchemaPath(MessageView) }, { $ref: getSchemaPath(CommentView) }, { $ref: getSchemaPath(ConnectionStatusDocView) }],
   })
   object: unknown;
 }
 
 /** One event of the log, as `GET /api/events` and integrator webhooks show it. */
-@ApiExtraModels(MessageView, ConnectionStatusDocView)
+@ApiExtraModels(MessageView, CommentView, ConnectionStatusDocView)
 export class EventEnvelopeView {
   @ApiProperty({ format: 'uuid', description: 'The same on every delivery of this event (integrators dedupe by it)' }) id: string;
   @ApiProperty({ description: "Per organization, only grows: resume after it" }) sequence: number;

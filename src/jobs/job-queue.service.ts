@@ -13,7 +13,7 @@ import { WorkerLiveness } from './worker-liveness';
 const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainError']);
 
 interface FailureMeta {
-  job: { id: string; task_identifier: string; attempts: number; max_attempts: number; queue_name: string | null };
+  job: { id: string; task_identifier: string; attempts: number; max_attempts: number };
   error: unknown;
 }
 
@@ -277,7 +277,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       msg: final ? `job ${job.task_identifier} failed for good` : `job ${job.task_identifier} failed, will retry`,
       jobId: job.id,
       kind: job.task_identifier,
-      queue: job.queue_name,
       attempt: job.attempts,
       maxAttempts: job.max_attempts,
       error: err?.message ?? String(error),

@@ -21,6 +21,7 @@ import type {
   UnmatchedRequest,
   WebhookSignature,
 } from './sandbox.types';
+import { ControlRouteDoc, FAULT_OPTIONS } from './sandbox-guide';
 import { inboundMessageEvent, postSigned } from './webhook-events';
 import { newMessageId } from './routes/send.routes';
 import { defaultFaultMessage, parseBody } from './sandbox-http';
@@ -182,7 +183,14 @@ export class MetaSandbox {
       webhookTarget: this.webhookTarget ?? null,
       pages: [...this.state.pages.values()].map(({ id, name, instagram }) => ({ id, name, instagram: instagram ?? null })),
       profiles: [...this.state.profiles.entries()].map(([id, fields]) => ({ id, ...fields })),
+      controlRoutes: this.controlRouteDocs(),
+      faultOptions: FAULT_OPTIONS,
     };
+  }
+
+  /** The control routes as people read them, from their own definitions. */
+  controlRouteDocs(): ControlRouteDoc[] {
+    return this.control.flatMap(({ method, doc }) => (doc ? [{ method: method as ControlRouteDoc['method'], ...doc }] : []));
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -66,6 +66,11 @@ export function sandboxBanner(input: SandboxGuideInput): string {
      curl -s -X POST '${service}/api/messaging/send?wait=true' ${auth('API_KEY')} ${json} \\
        -d "{\\"channel\\":\\"facebook_messenger\\",\\"conversationId\\":\\"$CONVERSATION\\",\\"text\\":\\"Hello!\\"}"
      curl -s ${u}/_sandbox/sent
+   and let the customer's phone confirm it: curl -s -X POST ${u}/_sandbox/delivered
+7. Integrator webhooks (start the service with WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true too): the sandbox is an endpoint
+     curl -s -X POST ${service}/api/webhooks ${auth('API_KEY')} ${json} -d '{"url":"${u}/_sandbox/integrator-webhooks","events":["*"]}'
+     curl -s ${u}/_sandbox/integrator-webhooks
+   or run a reply bot: META_INBOX_API_KEY=$API_KEY npm run example:reply-bot
 
 Control routes (GET ${u}/_sandbox lists them too):
 ${routes.join('\n')}

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ControlRouteDoc } from './sandbox-guide';
 import type { SandboxState } from './sandbox-state';
 
 /** One request as the sandbox's route handlers see it. */
@@ -29,6 +30,8 @@ export interface SandboxRoute {
   /** Matched against the path after the version (`me/messages`, `123/subscribed_apps`). */
   pattern: RegExp;
   handle(ctx: SandboxContext, match: RegExpMatchArray): SandboxReply | Promise<SandboxReply>;
+  /** For control routes: how `GET /_sandbox` and the banner describe it. */
+  doc?: Omit<ControlRouteDoc, 'method'>;
 }
 
 export const json = (value: unknown, status = 200): SandboxReply => ({ status, json: value });

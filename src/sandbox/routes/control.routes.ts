@@ -17,14 +17,15 @@ function pageFor(sandbox: MetaSandbox, pageId: unknown) {
 /** `/_sandbox/*`: a person (or a script) drives the standalone sandbox through these. */
 export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
   return [
-    { method: 'GET', pattern: /^$/, handle: () => json(sandbox.describe()) },
-    { method: 'GET', pattern: /^requests$/, handle: () => json(sandbox.requests) },
-    { method: 'GET', pattern: /^sent$/, handle: () => json(sandbox.sent()) },
-    { method: 'GET', pattern: /^unmatched$/, handle: () => json(sandbox.unmatched) },
+    { method: 'GET', pattern: /^$/, doc: { path: '/_sandbox', does: 'settings, these routes, the fault options, Pages and profiles' }, handle: () => json(sandbox.describe()) },
+    { method: 'GET', pattern: /^requests$/, doc: { path: '/_sandbox/requests', does: 'every Graph call received, in order' }, handle: () => json(sandbox.requests) },
+    { method: 'GET', pattern: /^sent$/, doc: { path: '/_sandbox/sent', does: 'what the Send API was asked to send' }, handle: () => json(sandbox.sent()) },
+    { method: 'GET', pattern: /^unmatched$/, doc: { path: '/_sandbox/unmatched', does: 'calls no Graph route answered (a 404 Graph error each)' }, handle: () => json(sandbox.unmatched) },
     {
       // Messenger delivery receipts (watermark now) for everything the Page sent, as the people's phones would.
       method: 'POST',
       pattern: /^delivered$/,
+      doc: { path: '/_sandbox/delivered', does: 'Messenger delivery receipts (watermark now) for everything the Pages sent' },
       async handle() {
         const recipients = new Map<string, string>();
         for (const sent of sandbox.sent()) if (sent.messageId && !sent.instagramAccountId) recipients.set(`${sent.pageId}/${sent.recipientId}`, sent.pageId);
@@ -37,10 +38,11 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
       },
     },
     // An integrator's endpoint: register `<sandbox>/_sandbox/integrator-webhooks` with POST /api/webhooks.
-    { method: 'GET', pattern: /^integrator-webhooks$/, handle: () => json(sandbox.state.integratorWebhooks) },
+    { method: 'GET', pattern: /^integrator-webhooks$/, doc: { path: '/_sandbox/integrator-webhooks', does: 'what the integrator endpoint below received' }, handle: () => json(sandbox.state.integratorWebhooks) },
     {
       method: 'POST',
       pattern: /^integrator-webhooks$/,
+      doc: { path: '/_sandbox/integrator-webhooks', body: '<an event envelope>', does: 'an integrator endpoint: register it with POST /api/webhooks' },
       handle(ctx) {
         const id = String(ctx.headers['webhook-id'] ?? '');
         const duplicate = sandbox.state.integratorWebhooks.some((hook) => hook.id === id);
@@ -56,15 +58,17 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
         return json({ ok: true });
       },
     },
-    { method: 'GET', pattern: /^pages$/, handle: () => json([...sandbox.state.pages.values()]) },
+    { method: 'GET', pattern: /^pages$/, doc: { path: '/_sandbox/pages', does: 'the Pages with their tokens and Instagram accounts' }, handle: () => json([...sandbox.state.pages.values()]) },
     {
       method: 'POST',
       pattern: /^pages$/,
+      doc: { path: '/_sandbox/pages', body: '{"id":"105","name":"Other Page","instagram":{"id":"178","username":"other"}}', does: 'adds a Page the Login dialog grants' },
       handle: (ctx) => json(sandbox.addPage({ id: String(ctx.body.id), name: String(ctx.body.name ?? ctx.body.id), instagram: ctx.body.instagram }), 201),
     },
     {
       method: 'POST',
       pattern: /^profiles$/,
+      doc: { path: '/_sandbox/profiles', body: '{"id":"<psid or igsid>","fields":{"first_name":"Ada"}}', does: "sets a person's profile fields" },
       handle(ctx) {
         sandbox.addProfile(String(ctx.body.id), ctx.body.fields ?? {});
         return json({ ok: true }, 201);
@@ -73,6 +77,11 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     {
       method: 'POST',
       pattern: /^inbound$/,
+      doc: {
+        path: '/_sandbox/inbound',
+        body: '{"channel":"messenger|instagram","text":"Hi!","from":"<psid>","pageId":"<page>","attachmentUrl":"<url>","attachmentType":"image"}',
+        does: "posts a customer's message to the service as a signed webhook",
+      },
       async handle(ctx) {
         const channel = CHANNELS[String(ctx.body.channel ?? 'messenger')];
         const page = pageFor(sandbox, ctx.body.pageId);
@@ -96,6 +105,11 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     {
       method: 'POST',
       pattern: /^comments$/,
+      doc: {
+        path: '/_sandbox/comments',
+        body: '{"channel":"facebook|instagram","text":"How much?","from":"<id>","postId":"<post>","parentId":"<comment>","ageDays":0}',
+        does: 'someone comments on a Page post or Instagram media (its signed webhook is posted)',
+      },
       async handle(ctx) {
         const platform = ctx.body.channel === 'instagram' || ctx.body.channel === 'instagram_dm' ? 'instagram' : 'facebook';
         const ageDays = Number(ctx.body.ageDays ?? 0);
@@ -115,10 +129,11 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
         }
       },
     },
-    { method: 'GET', pattern: /^comments$/, handle: () => json([...sandbox.state.comments.values()]) },
+    { method: 'GET', pattern: /^comments$/, doc: { path: '/_sandbox/comments', does: 'the comments the sandbox knows' }, handle: () => json([...sandbox.state.comments.values()]) },
     {
       method: 'POST',
       pattern: /^comments\/([^/]+)\/(edited|remove|hide|unhide)$/,
+      doc: { path: '/_sandbox/comments/{id}/edited|remove|hide|unhide', body: '{"text":"…"}', does: "changes a comment as its author or Meta's apps would" },
       async handle(ctx, match) {
         if (!sandbox.comment(match[1])) return json({ error: 'no such comment' }, 404);
         return json({ delivered: await sandbox.changeComment(match[1], match[2] as 'edited', ctx.body.text) });
@@ -127,6 +142,7 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     {
       method: 'POST',
       pattern: /^story-mention$/,
+      doc: { path: '/_sandbox/story-mention', body: '{"from":"<igsid>"}', does: "someone mentions the Instagram account in their story" },
       async handle(ctx) {
         const from = String(ctx.body.from ?? sandbox.defaultSenders.instagram ?? '');
         if (!from) return json({ error: 'from (an IGSID) is required' }, 400);
@@ -136,6 +152,7 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     {
       method: 'POST',
       pattern: /^fail$/,
+      doc: { path: '/_sandbox/fail', body: '{"count":1,"code":190,"subcode":460,"httpStatus":400,"message":"…","delayMs":0,"path":"messages$"}', does: 'the next matching Graph calls fail (see the fault options)' },
       handle(ctx) {
         const { count = 1, path, ...fault } = ctx.body;
         sandbox.failNext(Number(count), { ...fault, path: typeof path === 'string' ? new RegExp(path) : undefined });
@@ -145,6 +162,7 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
     {
       method: 'POST',
       pattern: /^expire$/,
+      doc: { path: '/_sandbox/expire', body: '{"pageId":"<page>"}', does: "expires the Page's token: every call with it answers 190" },
       handle(ctx) {
         const page = pageFor(sandbox, ctx.body.pageId);
         if (!page) return json({ error: 'no such Page' }, 404);
@@ -152,15 +170,17 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
         return json({ ok: true, pageId: page.id });
       },
     },
-    { method: 'GET', pattern: /^attachments$/, handle: () => json([...sandbox.state.attachments.values()]) },
+    { method: 'GET', pattern: /^attachments$/, doc: { path: '/_sandbox/attachments', does: 'reusable attachments saved by the Attachment Upload API or is_reusable sends' }, handle: () => json([...sandbox.state.attachments.values()]) },
     {
       method: 'POST',
       pattern: /^attachments\/expire$/,
+      doc: { path: '/_sandbox/attachments/expire', body: '{"ids":["<attachment id>"]}', does: 'ages saved attachments past their lifetime (all without ids)' },
       handle: (ctx) => json({ expired: sandbox.state.expireAttachments(Array.isArray(ctx.body.ids) ? ctx.body.ids.map(String) : undefined) }),
     },
     {
       method: 'POST',
       pattern: /^clear$/,
+      doc: { path: '/_sandbox/clear', does: 'forgets recorded calls, sends and pending faults (Pages and profiles stay)' },
       handle() {
         sandbox.clear();
         return json({ ok: true });
