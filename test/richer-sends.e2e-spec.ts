@@ -88,6 +88,12 @@ describe('richer sends: quick replies, buttons, files by URL, base64 uploads, re
       await expect(socket.waitFor('message.created', (m) => m.id === record.id)).resolves.toMatchObject({ quickReplies, buttons: [] });
       const listed = (await t.request('GET', `/api/conversations/${conversationId}/messages`, { token: org.apiKey })).body.data;
       expect(listed.find((m: { id: string }) => m.id === record.id)).toMatchObject({ quickReplies, buttons: [] });
+      // Integrators get the same record in message.sent.
+      const sentEvent = await until(async () => {
+        const events = (await t.request('GET', '/api/events?limit=100', { token: org.apiKey })).body.data;
+        return events.find((e: any) => e.type === 'message.sent' && e.data.object.id === record.id);
+      });
+      expect(sentEvent.data.object).toMatchObject({ quickReplies, buttons: [] });
 
       // The customer taps "Talk to a human": Meta sends a text with the payload.
       const tap = messageEvent('messenger', { account: page.id, user: psid }, { text: 'Talk to a human', quickReplyPayload: 'HUMAN' });
