@@ -138,7 +138,11 @@ describe('ordering under failure', () => {
         await t.db.query(`ALTER TABLE messages DROP CONSTRAINT test_fault_poison`);
       }
 
-      const last = await until(() => stored(edit));
+      // The edit applies in a transaction of its own, right after its message.
+      const last = await until(async () => {
+        const row = await stored(edit);
+        return row?.edit_count === 1 && row;
+      });
       const rows = (await t.db.query(`SELECT external_id, text FROM messages WHERE external_id = ANY($1) ORDER BY created_at, id`, [[poison, after, edit]])).rows;
       expect(rows).toEqual([
         { external_id: poison, text: 'poison' },
