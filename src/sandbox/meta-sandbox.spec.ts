@@ -217,6 +217,16 @@ describe('MetaSandbox', () => {
         ['POST', '/v21.0/me/messages', 200, '111'],
       ]);
     });
+
+    it('injects a fault on one Page only, for a window of time', async () => {
+      const other = sandbox.addPage({ id: '999', name: 'Other Page' });
+      sandbox.failNext(0, { code: 613, pageId: page.id, forMs: 300, path: /\/messages$/ });
+      const body = { recipient: { id: 'psid-1' }, messaging_type: 'RESPONSE', message: { text: 'hi' } };
+      for (let i = 0; i < 3; i++) expect((await graph('POST', 'me/messages', withToken(page.accessToken), body)).body.error.code).toBe(613);
+      expect((await graph('POST', 'me/messages', withToken(other.accessToken), body)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect((await graph('POST', 'me/messages', withToken(page.accessToken), body)).status).toBe(200);
+    });
   });
 
   it('records unknown routes as unmatched with a 404 Graph error', async () => {

@@ -106,7 +106,7 @@ export class MetaSandbox {
     this.state.expireToken(accessToken);
   }
 
-  /** The next `count` matching Graph calls fail (or are slow) as described; faults queue in order. */
+  /** The next `count` matching Graph calls (or, with `forMs`, all of them for that long) fail or are slow as described; faults queue in order. */
   failNext(count: number, fault: SandboxFault): void {
     this.state.addFaults(count, fault);
   }
@@ -224,7 +224,7 @@ export class MetaSandbox {
     };
     this.state.requests.push(record);
     try {
-      if (graphPath !== 'dialog/oauth') await this.injectFault(ctx.path);
+      if (graphPath !== 'dialog/oauth') await this.injectFault(ctx.path, record.pageId);
       const reply = await this.route(GRAPH_ROUTES, ctx, graphPath);
       record.status = reply.status ?? 200;
       return reply;
@@ -234,8 +234,8 @@ export class MetaSandbox {
     }
   }
 
-  private async injectFault(path: string): Promise<void> {
-    const fault = this.state.takeFault(path);
+  private async injectFault(path: string, pageId: string | undefined): Promise<void> {
+    const fault = this.state.takeFault(path, pageId);
     if (!fault) return;
     if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault.code === undefined && fault.httpStatus === undefined) return;

@@ -33,6 +33,8 @@ export const ATTACHMENT_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
 interface PendingFault extends SandboxFault {
   remaining: number;
+  /** For a fault given `forMs`: when it stops. */
+  until?: number;
 }
 
 const random = (bytes = 24) => randomBytes(bytes).toString('base64url');
@@ -145,12 +147,15 @@ export class SandboxState {
   }
 
   addFaults(count: number, fault: SandboxFault): void {
-    if (count > 0) this.faultQueue.push({ ...fault, remaining: count });
+    if (fault.forMs !== undefined) this.faultQueue.push({ ...fault, remaining: Infinity, until: Date.now() + fault.forMs });
+    else if (count > 0) this.faultQueue.push({ ...fault, remaining: count });
   }
 
-  /** The next fault for this path, consumed in the order they were added. */
-  takeFault(path: string): SandboxFault | undefined {
-    const fault = this.faultQueue.find((f) => !f.path || f.path.test(path));
+  /** The next fault for this call (path, and the Page whose token it carries), consumed in the order they were added. */
+  takeFault(path: string, pageId?: string): SandboxFault | undefined {
+    const now = Date.now();
+    this.faultQueue = this.faultQueue.filter((f) => f.until === undefined || f.until > now);
+    const fault = this.faultQueue.find((f) => (!f.path || f.path.test(path)) && (!f.pageId || f.pageId === pageId));
     if (!fault) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faultQueue = this.faultQueue.filter((f) => f !== fault);

@@ -64,6 +64,10 @@ export interface SandboxFault {
   delayMs?: number;
   /** Only calls whose path (version included) matches. */
   path?: RegExp;
+  /** Only calls made with this Page's token. */
+  pageId?: string;
+  /** Every matching call for this long (the count is ignored): e.g. a Page answering 613 for a minute. */
+  forMs?: number;
 }
 
 export interface UnmatchedRequest {

@@ -154,8 +154,13 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
       pattern: /^fail$/,
       doc: { path: '/_sandbox/fail', body: '{"count":1,"code":190,"subcode":460,"httpStatus":400,"message":"…","delayMs":0,"path":"messages$"}', does: 'the next matching Graph calls fail (see the fault options)' },
       handle(ctx) {
-        const { count = 1, path, ...fault } = ctx.body;
-        sandbox.failNext(Number(count), { ...fault, path: typeof path === 'string' ? new RegExp(path) : undefined });
+        const { count = 1, path, forMs, pageId, ...fault } = ctx.body;
+        sandbox.failNext(Number(count), {
+          ...fault,
+          path: typeof path === 'string' ? new RegExp(path) : undefined,
+          pageId: pageId === undefined ? undefined : String(pageId),
+          forMs: forMs === undefined ? undefined : Number(forMs),
+        });
         return json({ ok: true });
       },
     },
