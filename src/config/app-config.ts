@@ -37,8 +37,12 @@ export class AppConfig {
   fileUrlTtlSeconds: number;
   /** Graph API request timeout in milliseconds. */
   graphTimeoutMs: number;
-  /** Jobs run at once by this instance. */
+  /** Inbound events applied at once by this instance (the main workers). */
   workerConcurrency: number;
+  /** Send jobs run at once by this instance, on workers of their own. */
+  sendWorkerConcurrency: number;
+  /** Media copies and profile fetches run at once by this instance, on workers of their own. */
+  mediaWorkerConcurrency: number;
   /** Tries of an outbound send job before its messages are `failed` (retries back off exponentially). */
   sendMaxAttempts: number;
   /** Meta's per-Page Send API limits (calls per second): text/images/files/reactions/actions, and audio/video. */
@@ -140,6 +144,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.fileUrlTtlSeconds = positiveInt(env, 'FILE_URL_TTL_SECONDS', 7 * 24 * 3600);
   config.graphTimeoutMs = positiveInt(env, 'META_GRAPH_TIMEOUT_MS', 15000);
   config.workerConcurrency = positiveInt(env, 'WORKER_CONCURRENCY', 16);
+  config.sendWorkerConcurrency = positiveInt(env, 'SEND_WORKER_CONCURRENCY', 16);
+  config.mediaWorkerConcurrency = positiveInt(env, 'MEDIA_WORKER_CONCURRENCY', 4);
   config.sendMaxAttempts = positiveInt(env, 'SEND_MAX_ATTEMPTS', 5);
   config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
   config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);

@@ -39,6 +39,25 @@ export interface RegisterOptions {
 /** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
 const ORDER_SEQ = 'orderSeq';
 
+/**
+ * Thrown by a handler that cannot go on now without waiting (its rate-limit slot is later): the
+ * job ends here and is added again to run at `runAt` with `changes` merged into its payload, so
+ * the wait holds no worker. In an ordered queue it keeps its place and the line stays held
+ * behind it; the attempts it has left carry over.
+ */
+export class RunLater extends Error {
+  constructor(
+    readonly runAt: Date,
+    readonly changes: Record<string, unknown> = {},
+  ) {
+    super(`run again at ${runAt.toISOString()}`);
+  }
+}
+
+/** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
+export const SEND_WORKERS = 'sends';
+export const MEDIA_WORKERS = 'media';
+
 export interface AddJobOptions {
   /** Jobs of one queue run one at a time, in order. */
   queue?: string;
@@ -60,6 +79,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly tasks: TaskList = {};
   /** Tasks that run on workers of their own, so their jobs never hold the shared workers. */
   private readonly isolated = new Map<string, { tasks: TaskList; concurrency: number; pool?: Pool; runner?: Runner }>();
+  /** Every runner's worker pool, to wake idle workers when a job put back for later is due. */
+  private readonly workerPools: { nudge(count: number): void }[] = [];
+  private readonly wakeTimers = new Set<NodeJS.Timeout>();
   private readonly pool: Pool;
   private runner?: Runner;
   private liveness?: WorkerLiveness;
@@ -117,7 +139,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.liveness.start();
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
-    events.on('pool:create', ({ workerPool }) => this.liveness?.addWorker(workerPool.id));
+    events.on('pool:create', ({ workerPool }) => {
+      this.liveness?.addWorker(workerPool.id);
+      this.workerPools.push(workerPool);
+    });
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
     this.runner = await run({
       events,
@@ -148,6 +173,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.wakeTimers) clearTimeout(timer);
+    this.wakeTimers.clear();
     await this.runner?.stop().catch(() => undefined);
     for (const isolated of this.isolated.values()) {
       await isolated.runner?.stop().catch(() => undefined);
@@ -157,21 +184,37 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.pool.end().catch(() => undefined);
   }
 
+  /** A job kind on the instance's main workers (`WORKER_CONCURRENCY`: inbound processing). */
   register<P>(name: string, handler: JobHandler<P>, options: RegisterOptions = {}): void {
     if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
-    this.tasks[name] = options.ordered ? this.orderedTask(name, handler) : task(handler);
+    this.tasks[name] = this.taskOf(name, handler, options);
   }
 
   /**
-   * A job kind that may wait long on someone else (an integrator's endpoint): it runs on a group
-   * of `concurrency` workers of its own, so its jobs never take the workers inbound processing
-   * and sends need. Register before the application bootstraps.
+   * A job kind that runs on a group of `concurrency` workers of its own (sends, media and
+   * profile fetches, integrator deliveries), so a backlog or a slow remote end in one group never
+   * takes the workers another group needs: a send backlog never delays inbound processing.
+   * Register before the application bootstraps.
    */
-  registerIsolated<P>(group: string, concurrency: number, name: string, handler: JobHandler<P>): void {
+  registerIsolated<P>(group: string, concurrency: number, name: string, handler: JobHandler<P>, options: RegisterOptions = {}): void {
     if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
     const isolated = this.isolated.get(group) ?? { tasks: {}, concurrency };
-    isolated.tasks[name] = task(handler);
+    isolated.tasks[name] = this.taskOf(name, handler, options);
     this.isolated.set(group, isolated);
+  }
+
+  private taskOf<P>(name: string, handler: JobHandler<P>, options: RegisterOptions): Task {
+    if (options.ordered) return this.orderedTask(name, handler);
+    return async (payload, helpers) => {
+      const context = contextOf(helpers.job);
+      try {
+        await handler(payload as P, context);
+      } catch (error) {
+        if (!(error instanceof RunLater)) throw error;
+        await this.add(name, { ...(payload as object), ...error.changes }, { runAt: error.runAt, maxAttempts: attemptsLeft(context) });
+        this.wakeAt(error.runAt);
+      }
+    };
   }
 
   private isRegistered(name: string): boolean {
@@ -180,10 +223,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   private orderedTask<P>(name: string, handler: JobHandler<P>): Task {
     return async (payload, helpers) => {
-      const { id, attempts, max_attempts, job_queue_id } = helpers.job;
-      const context = { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts };
-      if (job_queue_id === null) return handler(payload as P, context);
-      await this.runInOrder(name, payload as P & { [ORDER_SEQ]?: string }, { ...context, queueId: job_queue_id }, handler);
+      const context = contextOf(helpers.job);
+      const queueId = helpers.job.job_queue_id;
+      if (queueId === null) return this.taskOf(name, handler, {})(payload, helpers);
+      await this.runInOrder(name, payload as P & { [ORDER_SEQ]?: string }, { ...context, queueId }, handler);
     };
   }
 
@@ -211,6 +254,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     try {
       await handler(payload, context);
     } catch (error) {
+      if (error instanceof RunLater) return this.putBackHolding(name, { ...payload, ...error.changes, [ORDER_SEQ]: seq }, context, error.runAt);
       // The job's own failure is what graphile-worker must record, whatever happens to the hold.
       const line = context.isLastAttempt
         ? this.releaseLine(context.jobId)
@@ -218,8 +262,37 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       await Promise.resolve(line).catch((holdError: Error) => this.logger.warn(`job ${context.jobId}: could not update its queue's line: ${holdError.message}`));
       throw error;
     }
-    // Only a retried job can hold the line: a first run that succeeds costs nothing more.
-    if (context.attempt > 1) await this.releaseLine(context.jobId);
+    // Only a retried or put-back job can hold the line: a first run that succeeds costs nothing more.
+    if (context.attempt > 1 || payload[ORDER_SEQ] !== undefined) await this.releaseLine(context.jobId);
+  }
+
+  /**
+   * The job goes again at `runAt` in the same queue, and holds the line meanwhile (its new row
+   * is held before this run's hold is released), so later jobs of the queue stay behind it.
+   */
+  private async putBackHolding(name: string, payload: object & { [ORDER_SEQ]: string }, context: JobContext & { queueId: number }, runAt: Date): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO job_queue_holds (job_id, job_queue_id, seq)
+       SELECT j.id, q.id, $6
+       FROM graphile_worker._private_job_queues q, LATERAL graphile_worker.add_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j
+       WHERE q.id = $5`,
+      [name, JSON.stringify(payload), runAt.toISOString(), attemptsLeft(context), context.queueId, payload[ORDER_SEQ]],
+    );
+    await this.releaseLine(context.jobId);
+    this.wakeAt(runAt);
+  }
+
+  /**
+   * Idle workers find a job that became due by polling (every 200 ms); this instance put it back,
+   * so it wakes its own workers when it is due. Any other instance still finds it by polling.
+   */
+  private wakeAt(runAt: Date): void {
+    const timer = setTimeout(() => {
+      this.wakeTimers.delete(timer);
+      for (const pool of this.workerPools) pool.nudge(1);
+    }, Math.max(0, runAt.getTime() - Date.now()));
+    timer.unref();
+    this.wakeTimers.add(timer);
   }
 
   private async releaseLine(jobId: string): Promise<void> {
@@ -287,9 +360,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 }
 
-function task<P>(handler: JobHandler<P>): Task {
-  return async (payload, helpers) => {
-    const { id, attempts, max_attempts } = helpers.job;
-    await handler(payload as P, { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts });
-  };
+function contextOf({ id, attempts, max_attempts }: { id: string; attempts: number; max_attempts: number }): JobContext {
+  return { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts };
+}
+
+/** Putting a job back is not a failure: the new job gets the attempts this one had left. */
+function attemptsLeft(context: JobContext): number {
+  return Math.max(1, context.maxAttempts - context.attempt + 1);
 }

@@ -61,7 +61,7 @@ describe('the sandbox guide', () => {
         'POST /_sandbox/attachments/expire',
       ]),
     );
-    expect(Object.keys(described.faultOptions).sort()).toEqual(['code', 'count', 'delayMs', 'httpStatus', 'message', 'path', 'subcode']);
+    expect(Object.keys(described.faultOptions).sort()).toEqual(['code', 'count', 'delayMs', 'forMs', 'httpStatus', 'message', 'pageId', 'path', 'subcode']);
     const text = banner();
     for (const route of described.controlRoutes) expect(text).toContain(`${route.method.padEnd(4)} ${sandbox.url}${route.path}`);
     for (const option of Object.keys(FAULT_OPTIONS)) expect(text).toMatch(new RegExp(`^  ${option} `, 'm'));

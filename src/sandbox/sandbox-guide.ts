@@ -16,6 +16,8 @@ export const FAULT_OPTIONS: Record<string, string> = {
   message: "the error's message (default: as Meta words that code)",
   delayMs: 'wait this long before answering; alone, a slow but successful answer (to try timeouts)',
   path: 'a regular expression: only Graph calls whose path (version included) matches, e.g. "messages$"',
+  pageId: "only Graph calls made with this Page's token",
+  forMs: 'every matching call for this long instead of count, e.g. {"code":613,"pageId":"…","forMs":60000}: a Page answering 613 for a minute',
 };
 
 export interface SandboxGuideInput {

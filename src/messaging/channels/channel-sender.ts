@@ -43,6 +43,8 @@ export type OutboundContent =
 export interface OutboundOptions {
   messagingType: MessagingType;
   tag: MessageTag | null;
+  /** The turn a `ChannelBusyError` handed out for this call, given back when it is due. */
+  turn?: string | null;
 }
 
 export type SenderAction = 'typing_on' | 'typing_off' | 'mark_seen';
@@ -65,6 +67,22 @@ export interface SentPrivateReply {
 export interface ResolvedParticipant {
   contactId: string;
   created: boolean;
+}
+
+/**
+ * The channel cannot take this call now without making the worker wait (its account's rate-limit
+ * slot is later, or the account already has as many calls in flight as it may hold workers):
+ * nothing was sent. Try again at `retryAt`, giving back `turn` (a slot the channel reserved for
+ * it, or null).
+ */
+export class ChannelBusyError extends Error {
+  constructor(
+    readonly retryAt: Date,
+    readonly turn: string | null,
+  ) {
+    super(`the channel is busy until ${retryAt.toISOString()}`);
+    this.name = 'ChannelBusyError';
+  }
 }
 
 /**

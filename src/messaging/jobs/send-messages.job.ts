@@ -2,10 +2,11 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { DomainError } from '../../common/domain-error';
-import { JobContext, JobQueue } from '../../jobs/job-queue.service';
+import { JobContext, JobQueue, RunLater, SEND_WORKERS } from '../../jobs/job-queue.service';
+import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics.service';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
+import { ChannelBusyError, ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
 import { GraphErrorDetails, Message } from '../entities/message.entity';
 import { OutboundFileError, OutboundFilesService } from '../services/outbound-files.service';
 import { PrivateReplyRecordsService } from '../services/private-reply-records.service';
@@ -16,6 +17,8 @@ export const SEND_MESSAGES_JOB = 'messaging.send-messages';
 /** The records of one accepted send, in sending order (text first, then each attachment). */
 export interface SendMessagesPayload {
   messageIds: string[];
+  /** The channel's turn for the first unsettled record, when the job was put back to wait for it. */
+  turn?: string | null;
 }
 
 /** Sends of one conversation run one at a time, in order, also across retries (an ordered queue). */
@@ -38,6 +41,7 @@ export class SendMessagesJob implements OnModuleInit {
 
   constructor(
     private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
     private readonly registry: ChannelRegistry,
     private readonly records: SendRecordsService,
     private readonly files: OutboundFilesService,
@@ -48,10 +52,13 @@ export class SendMessagesJob implements OnModuleInit {
 
   onModuleInit(): void {
     // A later send to a contact waits while an earlier one waits for its retry.
-    this.jobs.register<SendMessagesPayload>(SEND_MESSAGES_JOB, (payload, context) => this.run(payload, context), { ordered: true });
+    // On workers of their own: a send backlog never delays inbound processing.
+    this.jobs.registerIsolated<SendMessagesPayload>(SEND_WORKERS, this.config.sendWorkerConcurrency, SEND_MESSAGES_JOB, (payload, context) => this.run(payload, context), {
+      ordered: true,
+    });
   }
 
-  async run({ messageIds }: SendMessagesPayload, context: JobContext): Promise<void> {
+  async run({ messageIds, turn }: SendMessagesPayload, context: JobContext): Promise<void> {
     // One statement for everything the sends need from us: records, conversation, attachments.
     const messages = await this.dataSource
       .getRepository(Message)
@@ -60,11 +67,12 @@ export class SendMessagesJob implements OnModuleInit {
     for (const id of messageIds) {
       const message = byId.get(id);
       if (!message || SETTLED_STATUSES.includes(message.status)) continue;
-      await this.sendOne(message, context);
+      await this.sendOne(message, context, turn);
+      turn = null;
     }
   }
 
-  private async sendOne(message: Message, context: JobContext): Promise<void> {
+  private async sendOne(message: Message, context: JobContext, turn: string | null | undefined): Promise<void> {
     try {
       if (message.privateReplyToComment && !message.conversationId) {
         const sent = await this.registry.get(message.channel).sendPrivateReply(message.organizationId, message.channel, message.privateReplyToComment, message.text ?? '');
@@ -74,12 +82,14 @@ export class SendMessagesJob implements OnModuleInit {
       }
       if (!message.conversation) throw new Error(`conversation ${message.conversationId} of message ${message.id} not found`);
       const target = { organizationId: message.organizationId, contactId: message.conversation.contactId, channel: message.channel };
-      const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null };
+      const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null, turn };
       const content = await this.contentOf(message);
       const externalId = await this.registry.get(message.channel).send(target, content, options);
       await this.records.published(message, externalId);
       this.metrics.sendSettled(message.channel, 'published', null);
     } catch (error) {
+      // The account is rate-limited or busy: wait for its turn off the workers, with nothing recorded.
+      if (error instanceof ChannelBusyError) throw new RunLater(error.retryAt, { turn: error.turn });
       if (error instanceof OutboundFileError) {
         const details = { code: null, subcode: null, message: error.reason, fbtraceId: null };
         if (!error.permanent && !context.isLastAttempt) {

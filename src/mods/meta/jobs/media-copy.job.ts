@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '../../../jobs/job-queue.service';
+import { JobQueue, MEDIA_WORKERS } from '../../../jobs/job-queue.service';
+import { AppConfig } from '../../../config/app-config';
 import { InboundMediaService } from '../services/inbound-media.service';
 
 export const MEDIA_COPY_JOB = 'meta.media.copy';
@@ -15,10 +16,12 @@ export interface MediaCopyPayload {
 export class MediaCopyJob implements OnModuleInit {
   constructor(
     private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
     private readonly media: InboundMediaService,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<MediaCopyPayload>(MEDIA_COPY_JOB, (payload, context) => this.media.copy(payload, context));
+    // Downloads wait on Meta's CDN: on the media workers, never on those that apply inbound events.
+    this.jobs.registerIsolated<MediaCopyPayload>(MEDIA_WORKERS, this.config.mediaWorkerConcurrency, MEDIA_COPY_JOB, (payload, context) => this.media.copy(payload, context));
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '../../../jobs/job-queue.service';
+import { JobQueue, MEDIA_WORKERS } from '../../../jobs/job-queue.service';
+import { AppConfig } from '../../../config/app-config';
 import { MessageChannel } from '../../../messaging/message-channel';
 import { ProfileFetchService } from '../services/profile-fetch.service';
 
@@ -19,10 +20,12 @@ export interface ProfileFetchPayload {
 export class ProfileFetchJob implements OnModuleInit {
   constructor(
     private readonly jobs: JobQueue,
+    private readonly config: AppConfig,
     private readonly profiles: ProfileFetchService,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<ProfileFetchPayload>(PROFILE_FETCH_JOB, (payload, context) => this.profiles.fetch(payload, context));
+    // Graph profile reads wait on Meta: on the media workers, never on those that apply inbound events.
+    this.jobs.registerIsolated<ProfileFetchPayload>(MEDIA_WORKERS, this.config.mediaWorkerConcurrency, PROFILE_FETCH_JOB, (payload, context) => this.profiles.fetch(payload, context));
   }
 }

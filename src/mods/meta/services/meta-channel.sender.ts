@@ -27,7 +27,7 @@ import { metaReaction } from '../mappers/reaction';
 import { GraphErrorKind, MetaApiError } from './graph-error';
 import { MetaContactsService } from './meta-contacts.service';
 import { MetaReusableAttachments, MetaPlatform, ReusableKey } from './meta-reusable-attachments.service';
-import { MetaSendService, SendCredentials } from './meta-send.service';
+import { MetaSendService, SendCredentials, SendOptions } from './meta-send.service';
 import { ActiveConnection, MetaSettingsService } from './meta-settings.service';
 
 /** Where one contact is reached: the Send API path, the recipient id, and the credentials. */
@@ -72,7 +72,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
 
   async send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string> {
     const route = await this.route(target);
-    const sendOptions = { messagingType: options.messagingType, tag: options.tag };
+    const sendOptions = { messagingType: options.messagingType, tag: options.tag, queued: true, turn: options.turn ?? null };
     return this.translated(target.organizationId, route.connection.pageId, async () => {
       switch (content.kind) {
         case 'text': {
@@ -96,21 +96,23 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     channel: MessageChannel,
     route: Route,
     content: Extract<OutboundContent, { kind: 'attachment' }>,
-    options: { messagingType: string; tag: string | null },
+    options: SendOptions,
   ): Promise<string> {
     const type = metaAttachmentType(content.mimeType);
     const key: ReusableKey = { pageId: route.connection.pageId, platform: platformOf(channel), storageKey: content.storageKey };
-    const send = (payload: MetaAttachmentPayload) => this.sendApi.send(route.credentials, route.path, route.recipientId, metaFileMessage(type, payload), options);
+    const send = (payload: MetaAttachmentPayload, turn: string | null | undefined) =>
+      this.sendApi.send(route.credentials, route.path, route.recipientId, metaFileMessage(type, payload), { ...options, turn });
     const known = await this.reusable.find(key);
     if (known) {
       try {
-        return (await send({ attachment_id: known })).messageId;
+        // The turn was for this call: the URL send after a refused id takes a slot of its own.
+        return (await send({ attachment_id: known }, options.turn)).messageId;
       } catch (error) {
         if (!(error instanceof MetaApiError) || error.kind !== GraphErrorKind.InvalidParameter) throw error;
         await this.reusable.forget(key, known);
       }
     }
-    const answer = await send({ url: this.storage.signedUrl(content.storageKey), is_reusable: true });
+    const answer = await send({ url: this.storage.signedUrl(content.storageKey), is_reusable: true }, known ? null : options.turn);
     if (answer.attachmentId) await this.reusable.remember(key, answer.attachmentId);
     return answer.messageId;
   }

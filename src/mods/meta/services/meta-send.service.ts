@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../../config/app-config';
+import { ChannelBusyError } from '../../../messaging/channels/channel-sender';
 import { GraphApiClient } from './graph-api.client';
 import { GraphErrorKind, MetaApiError } from './graph-error';
 import { MetaRateLimiter, SendLane } from './meta-rate-limiter';
@@ -16,7 +18,17 @@ export interface SendCredentials {
 export interface SendOptions {
   messagingType: string;
   tag?: string | null;
+  /**
+   * A send job's call: instead of holding its worker while the Page is paced, slowed down or
+   * busy, it throws `ChannelBusyError` (see `MetaRateLimiter`).
+   */
+  queued?: boolean;
+  /** The turn a previous `ChannelBusyError` handed out for this call. */
+  turn?: string | null;
 }
+
+/** A busy Page's queued call tries again this much later. */
+const PAGE_BUSY_RETRY_MS = 250;
 
 interface SendApiAnswer {
   recipient_id?: string;
@@ -36,13 +48,22 @@ export interface SentMessageAnswer {
  * answering Meta's message id, plus sender actions and reactions. Messenger goes to
  * `me/messages`, Instagram to `{ig_account_id}/messages`, both with the Page token. Every call
  * waits for the Page's rate-limit slot; a rate-limit answer slows the Page down.
+ *
+ * A slow Page must not take every send worker: this instance runs at most half its send workers'
+ * calls (`SEND_WORKER_CONCURRENCY`) for one Page at once; a queued call beyond that is put back.
  */
 @Injectable()
 export class MetaSendService {
+  private readonly inFlight = new Map<string, number>();
+  private readonly perPageLimit: number;
+
   constructor(
     private readonly graph: GraphApiClient,
     private readonly limiter: MetaRateLimiter,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.perPageLimit = Math.max(1, Math.floor(config.sendWorkerConcurrency / 2));
+  }
 
   sendMessengerMessage(credentials: SendCredentials, psid: string, text: string, options: SendOptions): Promise<string> {
     return this.messageIdOf(this.send(credentials, 'me/messages', psid, { text }, options));
@@ -56,7 +77,7 @@ export class MetaSendService {
   async send(credentials: SendCredentials, path: string, recipientId: string, message: MetaMessage, options: SendOptions): Promise<SentMessageAnswer> {
     const body: Record<string, unknown> = { recipient: { id: recipientId }, messaging_type: options.messagingType, message };
     if (options.tag) body.tag = options.tag;
-    const answer = await this.call<SendApiAnswer>(credentials, path, body, laneOf(message));
+    const answer = await this.call<SendApiAnswer>(credentials, path, body, laneOf(message), options);
     if (!answer?.message_id) throw new MetaApiError('The Send API answered without a message_id', null, null, null, null, 502);
     return { messageId: answer.message_id, attachmentId: typeof answer.attachment_id === 'string' && answer.attachment_id ? answer.attachment_id : null };
   }
@@ -89,8 +110,22 @@ export class MetaSendService {
     return (await answer).messageId;
   }
 
-  private async call<T>(credentials: SendCredentials, path: string, body: unknown, lane: SendLane): Promise<T> {
-    await this.limiter.acquire(credentials.pageId, lane);
+  private async call<T>(credentials: SendCredentials, path: string, body: unknown, lane: SendLane, options: Pick<SendOptions, 'queued' | 'turn'> = {}): Promise<T> {
+    const { pageId } = credentials;
+    const busy = this.inFlight.get(pageId) ?? 0;
+    if (options.queued && busy >= this.perPageLimit) throw new ChannelBusyError(new Date(Date.now() + PAGE_BUSY_RETRY_MS), options.turn ?? null);
+    this.inFlight.set(pageId, busy + 1);
+    try {
+      await this.limiter.acquire(pageId, lane, options);
+      return await this.request<T>(credentials, path, body);
+    } finally {
+      const left = (this.inFlight.get(pageId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(pageId, left);
+      else this.inFlight.delete(pageId);
+    }
+  }
+
+  private async request<T>(credentials: SendCredentials, path: string, body: unknown): Promise<T> {
     try {
       return await this.graph.request<T>({
         method: 'POST',
