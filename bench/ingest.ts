@@ -50,6 +50,12 @@ export interface IngestReport {
   duplicated: number | null;
   /** Acknowledged mids not stored yet because the queue had not emptied by the deadline (then `lost` is null). */
   pendingAtDeadline: number | null;
+  /**
+   * After the closed loop: events acknowledged but not yet applied when it ended (the backlog),
+   * and the rate they were applied at until the queue was empty (events fully processed per
+   * second). Ours only.
+   */
+  drain?: { backlogAtEnd: number; drainedInMs: number | null; drainPerSec: number | null } | null;
   errors: Record<string, string>;
 }
 
@@ -114,9 +120,10 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
       sendersPerPage: settings.sendersPerPage,
       redeliveryShare: settings.redeliveryShare,
     });
-  const run = async (phase: string, count: number, rate?: number, durationS = settings.rateS) => {
+  const run = async (phase: string, count: number, rate?: number, durationS = settings.rateS, loaded?: (result: LoadResult) => Promise<void>) => {
     const result = await runLoad({ url: target.webhookUrl, pool: pool(phase, count), durationS, connections: settings.connections, rate });
     for (const mid of result.ackedMids) acked.add(mid);
+    await loaded?.(result);
     const drainMs = target.drained ? await waitDrained(target, settings.drainTimeoutMs) : undefined;
     return { result, drainMs };
   };
@@ -152,7 +159,22 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
 
   try {
     const count = Math.ceil(warmRate * settings.closedLoopS * 1.6) + 1000;
-    const { result, drainMs } = await run('closed', count, undefined, settings.closedLoopS);
+    const applied = async () => (await target.storedMids!(`${prefixRoot}-closed%`)).distinct.size;
+    let atEnd: { applied: number; at: number; backlog: number } | undefined;
+    const { result, drainMs } = await run('closed', count, undefined, settings.closedLoopS, async (loaded) => {
+      if (!target.storedMids || !target.drained) return;
+      const count = await applied();
+      atEnd = { applied: count, at: Date.now(), backlog: loaded.ackedMids.size - count };
+    });
+    if (atEnd) {
+      const drained = drainMs === null ? null : { applied: await applied(), at: Date.now() };
+      report.drain = {
+        backlogAtEnd: atEnd.backlog,
+        drainedInMs: drained ? drained.at - atEnd.at : null,
+        drainPerSec: drained && drained.at > atEnd.at ? Math.round(((drained.applied - atEnd.applied) * 1000) / (drained.at - atEnd.at)) : null,
+      };
+      log(`  ${target.name} after the closed loop: ${atEnd.backlog} events not yet applied, applied at ${report.drain.drainPerSec ?? 'n/a'}/s until drained`);
+    }
     report.closedLoop = summary(result, drainMs);
     report.closedLoopPerSec = result.okPerSec;
     log(

@@ -92,8 +92,14 @@ export async function runOutbound(options: {
   contacts: Map<string, string[]>;
   count: number;
   concurrency: number;
+  /** Start sends at this pace (open loop) instead of as fast as `concurrency` allows. */
+  ratePerSec?: number;
+  /** Only these Pages' sends are waited for and measured (default: all). */
+  measuredPages?: string[];
 }): Promise<OutboundReport> {
   const { sandbox, organizations } = options;
+  const measured = (pageId: string | undefined) => !options.measuredPages || options.measuredPages.includes(pageId ?? '');
+  const measuredTexts = new Set<string>();
   const tag = `bench-out-${Date.now().toString(36)}`;
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const acceptedAt = new Map<string, number>();
@@ -108,6 +114,7 @@ export async function runOutbound(options: {
       const contacts = options.contacts.get(org.id)!;
       const contactId = contacts[Math.floor(index / organizations.length) % contacts.length];
       const text = `${tag} ${index}`;
+      if (measured(org.pageId)) measuredTexts.add(text);
       const payload = Buffer.from(JSON.stringify({ channel: 'facebook_messenger', contactId, text }));
       const started = performance.now();
       const req = request(
@@ -130,12 +137,20 @@ export async function runOutbound(options: {
       req.end(payload);
     });
   const worker = async () => {
-    while (nextIndex < options.count) await sendOne(nextIndex++);
+    while (nextIndex < options.count) {
+      const index = nextIndex++;
+      if (options.ratePerSec) {
+        const due = wallStart + (index * 1000) / options.ratePerSec;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
+      await sendOne(index);
+    }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
 
-  const ours = () => sandbox.sent().filter((sent) => typeof sent.body?.message?.text === 'string' && sent.body.message.text.startsWith(tag));
-  await waitFor(async () => (ours().length >= acceptedAt.size ? true : undefined), 60000, 'every accepted send to reach the sandbox', 200).catch(() => undefined);
+  const ours = () => sandbox.sent().filter((sent) => typeof sent.body?.message?.text === 'string' && sent.body.message.text.startsWith(tag) && measured(sent.pageId));
+  const expected = [...acceptedAt.keys()].filter((text) => measuredTexts.has(text)).length;
+  await waitFor(async () => (ours().length >= expected ? true : undefined), 60000, 'every accepted send to reach the sandbox', 200).catch(() => undefined);
   agent.destroy();
 
   const sent = ours();
@@ -173,7 +188,7 @@ export async function runOutbound(options: {
     pages: organizations.length,
     contactsPerPage: Math.min(...[...options.contacts.values()].map((list) => list.length)),
     requested: options.count,
-    accepted: acceptedAt.size,
+    accepted: expected,
     delivered: texts.size,
     sendsPerSec: sent.length ? Math.round((texts.size * 1000) / Math.max(1, lastAt - wallStart)) : null,
     p50Ms: delays.length ? delay.p50 : null,
@@ -187,4 +202,41 @@ export async function runOutbound(options: {
     statusCodes,
     duplicates,
   };
+}
+
+export interface LimitedPageReport extends OutboundReport {
+  /** The Page answering 613 the whole time, and for how long. */
+  limitedPageId: string;
+  limitedSeconds: number;
+  /** Send API calls the limited Page made meanwhile, and sends requested for it. */
+  limitedCalls: number;
+  limitedRequested: number;
+}
+
+/**
+ * One Page answers every Send API call with 613 for `seconds` while sends go to every Page at
+ * `ratePerSec` (round-robin, so a quarter to the limited one): the figures are the other Pages'
+ * sends, which must not wait behind the limited Page's.
+ */
+export async function runOutboundWithLimitedPage(options: {
+  baseUrl: string;
+  sandbox: MetaSandbox;
+  organizations: Organization[];
+  contacts: Map<string, string[]>;
+  seconds: number;
+  ratePerSec: number;
+}): Promise<LimitedPageReport> {
+  const [limited, ...others] = options.organizations;
+  options.sandbox.clear();
+  options.sandbox.failNext(0, {
+    code: 613,
+    message: '(#613) Calls to this api have exceeded the rate limit.',
+    pageId: limited.pageId,
+    path: /\/messages$/,
+    forMs: options.seconds * 1000,
+  });
+  const count = Math.round(options.seconds * options.ratePerSec);
+  const report = await runOutbound({ ...options, count, concurrency: 64, measuredPages: others.map((org) => org.pageId) });
+  const limitedCalls = options.sandbox.requests.filter((r) => r.pageId === limited.pageId && r.path.endsWith('/messages')).length;
+  return { ...report, limitedPageId: limited.pageId, limitedSeconds: options.seconds, limitedCalls, limitedRequested: Math.floor(count / options.organizations.length) };
 }

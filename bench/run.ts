@@ -12,7 +12,7 @@ import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import type { SandboxPage } from '../src/sandbox/meta-sandbox';
 import { psid } from './events';
 import { IngestSettings, runIngestSuite } from './ingest';
-import { prepareContacts, runOutbound } from './outbound';
+import { prepareContacts, runOutbound, runOutboundWithLimitedPage } from './outbound';
 import { BenchResults, renderTables, targetRows } from './report';
 import { runSocketLatency } from './socket-latency';
 import { DbCounters, installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
@@ -28,8 +28,8 @@ async function perUnit(service: OurService, before: DbCounters, units: number): 
 }
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
-/** BENCH_PARTS=baseline,bottender,ours,socket,outbound (default: all). */
-const parts = new Set((process.env.BENCH_PARTS ?? 'baseline,bottender,ours,socket,outbound').split(',').map((p) => p.trim()));
+/** BENCH_PARTS=baseline,bottender,ours,socket,outbound,limited (default: all). */
+const parts = new Set((process.env.BENCH_PARTS ?? 'baseline,bottender,ours,socket,outbound,limited').split(',').map((p) => p.trim()));
 
 const PAGE_COUNT = 4;
 const settings: Omit<IngestSettings, 'appSecret' | 'pageIds'> = {
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     },
     socketLatency: { p50Ms: null, p99Ms: null },
     outbound: { sendsPerSec: null, p99Ms: null, maxPerPagePerSec: null },
+    outboundLimited: { p99Ms: null },
     targets: [],
     errors: {},
   };
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     }
 
     let ours: OurService | undefined;
-    if (parts.has('ours') || parts.has('socket') || parts.has('outbound')) {
+    if (parts.has('ours') || parts.has('socket') || parts.has('outbound') || parts.has('limited')) {
       ours = await guard('service', async () => {
         if (!existsSync(join(ROOT, 'dist', 'src', 'main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build`');
         const service = await startOurs({
@@ -182,10 +183,11 @@ async function main(): Promise<void> {
         log(`  received ${r.received}/${r.acknowledged} on the designated socket, p50 ${r.p50Ms} p99 ${r.p99Ms} ms; ${r.socketsWithAll}/${r.sockets} sockets got every event`);
       });
     }
+    let contacts: Map<string, string[]> | undefined;
     if (ours && parts.has('outbound')) {
       await guard('outbound', async () => {
         const perPage = env('BENCH_CONTACTS_PER_PAGE', 50);
-        const contacts = await prepareContacts(sandbox!, ours!.webhookUrl, ours!.databaseUrl, ours!.organizations, perPage);
+        contacts = await prepareContacts(sandbox!, ours!.webhookUrl, ours!.databaseUrl, ours!.organizations, perPage);
         sandbox!.clear();
         const count = env('BENCH_SENDS', 3000);
         log(`outbound: ${count} sends across ${ours!.organizations.length} Pages, ${perPage} conversations each`);
@@ -194,7 +196,7 @@ async function main(): Promise<void> {
           baseUrl: ours!.baseUrl,
           sandbox: sandbox!,
           organizations: ours!.organizations,
-          contacts,
+          contacts: contacts!,
           count,
           concurrency: env('BENCH_SEND_CONCURRENCY', 32),
         });
@@ -202,6 +204,20 @@ async function main(): Promise<void> {
         (r as { dbPerSend?: unknown }).dbPerSend = await perUnit(ours!, before, r.accepted);
         log(`  database work per send: ${JSON.stringify((r as { dbPerSend?: unknown }).dbPerSend)}`);
         log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page; codes ${JSON.stringify(r.statusCodes)}`);
+      });
+    }
+    if (ours && parts.has('limited')) {
+      await guard('outboundLimited', async () => {
+        contacts ??= await prepareContacts(sandbox!, ours!.webhookUrl, ours!.databaseUrl, ours!.organizations, env('BENCH_CONTACTS_PER_PAGE', 50));
+        const seconds = env('BENCH_LIMITED_S', 60);
+        const ratePerSec = env('BENCH_LIMITED_RATE', 200);
+        log(`outbound with one Page answering 613 for ${seconds} s: ${ratePerSec} sends/s across ${ours!.organizations.length} Pages`);
+        const r = await runOutboundWithLimitedPage({ baseUrl: ours!.baseUrl, sandbox: sandbox!, organizations: ours!.organizations, contacts, seconds, ratePerSec });
+        results.outboundLimited = r;
+        log(
+          `  other Pages: ${r.delivered}/${r.accepted} delivered, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} max ${r.maxMs} ms; ` +
+            `the limited Page made ${r.limitedCalls} calls for ${r.limitedRequested} sends; codes ${JSON.stringify(r.statusCodes)}`,
+        );
       });
     }
   } catch (error) {
