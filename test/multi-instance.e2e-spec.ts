@@ -36,6 +36,8 @@ describe('two instances on one database', () => {
       META_OAUTH_DIALOG_URL: sandbox.url,
       // Shows each completed job, so the test can see which instance ran it.
       LOG_LEVEL: 'debug',
+      // A small per-Page budget, so the shared sends below take several seconds of it.
+      META_PAGE_SENDS_PER_SECOND: '10',
     });
   };
 
@@ -114,6 +116,19 @@ describe('two instances on one database', () => {
     const ranSends = (instance: ServiceProcess) => (instance.output.match(/Completed task \d+ \(messaging\.send-messages/g) ?? []).length;
     expect(ranSends(a)).toBeGreaterThan(0);
     expect(ranSends(b)).toBeGreaterThan(0);
+    // Both instances spent the one Page's budget: no sliding second carried more than its 10 calls.
+    const times = sandbox
+      .sent()
+      .filter((sent) => String(sent.body?.message?.text ?? '').startsWith('shared-'))
+      .map((sent) => sent.at)
+      .sort((x, y) => x - y);
+    expect(times).toHaveLength(accepted.length);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i] - times[j] >= 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest).toBeLessThanOrEqual(10);
 
     // Kill A while sends accepted by A wait in the queue: B sends every one of them.
     sandbox.failNext(6, { delayMs: 300, path: /\/me\/messages$/ });
