@@ -97,12 +97,14 @@ describe('fair and isolated workers', () => {
     const others = await Promise.all(otherContacts.map((id, i) => send(2, id, `other ${i}`)));
     await until(async () => (await published(others)) === others.length, "the other Page's sends");
 
-    // Its first call answered 613 and paused it; the other Page's calls all went out before the
-    // paused Page's next call, though its jobs were first in line.
+    // Its first call answered 613 and paused it. Its six jobs were first in line: had they slept
+    // on the two send workers, all of them would have called Meta before the other Page's first
+    // send. Put back instead, the paused Page calls at most about once a second (each 613 pauses
+    // it again), so only a call or two of it can come before the other Page's last one.
     const log = calls();
     const lastOther = log.map(([pageId]) => pageId).lastIndexOf(orgs[2].page.id);
     expect(log[0]).toEqual([limited.id, expect.stringMatching(/^limited /), 400]);
-    expect(log.slice(1, lastOther + 1).map(([pageId]) => pageId)).toEqual(others.map(() => orgs[2].page.id));
+    expect(log.slice(0, lastOther + 1).filter(([pageId]) => pageId === limited.id).length).toBeLessThanOrEqual(3);
     expect(await statuses(paused)).not.toContain('published');
   });
 
