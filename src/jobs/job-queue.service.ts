@@ -99,7 +99,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     metrics.addCollector(async () => {
       const rows = await this.backlog();
       for (const gauge of [metrics.jobsWaiting, metrics.jobsOldestAge, metrics.jobsFailed]) gauge.reset();
-      for (const kind of Object.keys(this.tasks)) {
+      for (const kind of [Object.keys(this.tasks), ...[...this.isolated.values()].map((group) => Object.keys(group.tasks))].flat()) {
         metrics.jobsWaiting.set({ kind }, 0);
         metrics.jobsOldestAge.set({ kind }, 0);
         metrics.jobsFailed.set({ kind }, 0);
