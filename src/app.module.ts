@@ -12,6 +12,7 @@ import { dataSourceOptions } from './database/data-source-options';
 import { runMigrationsLocked } from './database/run-migrations';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { InboxModule } from './inbox/inbox.module';
 import { JobsModule } from './jobs/jobs.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { MessagingModule } from './messaging/messaging.module';
@@ -63,6 +64,7 @@ export class AppModule {
         MessagingModule,
         MetaModule,
         WebhooksModule,
+        InboxModule,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { originAllowed } from './config/cors-origins';
 import { DomainErrorFilter } from './common/domain-error.filter';
 import { validationPipe } from './common/validation';
 import { findInputProblem, INPUT_PROBLEM_MESSAGES } from './common/input-hygiene';
@@ -57,7 +58,8 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     if (route.url === '/api/attachments' && route.method === 'POST') route.bodyLimit = Math.max(8 * 1024 * 1024, Math.ceil((config.maxAttachmentBytes * 4) / 3) + 64 * 1024);
   });
   refuseUnstorableInput(app);
-  app.useWebSocketAdapter(new PostgresIoAdapter(app, config.databaseUrl!));
+  app.useWebSocketAdapter(new PostgresIoAdapter(app, config.databaseUrl!, config.corsOrigins));
+  app.enableCors({ origin: (origin, callback) => callback(null, originAllowed(origin, config.corsOrigins)) });
   await app.register(multipart, { limits: { fileSize: config.maxAttachmentBytes, files: 1 } });
   app.useGlobalFilters(new DomainErrorFilter());
   app.useGlobalPipes(validationPipe());

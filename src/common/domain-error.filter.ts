@@ -14,6 +14,7 @@ export function httpStatusOf(code: DomainErrorCode): HttpStatus {
     case DomainErrorCode.InvalidOAuthState:
       return HttpStatus.BAD_REQUEST;
     case DomainErrorCode.InvalidSignature:
+    case DomainErrorCode.Forbidden:
       return HttpStatus.FORBIDDEN;
     case DomainErrorCode.Conflict:
     case DomainErrorCode.MetaAppNotConfigured:

@@ -4,6 +4,7 @@
  */
 export enum DomainErrorCode {
   Unauthorized = 'unauthorized',
+  Forbidden = 'forbidden',
   NotFound = 'not_found',
   ValidationFailed = 'validation_failed',
   Conflict = 'conflict',

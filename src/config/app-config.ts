@@ -54,6 +54,11 @@ export class AppConfig {
   webhookConcurrency: number;
   /** Days the event log (`GET /api/events`) keeps an event; at least 7. */
   eventsRetentionDays: number;
+  /**
+   * Browser origins allowed to call the REST API and open sockets from another origin
+   * (`CORS_ORIGINS`, comma-separated); `['*']` allows any. Empty: same-origin pages only.
+   */
+  corsOrigins: string[];
   /** S3-compatible storage; unset bucket: local disk under `dataDir/files`. */
   s3?: { bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
@@ -92,6 +97,25 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function origins(env: Env, name: string): string[] {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return [];
+  if (raw === '*') return ['*'];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`${name} must be * or a comma-separated list of origins like https://app.example.com, got "${value}"`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value.replace(/\/+$/, '')) {
+      throw new ConfigError(`${name} must be * or a comma-separated list of origins like https://app.example.com, got "${value}"`);
+    }
+    return url.origin;
+  });
 }
 
 /** Reads and validates the environment; a bad value throws a `ConfigError` naming it. */
@@ -153,6 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.webhookConcurrency = positiveInt(env, 'WEBHOOK_CONCURRENCY', 32);
   config.eventsRetentionDays = positiveInt(env, 'EVENTS_RETENTION_DAYS', 7);
   if (config.eventsRetentionDays < 7) throw new ConfigError(`EVENTS_RETENTION_DAYS must be at least 7, got "${env.EVENTS_RETENTION_DAYS}"`);
+  config.corsOrigins = origins(env, 'CORS_ORIGINS');
   if (env.S3_BUCKET) {
     config.s3 = {
       bucket: env.S3_BUCKET,

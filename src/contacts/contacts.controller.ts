@@ -1,16 +1,23 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
-import { OrganizationAuth } from '../auth/auth.decorators';
+import { InboxAuth } from '../auth/auth.decorators';
 import { CurrentOrganization } from '../auth/current-organization.decorator';
 import { ContactView } from './contact.view';
 import { ContactsService } from './contacts.service';
+import { ContactPageView, SearchContactsQueryDto } from './contact-search.dto';
 
 @ApiTags('contacts')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/contacts')
 export class ContactsController {
   constructor(private readonly contacts: ContactsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: ContactPageView, description: 'Newest first; with `query`, only contacts whose name or username contains it' })
+  search(@CurrentOrganization() organizationId: string, @Query() query: SearchContactsQueryDto): Promise<ContactPageView> {
+    return this.contacts.search(organizationId, query);
+  }
 
   @Get(':id')
   @ApiOkResponse({ type: ContactView })

@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { isUuid } from '../common/cursor';
+import { decodeCursor, isUuid } from '../common/cursor';
 import { notFound } from '../common/domain-error';
 import { Contact } from './contact.entity';
 import { ContactIdentityRegistry } from './contact-identity.registry';
 import { toContactView } from './contact-view.mapper';
 import { ContactView } from './contact.view';
+import { ContactPageView, SearchContactsQueryDto } from './contact-search.dto';
+import { DEFAULT_PAGE_SIZE } from '../messaging/api/page-query.dto';
+import { MICROS_PARAM_AS_TIMESTAMP, microsOf, pageOf } from '../messaging/services/keyset';
+
+/** `%`, `_` and `\` match literally in a search. */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 @Injectable()
 export class ContactsService {
@@ -20,5 +26,30 @@ export class ContactsService {
     const contact = isUuid(id) ? await this.contacts.findOneBy({ id, organizationId }) : null;
     if (!contact) throw notFound('Contact');
     return toContactView(contact, await this.identities.identitiesOf(organizationId, [contact.id]));
+  }
+
+  /** Contacts whose name or username contains `query` (any case), newest first, keyset-paged. */
+  async search(organizationId: string, query: SearchContactsQueryDto): Promise<ContactPageView> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const qb = this.contacts
+      .createQueryBuilder('c')
+      .addSelect(microsOf('c.created_at'), 'cursor_micros')
+      .where('c.organization_id = :organizationId', { organizationId })
+      .orderBy('c.createdAt', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit + 1);
+    const text = query.query?.trim();
+    if (text) {
+      qb.andWhere(
+        `(c.display_name ILIKE :pattern OR c.username ILIKE :pattern OR c.first_name ILIKE :pattern OR c.last_name ILIKE :pattern
+          OR concat_ws(' ', c.first_name, c.last_name) ILIKE :pattern)`,
+        { pattern: `%${likeLiteral(text)}%` },
+      );
+    }
+    if (query.cursor) qb.andWhere(`(c.created_at, c.id) < (${MICROS_PARAM_AS_TIMESTAMP}, :id)`, decodeCursor(query.cursor));
+    const { entities, raw } = await qb.getRawAndEntities<{ c_id: string; cursor_micros: string }>();
+    const page = pageOf(entities, limit, new Map(raw.map((row) => [row.c_id, row.cursor_micros])));
+    const identities = await this.identities.identitiesOf(organizationId, page.rows.map((c) => c.id));
+    return { data: page.rows.map((contact) => toContactView(contact, identities)), nextCursor: page.nextCursor };
   }
 }

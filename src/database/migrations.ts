@@ -10,6 +10,7 @@ import { RicherSends1795440000000 } from './migrations/1795440000000-RicherSends
 import { OrderedQueues1795440100000 } from './migrations/1795440100000-OrderedQueues';
 import { DomainEvents1795450000000 } from './migrations/1795450000000-DomainEvents';
 import { IntegratorWebhooks1795450100000 } from './migrations/1795450100000-IntegratorWebhooks';
+import { MessageAgent1795470000000 } from './migrations/1795470000000-MessageAgent';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -25,4 +26,5 @@ export const MIGRATIONS: Function[] = [
   OrderedQueues1795440100000,
   DomainEvents1795450000000,
   IntegratorWebhooks1795450100000,
+  MessageAgent1795470000000,
 ];

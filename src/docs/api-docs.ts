@@ -21,6 +21,7 @@ export function setupApiDocs(app: INestApplication): void {
     .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'An organization API key (`mi_live_…`), from POST /api/admin/organizations' }, 'apiKey')
     .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'The admin token: ADMIN_TOKEN, or the one generated into DATA_DIR/admin-token' }, 'adminToken')
     .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'METRICS_TOKEN, for GET /metrics only' }, 'metricsToken')
+    .addBearerAuth({ type: 'http', bearerFormat: undefined, description: 'A scoped token (`mi_tok_…`) from POST /api/auth/tokens: the inbox routes only' }, 'scopedToken')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody, ...REALTIME_SCHEMAS] });
   Object.assign(document, { 'x-realtime-events': realtimeEventsExtension() });

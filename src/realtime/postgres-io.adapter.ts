@@ -4,6 +4,7 @@ import { createAdapter } from '@socket.io/postgres-adapter';
 import { Pool } from 'pg';
 import type { Namespace, Server, ServerOptions } from 'socket.io';
 import { ClusterAdapterWithHeartbeat, ClusterMessage, MessageType, Offset } from 'socket.io-adapter';
+import { originAllowed } from '../config/cors-origins';
 import { surviveConnectionLoss } from '../database/pool-errors';
 
 /** socket.io with the Postgres adapter, so an event raised on one instance reaches all. */
@@ -11,20 +12,36 @@ export class PostgresIoAdapter extends IoAdapter {
   private readonly pool: Pool;
   private readonly log = new Logger('Realtime');
 
-  constructor(app: INestApplicationContext, databaseUrl: string) {
+  constructor(
+    app: INestApplicationContext,
+    databaseUrl: string,
+    private readonly corsOrigins: readonly string[] = [],
+  ) {
     super(app);
     this.pool = new Pool({ connectionString: databaseUrl, max: 4, application_name: 'meta-inbox-realtime' });
     surviveConnectionLoss(this.pool, (message) => this.log.warn(message));
   }
 
   createIOServer(port: number, options?: ServerOptions): Server {
-    const server: Server = super.createIOServer(port, options);
+    const server: Server = super.createIOServer(port, { ...options, ...this.originPolicy() } as ServerOptions);
     const create = createAdapter(this.pool, { tableName: 'socket_io_attachments', errorHandler: () => undefined });
     // socket.io calls this with `new`, so a function, not an arrow (its returned object wins).
     server.adapter(function adapterFor(nsp: Namespace) {
       return keepBroadcastsLocalWhenAlone(create(nsp));
     });
     return server;
+  }
+
+  /**
+   * The same origins as the REST API: CORS headers for long-polling, and a handshake check,
+   * since browsers apply no CORS to WebSocket upgrades.
+   */
+  private originPolicy(): Pick<ServerOptions, 'cors' | 'allowRequest'> {
+    const allowed = this.corsOrigins;
+    return {
+      cors: { origin: (origin, callback) => callback(null, originAllowed(origin, allowed)) },
+      allowRequest: (request, callback) => callback(null, originAllowed(request.headers.origin, allowed, request.headers.host)),
+    };
   }
 
   async dispose(): Promise<void> {

@@ -2,15 +2,17 @@ import { Logger } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { Metrics } from '../metrics/metrics.service';
+import { ScopedTokenService } from '../auth/scoped-token.service';
 import { ApiKeyService } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
 
 /**
  * socket.io on the service's own port. A socket authenticates with `auth: {token: <api key>}`
- * in its handshake and joins its organization's room; nothing else is accepted from clients.
+ * (or a scoped token) in its handshake and joins its organization's room; nothing else is
+ * accepted from clients. Allowed origins are the adapter's (CORS_ORIGINS).
  * Events reach it only from the outbox (`DomainEvents.record`, relayed by `EventRelayService`).
  */
-@WebSocketGateway({ cors: { origin: true } })
+@WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(RealtimeGateway.name);
 
@@ -20,6 +22,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   constructor(
     private readonly apiKeys: ApiKeyService,
     private readonly metrics: Metrics,
+    private readonly scopedTokens: ScopedTokenService,
   ) {}
 
   /** Only sockets that passed the handshake get here. */
@@ -35,6 +38,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     server.use((socket: Socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       if (typeof token !== 'string' || token === '') return next(new Error('unauthorized'));
+      if (this.scopedTokens.isScopedToken(token)) return next(this.admitScoped(socket, token));
       this.apiKeys
         .organizationFor(token)
         .then((organizationId) => {
@@ -48,6 +52,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
           next(new Error('unavailable'));
         });
     });
+  }
+
+  /** A scoped token admits its socket until the token expires; then the socket is disconnected. */
+  private admitScoped(socket: Socket, token: string): Error | undefined {
+    const claims = this.scopedTokens.verify(token);
+    if (!claims) return new Error('unauthorized');
+    socket.data.organizationId = claims.organizationId;
+    void socket.join(organizationRoom(claims.organizationId));
+    const timer = setTimeout(() => socket.disconnect(true), claims.expiresAt.getTime() - Date.now());
+    timer.unref();
+    socket.once('disconnect', () => clearTimeout(timer));
+    return undefined;
   }
 
   /** Only the event relay calls this: every socket event comes from the outbox. */

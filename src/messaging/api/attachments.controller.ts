@@ -4,7 +4,7 @@ import { ApiErrors } from '../../common/api-errors';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
-import { OrganizationAuth } from '../../auth/auth.decorators';
+import { InboxAuth } from '../../auth/auth.decorators';
 import { AttachmentsService } from '../services/attachments.service';
 import { validatedBody } from '../../common/validation';
 import { Base64AttachmentDto, UploadedAttachmentView } from './attachment.dto';
@@ -13,7 +13,7 @@ const NOT_AN_UPLOAD = 'Send the file as multipart/form-data in a field named "fi
 const isJson = (request: FastifyRequest) => /^application\/(.+\+)?json\b/i.test(request.headers['content-type'] ?? '');
 
 @ApiTags('messaging')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/attachments')
 export class AttachmentsController {
   constructor(private readonly attachments: AttachmentsService) {}

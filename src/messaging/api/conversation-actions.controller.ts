@@ -3,13 +3,13 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import { ApiErrors } from '../../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
-import { OrganizationAuth } from '../../auth/auth.decorators';
+import { InboxAuth } from '../../auth/auth.decorators';
 import { SendConversationActionsService } from '../services/send-conversation-actions.service';
 import { ConversationView } from '../views/conversation.view';
 import { OpenConversationDto } from './conversation-actions.dto';
 
 @ApiTags('conversations')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/conversations')
 export class ConversationActionsController {
   constructor(private readonly actions: SendConversationActionsService) {}

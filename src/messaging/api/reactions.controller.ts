@@ -2,13 +2,13 @@ import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common'
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
-import { OrganizationAuth } from '../../auth/auth.decorators';
+import { InboxAuth } from '../../auth/auth.decorators';
 import { SendReactionsService } from '../services/send-reactions.service';
 import { MessageView } from '../views/message.view';
 import { ReactionDto } from './reaction.dto';
 
 @ApiTags('messaging')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/messages/:id/reaction')
 export class ReactionsController {
   constructor(private readonly reactions: SendReactionsService) {}

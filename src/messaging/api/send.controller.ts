@@ -2,13 +2,15 @@ import { Body, Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/c
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors';
 import type { FastifyReply } from 'fastify';
+import { CurrentAgent } from '../../auth/current-agent.decorator';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
-import { OrganizationAuth } from '../../auth/auth.decorators';
+import type { TokenAgent } from '../../auth/scoped-token.service';
+import { InboxAuth } from '../../auth/auth.decorators';
 import { SendMessagesService } from '../services/send-messages.service';
 import { SendAnswerView, SendMessageDto, SendQueryDto } from './send-message.dto';
 
 @ApiTags('messaging')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/messaging')
 export class SendController {
   constructor(private readonly sends: SendMessagesService) {}
@@ -29,9 +31,10 @@ export class SendController {
     @Body() body: SendMessageDto,
     @Query() query: SendQueryDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CurrentAgent() agent: TokenAgent | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    const answer = await this.sends.send(organizationId, body, { wait: query.wait === 'true' || query.wait === '1', idempotencyKey });
+    const answer = await this.sends.send(organizationId, body, { wait: query.wait === 'true' || query.wait === '1', idempotencyKey, agent });
     void reply.status(answer.statusCode);
     return answer.body;
   }

@@ -38,6 +38,12 @@ export interface MessageReaction {
   emoji: string | null;
 }
 
+/** The person at the inbox who sent an outbound message (from the scoped token they used). */
+export interface MessageAgent {
+  id: string;
+  name: string;
+}
+
 export interface GraphErrorDetails {
   code: number | null;
   subcode: number | null;
@@ -132,6 +138,9 @@ export class Message {
   /** The platform's id of the comment this message privately replies to. */
   @Column({ name: 'private_reply_to_comment', type: 'text', nullable: true })
   privateReplyToComment: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  agent: MessageAgent | null;
 
   @Column({ name: 'error_details', type: 'jsonb', nullable: true })
   errorDetails: GraphErrorDetails | null;

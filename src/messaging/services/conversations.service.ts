@@ -1,11 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { isUuid } from '../../common/cursor';
+import { notFound } from '../../common/domain-error';
 import { MessageChannel } from '../message-channel';
+import { ConversationView } from '../views/conversation.view';
+import { SendRecordsService } from './send-records.service';
 
 @Injectable()
 export class ConversationsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: SendRecordsService,
+  ) {}
+
+  /**
+   * The inbox read the conversation: its unread count goes to 0 and open inboxes hear of it.
+   * Nothing reaches the person (that is `/seen`, which calls the channel).
+   */
+  async markRead(organizationId: string, conversationId: string): Promise<ConversationView> {
+    if (!isUuid(conversationId)) throw notFound('Conversation');
+    return this.dataSource.transaction(async (manager) => {
+      const [updated] = (await manager.query(
+        `UPDATE conversations SET unread_count = 0, updated_at = now() WHERE id = $1 AND organization_id = $2 RETURNING id`,
+        [conversationId, organizationId],
+      )) as [{ id: string }[], number];
+      if (updated.length === 0) throw notFound('Conversation');
+      return this.records.recordConversationChanged(manager, organizationId, conversationId);
+    });
+  }
 
   /**
    * The id of the one conversation of (organization, contact, channel), made on first use. A

@@ -6,10 +6,12 @@ import { notFound } from '../../common/domain-error';
 import { ConversationPageView } from '../api/conversation-page.view';
 import { ListConversationsQueryDto } from '../api/list-conversations.dto';
 import { MessagePageView } from '../api/message-page.view';
-import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../api/page-query.dto';
+import { ListMessagesQueryDto } from '../api/list-messages.dto';
+import { DEFAULT_PAGE_SIZE } from '../api/page-query.dto';
 import { Attachment } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message } from '../entities/message.entity';
+import { ConversationView } from '../views/conversation.view';
 import { MessageViews } from '../views/message-views.service';
 import { MICROS_PARAM_AS_TIMESTAMP, microsOf, pageOf } from './keyset';
 
@@ -44,24 +46,37 @@ export class InboxQueryService {
     return { data: page.rows.map((conversation) => this.views.conversation(conversation)), nextCursor: page.nextCursor };
   }
 
+  /** One conversation of the organization; another organization's, unknown or malformed id → 404. */
+  async conversation(organizationId: string, conversationId: string): Promise<ConversationView> {
+    const [conversation] = isUuid(conversationId)
+      ? await this.conversations.find({ where: { id: conversationId, organizationId }, relations: { contact: true } })
+      : [];
+    if (!conversation) throw notFound('Conversation');
+    return this.views.conversation(conversation);
+  }
+
   /**
-   * A conversation's messages in platform time order: (sent_at, id) ascending. Reading does
-   * not reset the unread count; marking as seen is its own action.
+   * A conversation's messages in platform time order, (sent_at, id) ascending, or from the
+   * newest backwards with `order=desc`. Reading does not reset the unread count; marking as
+   * read is its own action.
    */
-  async listMessages(organizationId: string, conversationId: string, query: PageQueryDto): Promise<MessagePageView> {
+  async listMessages(organizationId: string, conversationId: string, query: ListMessagesQueryDto): Promise<MessagePageView> {
     // A malformed id is answered like an unknown one: 404, revealing nothing.
     if (!isUuid(conversationId) || !(await this.conversations.existsBy({ id: conversationId, organizationId }))) {
       throw notFound('Conversation');
     }
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const descending = query.order === 'desc';
     const qb = this.messages
       .createQueryBuilder('m')
       .addSelect(microsOf('m.sent_at'), 'cursor_micros')
       .where('m.conversation_id = :conversationId AND m.organization_id = :organizationId', { conversationId, organizationId })
-      .orderBy('m.sentAt', 'ASC')
-      .addOrderBy('m.id', 'ASC')
+      .orderBy('m.sentAt', descending ? 'DESC' : 'ASC')
+      .addOrderBy('m.id', descending ? 'DESC' : 'ASC')
       .limit(limit + 1);
-    if (query.cursor) qb.andWhere(`(m.sent_at, m.id) > (${MICROS_PARAM_AS_TIMESTAMP}, :id)`, decodeCursor(query.cursor));
+    if (query.cursor) {
+      qb.andWhere(`(m.sent_at, m.id) ${descending ? '<' : '>'} (${MICROS_PARAM_AS_TIMESTAMP}, :id)`, decodeCursor(query.cursor));
+    }
     const { entities, raw } = await qb.getRawAndEntities<{ m_id: string; cursor_micros: string }>();
     const page = pageOf(entities, limit, new Map(raw.map((row) => [row.m_id, row.cursor_micros])));
     const attachments = page.rows.length

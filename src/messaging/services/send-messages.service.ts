@@ -12,7 +12,7 @@ import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dt
 import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
-import { Message, MessageDirection, MessageSender, MessageStatus } from '../entities/message.entity';
+import { Message, MessageAgent, MessageDirection, MessageSender, MessageStatus } from '../entities/message.entity';
 import { SEND_MESSAGES_JOB, SendMessagesPayload, sendQueueOf } from '../jobs/send-messages.job';
 import { MessageView } from '../views/message.view';
 import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
@@ -27,6 +27,8 @@ const WAIT_POLL_MS = 100;
 export interface SendOptions {
   wait: boolean;
   idempotencyKey?: string;
+  /** The person sending from the inbox (an agent token), recorded on each record. */
+  agent?: MessageAgent | null;
 }
 
 export interface SendAnswer extends StoredAnswer {
@@ -87,7 +89,7 @@ export class SendMessagesService {
         const earlier = await this.idempotency.claim(manager, organizationId, key, hash);
         if (earlier) return { replay: earlier as SendAnswer };
       }
-      const ids = await this.store(manager, organizationId, contactId, request, messagingType, tag);
+      const ids = await this.store(manager, organizationId, contactId, request, messagingType, tag, options.agent ?? null);
       const views = await this.records.views(ids.messageIds, manager);
       // Pending records are news to open inboxes only: integrators hear of them once sent.
       const conversation = await this.records.conversationView(ids.conversationId, manager);
@@ -169,6 +171,7 @@ export class SendMessagesService {
     request: SendMessageDto,
     messagingType: MessagingType,
     tag: MessageTag | null,
+    agent: MessageAgent | null,
   ): Promise<{ messageIds: string[]; conversationId: string }> {
     const attachments = await this.requireAttachments(organizationId, request.attachmentIds ?? [], manager);
     const now = Date.now();
@@ -196,6 +199,7 @@ export class SendMessagesService {
           sentAt: new Date(now + index),
           messagingType,
           tag,
+          agent,
         }),
       ),
     );

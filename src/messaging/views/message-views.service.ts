@@ -36,6 +36,7 @@ export class MessageViews {
       sender: message.sender,
       kind: message.kind,
       status: message.status,
+      agent: message.agent ?? null,
       text: message.text,
       attachments: [...attachments].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((a) => this.attachment(a)),
       quickReplies: message.quickReplies ?? [],

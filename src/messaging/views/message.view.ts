@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MessageChannel } from '../message-channel';
-import { GraphErrorDetails, MessageDirection, MessageKind, MessageReaction, MessageSender, MessageStatus } from '../entities/message.entity';
+import { GraphErrorDetails, MessageAgent, MessageDirection, MessageKind, MessageReaction, MessageSender, MessageStatus } from '../entities/message.entity';
 
 export class AttachmentView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -44,6 +44,11 @@ export class ErrorDetailsView implements GraphErrorDetails {
   @ApiProperty({ nullable: true, type: String }) fbtraceId: string | null;
 }
 
+export class MessageAgentView implements MessageAgent {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+}
+
 /** A message as every route and event shows it. */
 export class MessageView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -54,6 +59,8 @@ export class MessageView {
   @ApiProperty({ enum: MessageSender }) sender: MessageSender;
   @ApiProperty({ enum: MessageKind, description: 'message, or a postback / referral shown in line' }) kind: MessageKind;
   @ApiProperty({ enum: MessageStatus }) status: MessageStatus;
+  @ApiProperty({ nullable: true, type: MessageAgentView, description: 'Who sent it from the inbox, when the send used an agent token' })
+  agent: MessageAgentView | null;
   @ApiProperty({ nullable: true, type: String }) text: string | null;
   @ApiProperty({ type: [AttachmentView] }) attachments: AttachmentView[];
   @ApiProperty({ type: [QuickReplyView], description: 'Quick replies sent under the text' }) quickReplies: QuickReplyView[];

@@ -55,5 +55,6 @@ import { MetaCommentChannel } from './services/meta-comment-channel';
     InboundRecorderService, InboundMediaService, ProfileFetchService, InboundEventJob, ProfileFetchJob, MediaCopyJob,
     InboundCommentsService, InboundCommentsJob, MetaCommentChannel],
   controllers: [MetaConnectionController, MetaOAuthCallbackController, MetaWebhookController],
+  exports: [MetaConnectionService],
 })
 export class MetaModule {}

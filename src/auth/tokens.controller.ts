@@ -1,0 +1,20 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { OrganizationAuth } from './auth.decorators';
+import { CurrentOrganization } from './current-organization.decorator';
+import { ScopedTokenService } from './scoped-token.service';
+import { CreateTokenDto, TokenView } from './scoped-token.dto';
+
+@ApiTags('auth')
+@OrganizationAuth()
+@Controller('api/auth/tokens')
+export class TokensController {
+  constructor(private readonly tokens: ScopedTokenService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: TokenView, description: 'A short-lived token for the inbox routes of this organization' })
+  create(@CurrentOrganization() organizationId: string, @Body() body: CreateTokenDto): TokenView {
+    const { token, expiresAt } = this.tokens.mint(organizationId, { ttlSeconds: body.ttlSeconds, agent: body.agent });
+    return { token, expiresAt: expiresAt.toISOString() };
+  }
+}
