@@ -19,6 +19,8 @@ ENV NODE_ENV=production DATA_DIR=/data
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+# The reference inbox (/inbox): static ES modules served as they are, no build step.
+COPY public ./public
 COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -323,4 +323,34 @@ describe('MetaSandbox', () => {
       expect((await graph('POST', ig.id, withToken(page.accessToken), { is_hidden: true })).body.error.code).toBe(100);
     });
   });
+
+  it('posts delivery and read receipts for what the Page sent, from /_sandbox/receipt', async () => {
+    const received: any[] = [];
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c)).on('end', () => {
+        received.push(JSON.parse(body));
+        res.end('EVENT_RECEIVED');
+      });
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    sandbox.webhookTarget = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    sandbox.addPage({ id: '900', name: 'P', instagram: { id: '901', username: 'p' } });
+    sandbox.defaultSenders = { messenger: 'psid-1', instagram: 'igsid-1' };
+    const control = (body: object) =>
+      fetch(`${sandbox.url}/_sandbox/receipt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      expect((await control({ channel: 'messenger', type: 'delivery' })).status).toBe(200);
+      expect((await control({ channel: 'messenger', type: 'read' })).status).toBe(200);
+      expect((await control({ channel: 'instagram', type: 'read' })).status).toBe(400);
+      expect((await control({ channel: 'messenger', type: 'seen' })).status).toBe(400);
+    } finally {
+      await new Promise((r) => target.close(r));
+    }
+    expect(received.map((d) => [d.object, d.entry[0].id, Object.keys(d.entry[0].messaging[0]).filter((k) => k === 'delivery' || k === 'read')])).toEqual([
+      ['page', '900', ['delivery']],
+      ['page', '900', ['read']],
+    ]);
+    expect(received[1].entry[0].messaging[0]).toMatchObject({ sender: { id: 'psid-1' }, recipient: { id: '900' }, read: { watermark: expect.any(Number) } });
+  });
 });

@@ -1,6 +1,6 @@
 import type { MetaSandbox } from '../meta-sandbox';
 import { json, SandboxRoute } from '../sandbox-route';
-import { deliveryEvent, inboundMessageEvent, webhookOf } from '../webhook-events';
+import { deliveryEvent, inboundMessageEvent, readEvent, webhookOf } from '../webhook-events';
 
 const CHANNELS: Record<string, 'messenger' | 'instagram'> = {
   messenger: 'messenger',
@@ -99,6 +99,38 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
           return json({ delivered: await sandbox.postWebhook(event), event });
         } catch (error) {
           return json({ error: `Could not reach the webhook target ${sandbox.webhookTarget}: ${(error as Error).message}`, event }, 502);
+        }
+      },
+    },
+    {
+      // The customer's app saw (delivery) or opened (read) everything the Page sent them.
+      method: 'POST',
+      pattern: /^receipt$/,
+      async handle(ctx) {
+        const channel = CHANNELS[String(ctx.body.channel ?? 'messenger')];
+        const type = ctx.body.type ?? 'read';
+        const page = pageFor(sandbox, ctx.body.pageId);
+        if (!channel || !page || (type !== 'delivery' && type !== 'read')) {
+          return json({ error: 'channel must be messenger|instagram, type delivery|read, and a Page must exist' }, 400);
+        }
+        const account = channel === 'instagram' ? page.instagram?.id : page.id;
+        const user = String(ctx.body.from ?? sandbox.defaultSenders[channel] ?? '');
+        if (!account) return json({ error: `Page ${page.id} has no Instagram account` }, 400);
+        const parties = { account, user };
+        let event;
+        if (channel === 'messenger') {
+          event = type === 'delivery' ? deliveryEvent(parties, { watermark: Date.now() }) : readEvent(parties, { watermark: Date.now() });
+        } else {
+          // Instagram sends no deliveries, and names the message it read.
+          const last = sandbox.sent().filter((m) => m.recipientId === user && m.messageId).at(-1);
+          if (type === 'delivery' || !last) return json({ error: 'Instagram has read receipts only, for a message sent to this user' }, 400);
+          event = readEvent(parties, { mid: last.messageId });
+        }
+        const body = webhookOf(channel, account, event);
+        try {
+          return json({ delivered: await sandbox.postWebhook(body), event: body });
+        } catch (error) {
+          return json({ error: `Could not reach the webhook target ${sandbox.webhookTarget}: ${(error as Error).message}`, event: body }, 502);
         }
       },
     },

@@ -1,0 +1,50 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { notFound } from '../common/domain-error';
+import { InboxAssets } from './inbox-assets';
+
+/**
+ * The page may load only itself, its socket, and images and media from anywhere (signed file
+ * links may live on another host, avatars on Meta's CDN).
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self' ws: wss:",
+  'img-src * data: blob:',
+  'media-src * blob:',
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** `GET /inbox`: the reference inbox, static ES modules with no build step. */
+@ApiExcludeController()
+@Controller('inbox')
+export class InboxPageController {
+  constructor(private readonly assets: InboxAssets) {}
+
+  @Get()
+  page(@Res() reply: FastifyReply): void {
+    this.send(reply, 'index.html');
+  }
+
+  @Get(':file')
+  file(@Param('file') file: string, @Res() reply: FastifyReply): void {
+    this.send(reply, file);
+  }
+
+  private send(reply: FastifyReply, name: string): void {
+    const asset = this.assets.get(name);
+    if (!asset) throw notFound('File');
+    void reply
+      .header('content-type', asset.contentType)
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .send(asset.body);
+  }
+}
