@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -7,8 +8,12 @@ import { deliveryEvent, editEvent, messageEvent, reactionEvent, readEvent, webho
 import { addFacebookIdentity, createContact, createConversation, createMessage } from './support/factories';
 import { launchChromium } from './support/chromium';
 import { eventually } from './support/eventually';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
-import { TestApp } from './support/test-app';
+import { Pool } from 'pg';
+import { configureMetaApp, connectPage } from './support/meta-fixtures';
+import { freePort, ServiceProcess } from './support/service-process';
+import { createTestDatabase } from './support/test-database';
+
+const ADMIN = 'browser-admin-token-0123456789';
 
 const ARTIFACTS = join(__dirname, 'artifacts', 'inbox');
 const DAY = 24 * 3600 * 1000;
@@ -32,8 +37,11 @@ function png(width: number, height: number, [r, g, b]: [number, number, number])
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/** The built service (what ships: `dist/` and `public/`) as a process, with the sandbox as Meta. */
 describe('the reference inbox at /inbox, in headless Chromium', () => {
-  let t: TestApp;
+  let t: ServiceProcess;
+  let db: Pool;
+  let env: Record<string, string>;
   let sandbox: MetaSandbox;
   let metaPage: SandboxPage;
   let org: { id: string; apiKey: string };
@@ -53,18 +61,40 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium();
-    ({ t, sandbox } = await startWithSandbox());
+    sandbox = await MetaSandbox.start();
+    const port = await freePort();
+    const databaseUrl = await createTestDatabase();
+    db = new Pool({ connectionString: databaseUrl, max: 2 });
+    env = {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'mi-browser-')),
+      ADMIN_TOKEN: ADMIN,
+      META_GRAPH_URL: sandbox.url,
+      META_OAUTH_DIALOG_URL: sandbox.url,
+      MEDIA_ALLOW_PRIVATE_NETWORKS: 'true',
+      LOG_LEVEL: 'warn',
+    };
+    t = await ServiceProcess.start(env);
+    await t.healthy();
+    sandbox.webhookTarget = `${t.baseUrl}/api/meta/webhook`;
+    await configureMetaApp(t, sandbox, ADMIN);
     metaPage = sandbox.addPage({ id: '161', name: 'Sandbox Coffee', instagram: { id: '17861', username: 'sandbox.coffee' } });
     customer.account = metaPage.id;
     sandbox.addProfile(customer.user, { first_name: 'Ana', last_name: 'Silva' });
     sandbox.addProfile('igsid-browser-bea', { name: 'Bea Costa', username: 'bea.costa' });
-    org = await t.createOrganization('Sandbox Coffee');
+    org = (await t.request('POST', '/api/admin/organizations', { token: ADMIN, body: { name: 'Sandbox Coffee' } })).body;
     await connectPage(t, sandbox, org.apiKey, metaPage);
     page = await (await browser.newContext({ viewport: { width: 1200, height: 760 } })).newPage();
   });
   afterAll(async () => {
     await browser?.close();
-    await t?.close();
+    if (t?.child.exitCode === null) {
+      t.kill('SIGTERM');
+      await t.exit();
+    }
+    await db?.end();
     await sandbox?.stop();
   });
 
@@ -109,11 +139,11 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
     const image = page.locator('li.message.outbound img');
     await image.waitFor();
     await page.locator('li.message.outbound[data-status="published"] img').waitFor();
-    await expect(image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).resolves.toBe(160);
+    await expect(image.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).resolves.toBe(160);
 
     const sent = sandbox.sent();
     expect(sent.map((m: any) => m.body?.message?.text ?? m.body?.message?.attachment?.type)).toEqual(['Yes, until 6 pm!', 'image']);
-    const rows = await t.db.query(`SELECT agent FROM messages WHERE direction = 'outbound' ORDER BY sent_at`);
+    const rows = await db.query(`SELECT agent FROM messages WHERE direction = 'outbound' ORDER BY sent_at`);
     expect(rows.rows.map((r) => r.agent)).toEqual([
       { id: 'u1', name: 'Dana' },
       { id: 'u1', name: 'Dana' },
@@ -138,21 +168,21 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
     await inbound.locator('.reaction[data-by="page"]').waitFor();
     expect(sandbox.requests.some((r) => (r.body as any)?.sender_action === 'react')).toBe(true);
 
-    const [{ external_id: mid }] = (await t.db.query(`SELECT external_id FROM messages WHERE text = 'Yes, until 6 pm!'`)).rows;
+    const [{ external_id: mid }] = (await db.query(`SELECT external_id FROM messages WHERE text = 'Yes, until 6 pm!'`)).rows;
     await deliver(reactionEvent(customer, { mid, reaction: 'love' }));
     await messageItem('Yes, until 6 pm!').locator('.reaction[data-by="contact"]').waitFor();
-    const [{ external_id: inboundMid }] = (await t.db.query(`SELECT external_id FROM messages WHERE text = 'Hi! Are you open today?'`)).rows;
+    const [{ external_id: inboundMid }] = (await db.query(`SELECT external_id FROM messages WHERE text = 'Hi! Are you open today?'`)).rows;
     await deliver(editEvent(customer, { mid: inboundMid, text: 'Hi! Are you open today, Sunday?', numEdit: 1 }));
     await messageItem('Sunday?').locator('.edited').waitFor();
     await shot('reactions-and-edit');
   });
 
   it('offers the HUMAN_AGENT tag once the 24-hour window has closed', async () => {
-    const contactId = await createContact(t.db, org.id, { displayName: 'Carl Late' });
-    await addFacebookIdentity(t.db, contactId, metaPage.id, 'psid-browser-carl');
+    const contactId = await createContact(db, org.id, { displayName: 'Carl Late' });
+    await addFacebookIdentity(db, contactId, metaPage.id, 'psid-browser-carl');
     const twoDaysAgo = new Date(Date.now() - 2 * DAY);
-    const conversationId = await createConversation(t.db, contactId, { lastInboundAt: twoDaysAgo, lastMessageAt: twoDaysAgo });
-    await createMessage(t.db, conversationId, { text: 'Is my order ready?', sentAt: twoDaysAgo });
+    const conversationId = await createConversation(db, contactId, { lastInboundAt: twoDaysAgo, lastMessageAt: twoDaysAgo });
+    await createMessage(db, conversationId, { text: 'Is my order ready?', sentAt: twoDaysAgo });
     await page.reload();
     await page.locator('#live[data-state="live"]').waitFor();
     await page.locator('.conversation-item', { hasText: 'Carl Late' }).locator('button').click();
@@ -181,12 +211,14 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
   });
 
   it('catches up after a dropped connection', async () => {
-    const [{ id: conversationId }] = (await t.db.query(`SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.display_name = 'Ana Silva'`)).rows;
-    await t.app.close();
+    const [{ id: conversationId }] = (await db.query(`SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.display_name = 'Ana Silva'`)).rows;
+    t.kill('SIGTERM');
+    await t.exit();
     await page.locator('#live[data-state="offline"]').waitFor();
     // Arrived while this page was away (say, through another instance).
-    await createMessage(t.db, conversationId, { text: 'Thanks, on my way!', sentAt: new Date() });
-    await (t as unknown as { boot(): Promise<void> }).boot();
+    await createMessage(db, conversationId, { text: 'Thanks, on my way!', sentAt: new Date() });
+    t = await ServiceProcess.start(env);
+    await t.healthy();
     await page.locator('#live[data-state="live"]').waitFor({ timeout: 20_000 });
     await messageItem('on my way').waitFor();
     await shot('resumed');
