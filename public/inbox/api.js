@@ -43,7 +43,7 @@ export function createApi(token, { onUnauthorized }) {
     send: (body) => call('POST', '/api/messaging/send', body),
     react: (messageId, reaction) => call('POST', `/api/messages/${encodeURIComponent(messageId)}/reaction`, { reaction }),
     unreact: (messageId) => call('DELETE', `/api/messages/${encodeURIComponent(messageId)}/reaction`),
-    events: (after, cursor) => call('GET', `/api/events?${query({ after, cursor, limit: 100 })}`),
+    events: (after) => call('GET', `/api/events?${query({ after, limit: 100 })}`),
     comments: (cursor) => call('GET', `/api/comments?${query({ cursor, limit: 50 })}`),
     privateReply: (commentId, text) => call('POST', `/api/comments/${encodeURIComponent(commentId)}/private-reply`, { text }),
   };

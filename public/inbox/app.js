@@ -385,22 +385,22 @@ function socketEventOf(type) {
 }
 
 /**
- * After a dropped connection: the events logged since the last one seen (when the service keeps
- * a log), then the list and the open conversation as they are now.
+ * After a dropped connection: the events logged since the last one seen (`GET /api/events`),
+ * then the list (unread counts have no log events) and the open conversation as they are now.
  */
 async function resume() {
   if (state.lastSequence !== null) {
     try {
-      let cursor;
-      do {
-        const page = await state.api.events(state.lastSequence, cursor);
+      let more = true;
+      while (more) {
+        const page = await state.api.events(state.lastSequence);
         for (const event of page.data) {
           state.lastSequence = Math.max(state.lastSequence, event.sequence);
           const name = socketEventOf(event.type);
           if (name) apply(name, event.data.object);
         }
-        cursor = page.nextCursor;
-      } while (cursor);
+        more = page.nextCursor !== null && page.data.length > 0;
+      }
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) console.warn('catching up failed', error);
     }

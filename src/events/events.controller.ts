@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { OrganizationAuth } from '../auth/auth.decorators';
+import { InboxAuth } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/api-errors';
 import { EventPageView } from './event-envelope.view';
 import { CurrentOrganization } from '../auth/current-organization.decorator';
@@ -9,7 +9,7 @@ import { EventsQueryDto } from './events-query.dto';
 import { EventPage, EventsQueryService } from './events-query.service';
 
 @ApiTags('events')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/events')
 export class EventsController {
   constructor(private readonly events: EventsQueryService) {}
