@@ -78,6 +78,8 @@ describe('the browser inbox API: scoped tokens, CORS, and inbox-shaped routes', 
     it('is refused with 403 on webhooks, connection, token, stats and admin routes, where the API key works', async () => {
       const { token } = await mint();
       const routes: [string, string, object?][] = [
+        ['GET', '/api/webhooks'],
+        ['POST', '/api/webhooks', { url: 'https://crm.example.com/hook', events: ['*'] }],
         ['GET', '/api/meta/connection/status'],
         ['GET', '/api/meta/connection/oauth-url'],
         ['DELETE', '/api/meta/connection'],

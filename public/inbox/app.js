@@ -306,7 +306,8 @@ async function detectComments() {
     $('#comments-tab').hidden = false;
     renderComments(page.data);
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    // No comments API on this service (404), or not open to this token (403): no tab.
+    if (!(error instanceof ApiError && (error.status === 404 || error.status === 403))) throw error;
   }
 }
 

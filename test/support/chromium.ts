@@ -33,9 +33,9 @@ async function chromiumCandidates(): Promise<string[]> {
  * A headless Chromium (Playwright gives each launch a fresh temporary profile, the
  * `--user-data-dir` of its own); throws how to get one when none starts.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(candidates?: string[]): Promise<Browser> {
   const failures: string[] = [];
-  for (const executablePath of await chromiumCandidates()) {
+  for (const executablePath of candidates ?? (await chromiumCandidates())) {
     try {
       return await chromium.launch({
         executablePath,
