@@ -168,14 +168,19 @@ function renderConversation() {
   const main = $('#conversation');
   const conversation = state.conversations.get(state.openId);
   if (!state.openId || !conversation) {
+    delete main.dataset.conversationId;
     main.replaceChildren(h('p', { class: 'empty muted' }, state.openId ? 'Loading…' : 'Choose a conversation.'));
     return;
   }
-  main.replaceChildren(
-    h('header', { class: 'conversation-header', id: 'conversation-header' }),
-    h('ol', { id: 'messages', class: 'messages', 'aria-live': 'polite' }),
-    composeView(conversation),
-  );
+  // Already showing it: refresh in place, so a draft being typed in the compose bar survives.
+  if (main.dataset.conversationId !== conversation.id) {
+    main.dataset.conversationId = conversation.id;
+    main.replaceChildren(
+      h('header', { class: 'conversation-header', id: 'conversation-header' }),
+      h('ol', { id: 'messages', class: 'messages', 'aria-live': 'polite' }),
+      composeView(conversation),
+    );
+  }
   renderConversationHeader();
   renderMessages();
 }
@@ -198,6 +203,8 @@ function renderConversationHeader() {
   );
   const tagOption = $('#human-agent-option');
   if (tagOption) tagOption.hidden = window.state !== 'human_agent';
+  const cannotSend = window.state === 'closed' || window.state === 'none';
+  for (const control of document.querySelectorAll('#compose textarea, #compose button[type=submit]')) control.disabled = cannotSend;
 }
 
 function renderMessages() {
