@@ -66,7 +66,7 @@ describe('the browser inbox API: scoped tokens, CORS, and inbox-shaped routes', 
       const { token } = await mint();
       const { contactId, conversationId } = await createContactWithConversation(t.db, org.id, { contact: { displayName: 'Jane Doe' } });
       await createMessage(t.db, conversationId, { text: 'hi' });
-      for (const path of ['/api/conversations', `/api/conversations/${conversationId}`, `/api/conversations/${conversationId}/messages`, `/api/contacts/${contactId}`, '/api/contacts?query=jane', '/api/inbox/session', '/api/events?after=0']) {
+      for (const path of ['/api/conversations', `/api/conversations/${conversationId}`, `/api/conversations/${conversationId}/messages`, `/api/contacts/${contactId}`, '/api/contacts?query=jane', '/api/inbox/session', '/api/events?after=0', '/api/comments']) {
         const res = await t.request('GET', path, { token });
         expect({ path, status: res.status }).toEqual({ path, status: 200 });
       }

@@ -182,6 +182,21 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
     await shot('reactions-and-edit');
   });
 
+  it('shows comments on the Page live, and answers one with a private reply', async () => {
+    await page.locator('#comments-tab').waitFor();
+    await sandbox.postComment({ platform: 'facebook', pageId: metaPage.id, text: 'How much is a latte?', from: { id: 'fb-user-dee', name: 'Dee Park' } });
+    await page.locator('#comments-tab').click();
+    const comment = page.locator('li.comment', { hasText: 'How much is a latte?' });
+    await comment.waitFor();
+    await comment.locator('input[name="text"]').fill('3.50 €, see you soon!');
+    await comment.getByRole('button', { name: 'Reply privately' }).click();
+    await page.locator('li.comment', { hasText: 'Private reply: 3.50 €, see you soon! (published)' }).waitFor();
+    const call = sandbox.sent().at(-1) as any;
+    expect(call.body).toMatchObject({ recipient: { comment_id: expect.any(String) }, message: { text: '3.50 €, see you soon!' } });
+    await shot('comment-private-reply');
+    await page.getByRole('tab', { name: 'Conversations' }).click();
+  });
+
   it('offers the HUMAN_AGENT tag once the 24-hour window has closed', async () => {
     const contactId = await createContact(db, org.id, { displayName: 'Carl Late' });
     await addFacebookIdentity(db, contactId, metaPage.id, 'psid-browser-carl');

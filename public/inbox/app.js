@@ -221,8 +221,13 @@ function scrollToNewest() {
   if (list) list.scrollTop = list.scrollHeight;
 }
 
-function upsertMessage(message) {
+/**
+ * Socket events arrive in order and always win. A send's HTTP answer may come after the
+ * socket already told of a later state (its job ran first), so it only adds what is missing.
+ */
+function upsertMessage(message, { keepExisting = false } = {}) {
   if (message.conversationId !== state.openId) return;
+  if (keepExisting && state.messages.has(message.id)) return;
   const list = $('#messages');
   const atBottom = !list || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   state.messages.set(message.id, message);
@@ -294,7 +299,7 @@ async function send(event) {
     if (attachmentIds.length) body.attachmentIds = attachmentIds;
     if (form.elements.humanAgent.checked && windowOf(conversation).state === 'human_agent') Object.assign(body, { messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' });
     const answer = await state.api.send(body);
-    for (const message of answer.messages) upsertMessage(message);
+    for (const message of answer.messages) upsertMessage(message, { keepExisting: true });
     form.reset();
     $('#chosen-files').textContent = '';
     scrollToNewest();
@@ -319,6 +324,7 @@ async function detectComments() {
 }
 
 const comments = new Map();
+const COMMENT_PLACE = { facebook_messenger: 'Facebook post', instagram_dm: 'Instagram post' };
 function renderComments(list = []) {
   for (const comment of list) comments.set(comment.id, comment);
   const ordered = [...comments.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
@@ -349,7 +355,7 @@ function commentView(comment) {
   return h(
     'li',
     { class: 'comment', dataset: { commentId: comment.id } },
-    h('div', {}, h('strong', {}, comment.author?.name || comment.author?.username || 'Someone'), ' ', h('span', { class: `channel ${comment.channel}` }, CHANNEL_LABEL[comment.channel])),
+    h('div', {}, h('strong', {}, comment.author?.name || comment.author?.username || 'Someone'), ' ', h('span', { class: `channel ${comment.channel}` }, COMMENT_PLACE[comment.channel] ?? comment.channel)),
     h('p', {}, comment.deletedAt ? '(removed)' : comment.text),
     h('time', { datetime: comment.createdAt, class: 'muted' }, timeOf(comment.createdAt)),
     comment.privateReply ? h('p', { class: 'muted' }, `Private reply: ${comment.privateReply.text ?? ''} (${comment.privateReply.status})`) : form,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors';
-import { OrganizationAuth } from '../../auth/auth.decorators';
+import { InboxAuth } from '../../auth/auth.decorators';
 import { CurrentOrganization } from '../../auth/current-organization.decorator';
 import { CommentActionsService } from '../services/comment-actions.service';
 import { CommentsQueryService } from '../services/comments-query.service';
@@ -9,7 +9,7 @@ import { CommentPageView, CommentView, PrivateReplyAnswerView, PublicReplyView }
 import { CommentReplyDto, ListCommentsQueryDto } from './comments.dto';
 
 @ApiTags('comments')
-@OrganizationAuth()
+@InboxAuth()
 @Controller('api/comments')
 export class CommentsController {
   constructor(
