@@ -15,6 +15,7 @@ export class ContactsController {
 
   @Get()
   @ApiOkResponse({ type: ContactPageView, description: 'Newest first; with `query`, only contacts whose name or username contains it' })
+  @ApiErrors([400, 'A bad query, cursor or limit'])
   search(@CurrentOrganization() organizationId: string, @Query() query: SearchContactsQueryDto): Promise<ContactPageView> {
     return this.contacts.search(organizationId, query);
   }

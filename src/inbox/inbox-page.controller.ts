@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import type { FastifyReply } from 'fastify';
 import { notFound } from '../common/domain-error';
 import { InboxAssets } from './inbox-assets';
@@ -21,17 +22,21 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /** `GET /inbox`: the reference inbox, static ES modules with no build step. */
-@ApiExcludeController()
+@ApiTags('inbox')
 @Controller('inbox')
 export class InboxPageController {
   constructor(private readonly assets: InboxAssets) {}
 
   @Get()
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The reference inbox page (sign in with a token from POST /api/auth/tokens)' })
   page(@Res() reply: FastifyReply): void {
     this.send(reply, 'index.html');
   }
 
   @Get(':file')
+  @ApiOkResponse({ description: "One of the page's static files (ES modules, CSS)" })
+  @ApiErrors([404, 'No such file'])
   file(@Param('file') file: string, @Res() reply: FastifyReply): void {
     this.send(reply, file);
   }
