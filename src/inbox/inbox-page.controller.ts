@@ -29,13 +29,14 @@ export class InboxPageController {
 
   @Get()
   @ApiProduces('text/html')
-  @ApiOkResponse({ description: 'The reference inbox page (sign in with a token from POST /api/auth/tokens)' })
+  @ApiOkResponse({ description: 'The reference inbox page (sign in with a token from POST /api/auth/tokens)', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiErrors([500, 'The page files are missing from this build'])
   page(@Res() reply: FastifyReply): void {
     this.send(reply, 'index.html');
   }
 
   @Get(':file')
-  @ApiOkResponse({ description: "One of the page's static files (ES modules, CSS)" })
+  @ApiOkResponse({ description: "One of the page's static files (ES modules, CSS)", content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } })
   @ApiErrors([404, 'No such file'])
   file(@Param('file') file: string, @Res() reply: FastifyReply): void {
     this.send(reply, file);
