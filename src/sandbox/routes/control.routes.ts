@@ -106,6 +106,11 @@ export function controlRoutes(sandbox: MetaSandbox): SandboxRoute[] {
       // The customer's app saw (delivery) or opened (read) everything the Page sent them.
       method: 'POST',
       pattern: /^receipt$/,
+      doc: {
+        path: '/_sandbox/receipt',
+        body: '{"channel":"messenger|instagram","type":"delivery|read","from":"<psid>","pageId":"<page>"}',
+        does: "one delivery or read receipt from a customer (the demo one by default) for what the Page sent them",
+      },
       async handle(ctx) {
         const channel = CHANNELS[String(ctx.body.channel ?? 'messenger')];
         const type = ctx.body.type ?? 'read';
