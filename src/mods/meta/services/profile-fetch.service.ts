@@ -49,6 +49,11 @@ export class ProfileFetchService {
         await this.settings.markExpired(payload.organizationId);
         return;
       }
+      // A refusal (permission, unknown user…) answers the same on every try: keep the contact unnamed.
+      if (error instanceof MetaApiError && !error.transient) {
+        this.logger.warn(`profile of contact ${payload.contactId} not available (Meta code ${error.code}): ${error.message}`);
+        return;
+      }
       const level = context.isLastAttempt ? 'giving up' : 'will retry';
       this.logger.warn(`profile of contact ${payload.contactId} not fetched (${level}): ${(error as Error).message}`);
       throw error;
