@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess, waitUntil } from './support/service-process';
@@ -64,6 +64,30 @@ describe('the service process on a bare data directory', () => {
     second.kill('SIGINT');
     expect(await second.exit()).toBe(0);
     await waitUntil(async () => (isAlive(strandedPid) ? undefined : true), 10000, 'the stranded server to stop');
+  });
+
+  it('keeps the admin token of DATA_DIR/admin-token working across restarts, printed only the first time', async () => {
+    const dir = join(parent, 'token-restarts');
+    const file = join(dir, 'admin-token');
+    // A start that cannot write the file stores no hash, so the next start generates the token.
+    mkdirSync(file, { recursive: true });
+    const refused = await ServiceProcess.start({ DATA_DIR: dir });
+    running.push(refused);
+    expect(await refused.exit()).toBe(1);
+    rmSync(file, { recursive: true });
+
+    let token: string | undefined;
+    for (let round = 0; round < 3; round++) {
+      const service = await start({ DATA_DIR: dir });
+      const fileToken = readFileSync(file, 'utf8').trim();
+      token ??= fileToken;
+      expect(fileToken).toBe(token);
+      expect(service.output.includes('admin token generated (shown once')).toBe(round === 0);
+      const config = await fetch(`${service.baseUrl}/api/admin/system-config`, { headers: { authorization: `Bearer ${fileToken}` } });
+      expect(config.status).toBe(200);
+      service.kill('SIGTERM');
+      expect(await service.exit()).toBe(0);
+    }
   });
 
   it('refuses a bad setting at start-up with a message naming it', async () => {

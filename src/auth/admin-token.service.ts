@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -10,9 +10,9 @@ import { generateToken, hashToken, safeEqual } from '../security/tokens';
 export const ADMIN_TOKEN_REFRESH_MS = 5000;
 
 /**
- * The admin credential: ADMIN_TOKEN when set, else a token generated on first start whose
- * hash alone is kept in `core_conf`; the token itself is printed once and written to
- * DATA_DIR/admin-token (mode 0600).
+ * The admin credential: ADMIN_TOKEN when set, else a token generated once (on the first start)
+ * whose hash alone is kept in `core_conf`; the token itself is printed once and written to
+ * DATA_DIR/admin-token (mode 0600), which later starts leave as it is.
  */
 @Injectable()
 export class AdminTokenService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,22 +31,47 @@ export class AdminTokenService implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     await this.dataSource.query('INSERT INTO core_conf (id) VALUES (1) ON CONFLICT (id) DO NOTHING');
-    const token = generateToken('mi_admin');
-    // Only the first instance to get here sets the hash; the others read it.
-    const claimed: { admin_token_hash: string }[] = await this.dataSource.query(
-      'UPDATE core_conf SET admin_token_hash = $1 WHERE id = 1 AND admin_token_hash IS NULL RETURNING admin_token_hash',
-      [hashToken(token)],
-    );
-    if (claimed.length > 0) {
-      const file = join(this.config.dataDir, 'admin-token');
-      writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    this.expectedHash = await this.dataSource.transaction(async (manager) => {
+      // The row lock makes instances starting together generate one token between them.
+      const [row] = await manager.query('SELECT admin_token_hash FROM core_conf WHERE id = 1 FOR UPDATE');
+      if (row.admin_token_hash) {
+        this.warnIfFileIsStale(row.admin_token_hash);
+        return row.admin_token_hash as string;
+      }
+      // A file left by a start that died before storing the hash is reused, so it stays true.
+      const token = this.readFile() ?? generateToken('mi_admin');
+      // The file first: if it cannot be written, no hash is stored and the next start tries again.
+      mkdirSync(this.config.dataDir, { recursive: true });
+      writeFileSync(this.file, `${token}\n`, { mode: 0o600 });
+      const hash = hashToken(token);
+      await manager.query('UPDATE core_conf SET admin_token_hash = $1 WHERE id = 1', [hash]);
       // Printed once, on purpose: the operator's only way in besides the file.
-      this.logger.log({ msg: `admin token generated (shown once, also written to ${file})`, adminToken: token, file });
-    }
-    const [row] = await this.dataSource.query('SELECT admin_token_hash FROM core_conf WHERE id = 1');
-    this.expectedHash = row.admin_token_hash;
+      this.logger.log({ msg: `admin token generated (shown once, also written to ${this.file})`, adminToken: token, file: this.file });
+      return hash;
+    });
     this.keepRefreshing();
     this.logger.log('admin token ready');
+  }
+
+  private get file(): string {
+    return join(this.config.dataDir, 'admin-token');
+  }
+
+  private readFile(): string | undefined {
+    try {
+      return readFileSync(this.file, 'utf8').trim() || undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Another instance (another DATA_DIR) or an older database may hold the token: say so. */
+  private warnIfFileIsStale(hash: string): void {
+    const token = this.readFile();
+    if (token !== undefined && !safeEqual(hashToken(token), hash)) {
+      this.logger.warn(`${this.file} does not hold this database's admin token; set ADMIN_TOKEN, or use the file of the instance that generated it`);
+    }
   }
 
   onApplicationShutdown(): void {
