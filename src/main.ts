@@ -4,6 +4,8 @@ import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { createBootLogger, createRootLogger } from './logging/root-logger';
 
+const CLOSE_AFTER_FAILURE_MS = 5000;
+
 function fail(logger: Pino, message: string, error?: unknown): never {
   logger.fatal(error instanceof Error ? { err: error } : {}, message);
   process.exit(1);
@@ -55,8 +57,10 @@ async function main(): Promise<void> {
     app = await createApp(config, logger);
     await app.listen(config.port, config.host);
   } catch (error) {
-    await app?.close().catch(() => undefined);
+    // After a failed start-up hook, closing can wait forever on what never started: bound it.
+    await Promise.race([app?.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_FAILURE_MS).unref())]);
     await embedded?.stop();
+    if (error instanceof ConfigError) fail(logger, `Invalid configuration: ${error.message}`);
     fail(logger, 'Start-up failed', error);
   }
   const { port } = app.getHttpServer().address() as { port: number };

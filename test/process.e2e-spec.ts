@@ -1,7 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
 import { ServiceProcess, waitUntil } from './support/service-process';
+import { createTestDatabase } from './support/test-database';
 
 /** The service as `npm start` runs it: its own PostgreSQL under DATA_DIR, real signals. */
 describe('the service process on a bare data directory', () => {
@@ -132,3 +134,73 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** ENCRYPTION_KEY against what a database already holds, as the built service checks it at start. */
+describe('the service process with an ENCRYPTION_KEY that does not match its database', () => {
+  const KEY_A = 'a'.repeat(64);
+  const KEY_B = 'b'.repeat(64);
+  const ADMIN = 'encryption-check-admin-token';
+  let databaseUrl: string;
+  const running: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const service of running) {
+      if (service.child.exitCode === null) {
+        service.kill('SIGTERM');
+        await service.exit();
+      }
+    }
+  });
+
+  const launch = (key: string) => {
+    const service = ServiceProcess.start({ DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'mi-key-')), ADMIN_TOKEN: ADMIN, ENCRYPTION_KEY: key });
+    void service.then((s) => running.push(s));
+    return service;
+  };
+  const stop = async (service: ServiceProcess) => {
+    service.kill('SIGTERM');
+    expect(await service.exit()).toBe(0);
+  };
+  const expectRefused = async (service: ServiceProcess) => {
+    expect(await service.exit()).toBe(1);
+    expect(service.output).toContain('ENCRYPTION_KEY cannot decrypt the secrets stored in this database');
+    expect(service.output).not.toContain(KEY_A);
+  };
+
+  it('refuses to start with another key than the first start used, naming the variable', async () => {
+    const first = await launch(KEY_A);
+    await first.healthy();
+    const put = await first.request('PUT', '/api/admin/system-config', {
+      token: ADMIN,
+      body: { meta_messaging_app_id: '42', meta_messaging_app_secret: 'secret-under-key-a', meta_messaging_verify_token: 'v' },
+    });
+    expect(put.status).toBe(200);
+    await stop(first);
+
+    await expectRefused(await launch(KEY_B));
+
+    const again = await launch(KEY_A);
+    await again.healthy();
+    const config = await again.request('GET', '/api/admin/system-config', { token: ADMIN });
+    expect(config.body.meta_messaging_app_id).toBe('42');
+    await stop(again);
+  });
+
+  it('judges a database from before the check value by the secrets it holds', async () => {
+    const db = new Pool({ connectionString: databaseUrl, max: 1 });
+    try {
+      await db.query('UPDATE core_conf SET encryption_key_check = NULL');
+      await expectRefused(await launch(KEY_B));
+      expect((await db.query('SELECT encryption_key_check FROM core_conf')).rows[0].encryption_key_check).toBeNull();
+      const right = await launch(KEY_A);
+      await right.healthy();
+      await stop(right);
+      expect((await db.query('SELECT encryption_key_check FROM core_conf')).rows[0].encryption_key_check).toMatch(/^v1:/);
+    } finally {
+      await db.end();
+    }
+  });
+});

@@ -20,6 +20,10 @@ export class CoreConf {
   @Column({ name: 'admin_token_hash', type: 'text', nullable: true })
   adminTokenHash: string | null;
 
+  /** A known text encrypted with the instance's key (see `EncryptionKeyCheck`). */
+  @Column({ name: 'encryption_key_check', type: 'text', nullable: true, select: false })
+  encryptionKeyCheck: string | null;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

@@ -2,6 +2,7 @@ import { InitialSchema1795299514112 } from './migrations/1795299514112-InitialSc
 import { MetaOAuth1795300000000 } from './migrations/1795300000000-MetaOAuth';
 import { OutboundSends1795300200000 } from './migrations/1795300200000-OutboundSends';
 import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstances';
+import { EncryptionKeyCheck1795410000000 } from './migrations/1795410000000-EncryptionKeyCheck';
 import { TenantScopedIdentities1795420000000 } from './migrations/1795420000000-TenantScopedIdentities';
 import { OAuthBrowserBinding1795420100000 } from './migrations/1795420100000-OAuthBrowserBinding';
 import { Comments1795430000000 } from './migrations/1795430000000-Comments';
@@ -18,6 +19,7 @@ export const MIGRATIONS: Function[] = [
   MetaOAuth1795300000000,
   OutboundSends1795300200000,
   JobInstances1795300400000,
+  EncryptionKeyCheck1795410000000,
   TenantScopedIdentities1795420000000,
   OAuthBrowserBinding1795420100000,
   Comments1795430000000,
