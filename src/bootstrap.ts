@@ -42,7 +42,8 @@ function refuseUnstorableInput(app: NestFastifyApplication): void {
  */
 export async function createApp(config: AppConfig, logger: Pino = createRootLogger({ level: config.logLevel, format: config.logFormat })): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    trustProxy: true,
+    // X-Forwarded-* from anyone else would let a client choose its own address and protocol.
+    trustProxy: config.trustProxy,
     bodyLimit: 8 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

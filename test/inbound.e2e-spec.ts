@@ -414,6 +414,58 @@ describe('inbound Messenger and Instagram events', () => {
       expect(view).toMatchObject({ text: null, metadata: null, attachments: [] });
     });
 
+    it('announces an echo the Page deleted from the Instagram app', async () => {
+      const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+      sockets.push(socket);
+      const p = instagram();
+      const mid = newMid('instagram');
+      await send('instagram', IG, echoEvent('instagram', p, { mid, text: 'sent by mistake' }));
+      await messageWhen(mid);
+      const at = Date.now();
+      await send('instagram', IG, { sender: { id: IG }, recipient: { id: p.user }, timestamp: at, message: { mid, is_echo: true, is_deleted: true } });
+      expect(await messageWhen(mid, (row) => row.deleted_at !== null)).toMatchObject({ direction: 'outbound', deleted_at: new Date(at), text: null });
+      const announced = await socket.waitFor('message.updated', (m) => m.externalId === mid && m.deletedAt !== null);
+      expect(announced).toMatchObject({ direction: 'outbound', text: null, deletedAt: new Date(at).toISOString() });
+
+      // Sent and deleted in one delivery: the last announcement is the deleted record.
+      const both = newMid('instagram');
+      const deletedAt = Date.now();
+      await send(
+        'instagram',
+        IG,
+        echoEvent('instagram', p, { mid: both, text: 'gone at once', timestamp: deletedAt - 1 }),
+        { sender: { id: IG }, recipient: { id: p.user }, timestamp: deletedAt, message: { mid: both, is_echo: true, is_deleted: true } },
+      );
+      await messageWhen(both, (row) => row.deleted_at !== null);
+      await socket.waitFor('message.updated', (m) => m.externalId === both && m.deletedAt !== null);
+      const pushed = socket.events.filter((e) => e.payload?.externalId === both);
+      expect(pushed.map((e) => e.event)).toEqual(['message.created', 'message.updated']);
+      expect(pushed[1].payload).toMatchObject({ text: null, deletedAt: new Date(deletedAt).toISOString() });
+      const logged: any[] = [];
+      for (let cursor = ''; ; ) {
+        const page = (await t.request('GET', `/api/events?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: org.apiKey })).body;
+        logged.push(...page.data.filter((e: any) => e.data.object?.externalId === both));
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+      expect(logged.map((e: any) => e.type)).toEqual(['message.sent', 'message.deleted']);
+    });
+
+    it('stores a referral Meta sent without a timestamp once, however often it is redelivered', async () => {
+      const p = messenger();
+      const referral = referralEvent(p, { ref: 'no-time', source: 'SHORTLINK' });
+      delete (referral as { timestamp?: number }).timestamp;
+      await send('messenger', PAGE, referral);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await send('messenger', PAGE, referral);
+      const marker = newMid('messenger');
+      await send('messenger', PAGE, messageEvent('messenger', p, { mid: marker, text: 'after the referrals' }));
+      await messageWhen(marker);
+      const [conversation] = await conversationOf(p);
+      const kinds = (await t.db.query(`SELECT kind FROM messages WHERE conversation_id = $1 ORDER BY created_at`, [conversation.id])).rows.map((r) => r.kind);
+      expect(kinds).toEqual(['referral', 'message']);
+    });
+
     it('marks an Instagram unsend deleted', async () => {
       const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
       sockets.push(socket);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { LogFormat } from '../logging/root-logger';
 
@@ -59,6 +60,11 @@ export class AppConfig {
    * (`CORS_ORIGINS`, comma-separated); `['*']` allows any. Empty: same-origin pages only.
    */
   corsOrigins: string[];
+  /**
+   * Which proxies' `X-Forwarded-*` headers to believe (Fastify's `trustProxy`): false (none),
+   * true (any), a hop count, or addresses/CIDR ranges.
+   */
+  trustProxy: boolean | number | string[];
   /** S3-compatible storage; unset bucket: local disk under `dataDir/files`. */
   s3?: { bucket: string; region: string; endpoint?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
 }
@@ -116,6 +122,24 @@ function origins(env: Env, name: string): string[] {
     }
     return url.origin;
   });
+}
+
+/** TRUST_PROXY: unset or false (none), true (any), a hop count, or comma-separated addresses/CIDRs. */
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '' || ['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (family === 0 || rest.length > 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(`TRUST_PROXY must be true, false, a hop count, or comma-separated IP addresses/CIDR ranges, got "${entry}"`);
+    }
+  }
+  return entries;
 }
 
 /** Reads and validates the environment; a bad value throws a `ConfigError` naming it. */
@@ -178,6 +202,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.eventsRetentionDays = positiveInt(env, 'EVENTS_RETENTION_DAYS', 7);
   if (config.eventsRetentionDays < 7) throw new ConfigError(`EVENTS_RETENTION_DAYS must be at least 7, got "${env.EVENTS_RETENTION_DAYS}"`);
   config.corsOrigins = origins(env, 'CORS_ORIGINS');
+  config.trustProxy = trustProxy(env);
   if (env.S3_BUCKET) {
     config.s3 = {
       bucket: env.S3_BUCKET,

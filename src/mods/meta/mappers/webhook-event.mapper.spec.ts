@@ -166,6 +166,17 @@ describe('Messenger events', () => {
     });
   });
 
+  it('keys a referral or mid-less postback without a timestamp by its content, so a redelivery maps to the same id', () => {
+    const referral = (ref: string): RawMessagingEvent => ({ sender: { id: PSID }, recipient: { id: PAGE }, referral: { ref, source: 'SHORTLINK', type: 'OPEN_THREAD' } });
+    const first = mapMessagingEvent(referral('spring'), PAGE, NOW);
+    const redelivered = mapMessagingEvent(referral('spring'), PAGE, NOW + 60_000);
+    expect(first).toMatchObject({ type: 'referral', timestamp: NOW });
+    expect((redelivered as { mid: string }).mid).toBe((first as { mid: string }).mid);
+    expect((mapMessagingEvent(referral('autumn'), PAGE, NOW) as { mid: string }).mid).not.toBe((first as { mid: string }).mid);
+    const postback: RawMessagingEvent = { sender: { id: PSID }, recipient: { id: PAGE }, postback: { title: 'Get Started', payload: 'START' } };
+    expect((mapMessagingEvent(postback, PAGE, NOW) as { mid: string }).mid).toBe((mapMessagingEvent(postback, PAGE, NOW + 5) as { mid: string }).mid);
+  });
+
   it('uses the arrival time when Meta gives no timestamp', () => {
     expect(mapMessagingEvent({ sender: { id: PSID }, recipient: { id: PAGE }, message: { mid: 'm_x', text: 'x' } }, PAGE, NOW)).toMatchObject({ timestamp: NOW });
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { InboundEvent, Party, RawMessage, RawMessagingEvent, RawReferral, WebhookBody, WebhookEntry } from '../types/webhook.types';
 import { mapAttachments } from './attachment.mapper';
@@ -62,6 +63,15 @@ function editCountOf(value: unknown): number {
 
 /** The largest edit count the `edit_count` column (a Postgres integer) holds. */
 const MAX_EDIT_COUNT = 2_147_483_647;
+
+/**
+ * What tells a redelivery of an event without a mid from a new one: Meta's timestamp, or when it
+ * sent none, a digest of the event's content — the same bytes every time, unlike our arrival time.
+ */
+function redeliveryKey(event: RawMessagingEvent, content: unknown): string {
+  if (typeof event.timestamp === 'number' && Number.isFinite(event.timestamp)) return String(event.timestamp);
+  return `sha256:${createHash('sha256').update(JSON.stringify(content) ?? '').digest('base64url')}`;
+}
 
 function referralMetadata(referral: RawReferral | undefined): Record<string, unknown> | undefined {
   return isObject(referral) ? { ...referral } : undefined;
@@ -131,12 +141,12 @@ export function mapMessagingEvent(event: RawMessagingEvent, accountId: string, r
     const metadata: Record<string, unknown> = { postback: { title: str(postback.title), payload: str(postback.payload) } };
     const referral = referralMetadata(postback.referral);
     if (referral) metadata.referral = referral;
-    // Older postbacks carry no mid; sender + time identify a redelivery just as well.
-    const mid = str(postback.mid) ?? `postback:${accountId}:${userId}:${timestamp}`;
+    // Older postbacks carry no mid; sender + Meta's time identify a redelivery just as well.
+    const mid = str(postback.mid) ?? `postback:${accountId}:${userId}:${redeliveryKey(event, postback)}`;
     return { type: 'postback', mid, ...base, title: str(postback.title), metadata };
   }
   if (isObject(event.referral)) {
-    return { type: 'referral', mid: `referral:${accountId}:${userId}:${timestamp}`, ...base, metadata: { referral: { ...event.referral } } };
+    return { type: 'referral', mid: `referral:${accountId}:${userId}:${redeliveryKey(event, event.referral)}`, ...base, metadata: { referral: { ...event.referral } } };
   }
   const keys = Object.keys(event).filter((k) => !['sender', 'recipient', 'timestamp'].includes(k));
   return { type: 'ignored', reason: `unhandled event (${keys.join(', ') || 'empty'})` };

@@ -18,7 +18,11 @@ export class InboundEffects {
   readonly known = { messages: new Map<string, Message>(), conversations: new Map<string, Conversation>() };
 
   updated(ids: Iterable<string>, event: DomainEventType | null): void {
-    for (const id of ids) this.updatedMessages.set(id, event);
+    for (const id of ids) {
+      this.updatedMessages.set(id, event);
+      // The copy kept when it was created no longer holds (an echo deleted in the same delivery).
+      this.known.messages.delete(id);
+    }
   }
 }
 

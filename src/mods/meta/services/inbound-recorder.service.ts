@@ -20,7 +20,9 @@ export class InboundRecorderService {
   ) {}
 
   async record(manager: EntityManager, organizationId: string, effects: InboundEffects): Promise<void> {
-    const updated = [...effects.updatedMessages].filter(([id]) => !effects.createdMessages.has(id));
+    // A message created and changed by the same work is recorded once as it ends up, plus the
+    // change's own log event (an unsend is still `message.deleted`).
+    const updated = [...effects.updatedMessages].filter(([id, type]) => !effects.createdMessages.has(id) || type !== null);
     const messages = await this.messages(manager, organizationId, [...effects.createdMessages.keys(), ...updated.map(([id]) => id)], effects.known.messages);
     const conversations = await this.conversations(manager, organizationId, [...effects.conversations], effects.known.conversations);
     const entries: OutboxEntry[] = [];
