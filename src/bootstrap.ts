@@ -36,6 +36,9 @@ function refuseUnstorableInput(app: NestFastifyApplication): void {
     });
 }
 
+/** The nearest `hops` proxies are trusted (what Fastify does with a number, in the type its adapter takes). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /**
  * Builds the whole service — used by `main.ts` and by every e2e test alike. `logger` is the
  * process's root logger when the caller already has one, so every line shares one stream.
@@ -43,7 +46,7 @@ function refuseUnstorableInput(app: NestFastifyApplication): void {
 export async function createApp(config: AppConfig, logger: Pino = createRootLogger({ level: config.logLevel, format: config.logFormat })): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     // X-Forwarded-* from anyone else would let a client choose its own address and protocol.
-    trustProxy: config.trustProxy,
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: 8 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

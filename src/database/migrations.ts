@@ -3,6 +3,7 @@ import { MetaOAuth1795300000000 } from './migrations/1795300000000-MetaOAuth';
 import { OutboundSends1795300200000 } from './migrations/1795300200000-OutboundSends';
 import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstances';
 import { EncryptionKeyCheck1795410000000 } from './migrations/1795410000000-EncryptionKeyCheck';
+import { ApiKeyLastUsed1795410000100 } from './migrations/1795410000100-ApiKeyLastUsed';
 import { TenantScopedIdentities1795420000000 } from './migrations/1795420000000-TenantScopedIdentities';
 import { OAuthBrowserBinding1795420100000 } from './migrations/1795420100000-OAuthBrowserBinding';
 import { Comments1795430000000 } from './migrations/1795430000000-Comments';
@@ -20,6 +21,7 @@ export const MIGRATIONS: Function[] = [
   OutboundSends1795300200000,
   JobInstances1795300400000,
   EncryptionKeyCheck1795410000000,
+  ApiKeyLastUsed1795410000100,
   TenantScopedIdentities1795420000000,
   OAuthBrowserBinding1795420100000,
   Comments1795430000000,

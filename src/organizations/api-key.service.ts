@@ -1,22 +1,95 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { isUUID } from 'class-validator';
+import { EntityManager, In, Repository } from 'typeorm';
+import { notFound } from '../common/domain-error';
 import { generateToken, hashToken } from '../security/tokens';
 import { ApiKey } from './api-key.entity';
+import { Organization } from './organization.entity';
+
+/** How often `lastUsedAt` is refreshed for a key in use: a write per minute, not per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface IssuedApiKey {
+  id: string;
+  apiKey: string;
+  createdAt: Date;
+}
+
+export interface ApiKeyView {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** The key a bearer token is, when it is one that still exists. */
+export interface AuthenticatedApiKey {
+  keyId: string;
+  organizationId: string;
+}
 
 @Injectable()
 export class ApiKeyService {
+  private readonly logger = new Logger('ApiKeys');
+
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
   /** Issues a key; the plaintext is returned here once and never stored. */
   async issue(organizationId: string, manager: EntityManager = this.keys.manager): Promise<string> {
-    const key = generateToken('mi_live');
-    await manager.insert(ApiKey, { organizationId, keyHash: hashToken(key), prefix: key.slice(0, 12) });
-    return key;
+    return (await this.insert(organizationId, manager)).apiKey;
+  }
+
+  /** Another key for an existing organization (admin). */
+  async issueFor(organizationId: string): Promise<IssuedApiKey> {
+    return this.keys.manager.transaction(async (manager) => {
+      await this.requireOrganization(organizationId, manager);
+      return this.insert(organizationId, manager);
+    });
+  }
+
+  /** An organization's keys, oldest first, never the keys themselves (admin). */
+  async list(organizationId: string): Promise<{ data: ApiKeyView[] }> {
+    await this.requireOrganization(organizationId, this.keys.manager);
+    const rows = await this.keys.find({ where: { organizationId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return { data: rows.map(({ id, createdAt, lastUsedAt }) => ({ id, createdAt, lastUsedAt })) };
+  }
+
+  /** Deletes a key: every request with it is refused from now on (admin). */
+  async revoke(organizationId: string, keyId: string): Promise<void> {
+    await this.requireOrganization(organizationId, this.keys.manager);
+    const result = isUUID(keyId) ? await this.keys.delete({ id: keyId, organizationId }) : { affected: 0 };
+    if (!result.affected) throw notFound('API key');
   }
 
   async organizationFor(key: string): Promise<string | undefined> {
-    const found = await this.keys.findOne({ where: { keyHash: hashToken(key) }, select: { organizationId: true } });
-    return found?.organizationId;
+    return (await this.authenticate(key))?.organizationId;
+  }
+
+  /** Looks the key up by its hash and notes its use. */
+  async authenticate(key: string): Promise<AuthenticatedApiKey | undefined> {
+    const found = await this.keys.findOne({ where: { keyHash: hashToken(key) }, select: { id: true, organizationId: true, lastUsedAt: true } });
+    if (!found) return undefined;
+    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.keys.update({ id: found.id }, { lastUsedAt: new Date() }).catch((error: Error) => this.logger.warn(`last use of key ${found.id} not noted: ${error.message}`));
+    }
+    return { keyId: found.id, organizationId: found.organizationId };
+  }
+
+  /** Which of these keys still exist (a revoked key is gone). */
+  async existing(keyIds: string[]): Promise<Set<string>> {
+    if (keyIds.length === 0) return new Set();
+    const rows = await this.keys.find({ where: { id: In(keyIds) }, select: { id: true } });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  private async insert(organizationId: string, manager: EntityManager): Promise<IssuedApiKey> {
+    const apiKey = generateToken('mi_live');
+    const saved = await manager.save(manager.create(ApiKey, { organizationId, keyHash: hashToken(apiKey), prefix: apiKey.slice(0, 12) }));
+    return { id: saved.id, apiKey, createdAt: saved.createdAt };
+  }
+
+  private async requireOrganization(organizationId: string, manager: EntityManager): Promise<void> {
+    const exists = isUUID(organizationId) && (await manager.exists(Organization, { where: { id: organizationId } }));
+    if (!exists) throw notFound('Organization');
   }
 }

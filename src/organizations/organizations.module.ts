@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminApiKeysController } from './admin-api-keys.controller';
 import { AdminOrganizationsController } from './admin-organizations.controller';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyService } from './api-key.service';
@@ -8,7 +9,7 @@ import { OrganizationsService } from './organizations.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Organization, ApiKey])],
-  controllers: [AdminOrganizationsController],
+  controllers: [AdminOrganizationsController, AdminApiKeysController],
   providers: [OrganizationsService, ApiKeyService],
   exports: [ApiKeyService, OrganizationsService],
 })

@@ -1,10 +1,13 @@
-import { Logger } from '@nestjs/common';
+import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
 import { Metrics } from '../metrics/metrics.service';
 import { ScopedTokenService } from '../auth/scoped-token.service';
 import { ApiKeyService } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
+
+/** How often each instance looks for sockets opened with a key that was revoked since. */
+const REVOCATION_CHECK_MS = 2000;
 
 /**
  * socket.io on the service's own port. A socket authenticates with `auth: {token: <api key>}`
@@ -13,11 +16,13 @@ import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSourc
  * Events reach it only from the outbox (`DomainEvents.record`, relayed by `EventRelayService`).
  */
 @WebSocketGateway()
-export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeGateway.name);
 
   @WebSocketServer()
   server: Server;
+
+  private revocationTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly apiKeys: ApiKeyService,
@@ -40,11 +45,12 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       if (typeof token !== 'string' || token === '') return next(new Error('unauthorized'));
       if (this.scopedTokens.isScopedToken(token)) return next(this.admitScoped(socket, token));
       this.apiKeys
-        .organizationFor(token)
-        .then((organizationId) => {
-          if (!organizationId) return next(new Error('unauthorized'));
-          socket.data.organizationId = organizationId;
-          void socket.join(organizationRoom(organizationId));
+        .authenticate(token)
+        .then((key) => {
+          if (!key) return next(new Error('unauthorized'));
+          socket.data.organizationId = key.organizationId;
+          socket.data.apiKeyId = key.keyId;
+          void socket.join(organizationRoom(key.organizationId));
           next();
         })
         .catch((error: Error) => {
@@ -64,6 +70,31 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     timer.unref();
     socket.once('disconnect', () => clearTimeout(timer));
     return undefined;
+  }
+
+  /**
+   * Disconnects this instance's sockets whose API key was revoked. Each instance checks its own
+   * sockets, so a revocation reaches every instance without a message that could be lost.
+   */
+  async disconnectRevoked(): Promise<number> {
+    const sockets = [...this.server.of('/').sockets.values()].filter((socket) => typeof socket.data.apiKeyId === 'string');
+    if (sockets.length === 0) return 0;
+    const existing = await this.apiKeys.existing([...new Set(sockets.map((socket) => socket.data.apiKeyId as string))]);
+    const revoked = sockets.filter((socket) => !existing.has(socket.data.apiKeyId));
+    for (const socket of revoked) socket.disconnect(true);
+    return revoked.length;
+  }
+
+  onModuleInit(): void {
+    this.revocationTimer = setInterval(
+      () => void this.disconnectRevoked().catch((error: Error) => this.logger.warn(`revoked-key check failed: ${error.message}`)),
+      REVOCATION_CHECK_MS,
+    );
+    this.revocationTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.revocationTimer);
   }
 
   /** Only the event relay calls this: every socket event comes from the outbox. */
