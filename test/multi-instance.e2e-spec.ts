@@ -89,6 +89,54 @@ describe('two instances on one database', () => {
     expect(created.text).toBe('hello from A');
   });
 
+  it('never frees the jobs of an instance that lost only its liveness connection: the send goes out once', async () => {
+    const created = await a.request('POST', '/api/conversations', { token: apiKey, body: { channel: 'facebook_messenger', participantExternalId: 'psid-liveness' } });
+    expect([200, 201]).toContain(created.status);
+    const text = 'sent while the liveness connection is lost';
+    const callsToMeta = () => sandbox.requests.filter((r) => (r.body as any)?.message?.text === text).length;
+    // Meta holds the send for 9 s: long enough for several sweeps while the instance running it has no liveness lock.
+    sandbox.failNext(1, { delayMs: 9000, path: /\/me\/messages$/ });
+    const sent = await a.request('POST', '/api/messaging/send', {
+      token: apiKey,
+      body: { channel: 'facebook_messenger', conversationId: created.body.id, text, messagingType: 'UPDATE' },
+    });
+    expect(sent.status).toBe(202);
+    await waitUntil(async () => (callsToMeta() === 1 ? true : undefined), 10000, 'the send to reach Meta');
+    const livenessLocks = () => db.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 726373 AND granted`);
+    expect((await livenessLocks()).rows).toHaveLength(2);
+
+    // Every liveness connection is terminated as soon as it is seen, until Meta has answered.
+    const published = async () => (await db.query('SELECT status FROM messages WHERE id = $1', [sent.body.messages[0].id])).rows[0].status === 'published';
+    while (!(await published())) {
+      for (const { pid } of (await livenessLocks()).rows) await db.query('SELECT pg_terminate_backend($1)', [pid]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(callsToMeta()).toBe(1);
+    await waitUntil(async () => ((await livenessLocks()).rows.length === 2 ? true : undefined), 15000, 'both instances to hold their liveness locks again');
+    for (const instance of [a, b]) expect(instance.output).not.toContain('freed the jobs of stopped instance');
+    expect(callsToMeta()).toBe(1);
+  });
+
+  it('delivers broadcasts to an instance whose heartbeats were late', async () => {
+    const onA = await RecordingSocket.connect(a.baseUrl, apiKey);
+    const onB = await RecordingSocket.connect(b.baseUrl, apiKey);
+    sockets.push(onA, onB);
+    // Paused past the adapter's heartbeat timeout (10 s, checked every 5 s): A stops hearing from B.
+    b.kill('SIGSTOP');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 16000));
+      sandbox.webhookTarget = `${a.baseUrl}/api/meta/webhook`;
+      const mid = newMid('messenger');
+      const answer = await sandbox.postWebhook(webhookOf('messenger', PAGE_ID, messageEvent('messenger', { account: PAGE_ID, user: 'psid-late-heartbeat' }, { mid, text: 'while B was paused' })));
+      expect(answer.status).toBe(200);
+      await onA.waitFor('message.created', (m) => m.externalId === mid, 20000);
+      b.kill('SIGCONT');
+      expect((await onB.waitFor('message.created', (m) => m.externalId === mid, 10000)).text).toBe('while B was paused');
+    } finally {
+      b.kill('SIGCONT');
+    }
+  });
+
   it('shares sends between both instances, and loses none when one is killed', async () => {
     const users = Array.from({ length: 12 }, (_, i) => `psid-multi-send-${i}`);
     for (const user of users) {
@@ -150,7 +198,7 @@ describe('two instances on one database', () => {
       30000,
       'instance B to send what instance A accepted',
     );
-    // B's sweep (every 5 s) notices A is gone; the sends above may all have gone out before it.
-    await waitUntil(async () => (b.output.includes('freed the jobs of stopped instance') ? true : undefined), 15000, 'instance B to free the jobs of A');
+    // B's sweep (every 5 s) notices A is gone once its heartbeat is 10 s old; the sends above may all have gone out before it.
+    await waitUntil(async () => (b.output.includes('freed the jobs of stopped instance') ? true : undefined), 30000, 'instance B to free the jobs of A');
   });
 });

@@ -4,6 +4,7 @@ import { OutboundSends1795300200000 } from './migrations/1795300200000-OutboundS
 import { JobInstances1795300400000 } from './migrations/1795300400000-JobInstances';
 import { EncryptionKeyCheck1795410000000 } from './migrations/1795410000000-EncryptionKeyCheck';
 import { ApiKeyLastUsed1795410000100 } from './migrations/1795410000100-ApiKeyLastUsed';
+import { InstanceHeartbeat1795410000200 } from './migrations/1795410000200-InstanceHeartbeat';
 import { TenantScopedIdentities1795420000000 } from './migrations/1795420000000-TenantScopedIdentities';
 import { OAuthBrowserBinding1795420100000 } from './migrations/1795420100000-OAuthBrowserBinding';
 import { Comments1795430000000 } from './migrations/1795430000000-Comments';
@@ -22,6 +23,7 @@ export const MIGRATIONS: Function[] = [
   JobInstances1795300400000,
   EncryptionKeyCheck1795410000000,
   ApiKeyLastUsed1795410000100,
+  InstanceHeartbeat1795410000200,
   TenantScopedIdentities1795420000000,
   OAuthBrowserBinding1795420100000,
   Comments1795430000000,

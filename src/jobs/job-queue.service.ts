@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
@@ -7,7 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
-import { WorkerLiveness } from './worker-liveness';
+import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
 /** Failures of other systems that the code already describes: a stack trace adds nothing. */
 const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainError']);
@@ -83,6 +84,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly workerPools: { nudge(count: number): void }[] = [];
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
   private readonly pool: Pool;
+  readonly instanceId = randomUUID();
   private runner?: Runner;
   private liveness?: WorkerLiveness;
 
@@ -93,7 +95,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     this.pool = new Pool({
       connectionString: config.databaseUrl,
       max: config.workerConcurrency + 4,
-      application_name: 'meta-inbox-worker',
+      // Named after the instance: its live connections are one of the signs that it lives.
+      application_name: workerBackendName(this.instanceId),
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
     metrics.addCollector(async () => {
@@ -135,7 +138,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.liveness = new WorkerLiveness(this.pool, (message) => this.logger.log(message));
+    this.liveness = new WorkerLiveness(this.pool, this.instanceId, (message) => this.logger.log(message));
     await this.liveness.start();
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.

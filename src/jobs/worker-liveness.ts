@@ -1,29 +1,43 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 
 /** The advisory-lock class our instances' liveness locks live in. */
 const LIVENESS_LOCK_CLASS = 726_373;
 const SWEEP_EVERY_MS = 5000;
+const HEARTBEAT_EVERY_MS = 2000;
+/** An instance whose heartbeat is this old (and that shows no other sign of life) is dead. */
+const HEARTBEAT_STALE_SECONDS = 10;
 const RECONNECT_AFTER_MS = 2000;
+
+/** The `application_name` of every connection of an instance's job pool. */
+export const workerBackendName = (instanceId: string) => `meta-inbox-worker:${instanceId}`;
 
 /**
  * Lets live instances free the jobs of a dead one at once. graphile-worker 0.17 only frees
  * the jobs a crashed worker held after 4 hours; here each instance holds a session advisory
  * lock on a connection of its own for as long as it lives. A `kill -9` closes that
  * connection, Postgres drops the lock, and the next sweep by any instance (including the
- * restarted one, at start) force-unlocks the dead instance's workers so their jobs run again.
+ * restarted one) force-unlocks the dead instance's workers so their jobs run again.
+ *
+ * A missing lock alone is not death: the liveness connection can be lost (a terminated
+ * backend, a network blip) while the instance goes on running jobs, and freeing those would
+ * send twice. An instance is dead only when, besides its lock, it has no connection left to the
+ * database (its job pool's connections are named after it) and its heartbeat, written through
+ * that pool, is stale. A killed process loses every connection at once; a live one keeps at
+ * least graphile-worker's LISTEN connection and its heartbeat.
  */
 export class WorkerLiveness {
-  readonly instanceId = randomUUID();
   private readonly lockKey = randomInt(1, 2 ** 31 - 1);
   private readonly workerIds: string[] = [];
   private client?: PoolClient;
   private sweepTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
   private reconnectTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
     private readonly pool: Pool,
+    readonly instanceId: string,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -31,6 +45,17 @@ export class WorkerLiveness {
     await this.hold();
     this.sweepTimer = setInterval(() => void this.sweep().catch((error: Error) => this.log(`liveness sweep failed: ${error.message}`)), SWEEP_EVERY_MS);
     this.sweepTimer.unref();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((error: Error) => this.log(`liveness heartbeat failed: ${error.message}`)), HEARTBEAT_EVERY_MS);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Through the job pool, not the liveness connection: it shows the instance runs, whatever that connection does. */
+  private async heartbeat(): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO job_instances (instance_id, lock_key, worker_ids) VALUES ($1, $2, $3)
+       ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now()`,
+      [this.instanceId, this.lockKey, this.workerIds],
+    );
   }
 
   /** A `locked_by` value this instance's jobs can carry (pool id or worker id). */
@@ -43,17 +68,19 @@ export class WorkerLiveness {
     await this.pool.query('UPDATE job_instances SET worker_ids = $2 WHERE instance_id = $1', [this.instanceId, this.workerIds]);
   }
 
-  /** Frees the jobs of every instance whose liveness lock is gone. */
+  /** Frees the jobs of every instance that is dead: lock, connections and heartbeat all gone. */
   async sweep(): Promise<number> {
     const { rows } = await this.pool.query<{ instance_id: string; worker_ids: string[] }>(
       `SELECT instance_id, worker_ids FROM job_instances i
         WHERE instance_id <> $1
+          AND heartbeat_at < now() - make_interval(secs => $3)
           AND NOT EXISTS (
             SELECT 1 FROM pg_locks l
              WHERE l.locktype = 'advisory' AND l.granted
                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND l.classid = $2::int::oid AND l.objid = i.lock_key::oid AND l.objsubid = 2)`,
-      [this.instanceId, LIVENESS_LOCK_CLASS],
+               AND l.classid = $2::int::oid AND l.objid = i.lock_key::oid AND l.objsubid = 2)
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = $4 || i.instance_id::text)`,
+      [this.instanceId, LIVENESS_LOCK_CLASS, HEARTBEAT_STALE_SECONDS, workerBackendName('')],
     );
     for (const dead of rows) {
       await this.pool.query('SELECT graphile_worker.force_unlock_workers($1::text[])', [dead.worker_ids]);
@@ -66,6 +93,7 @@ export class WorkerLiveness {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweepTimer);
+    clearInterval(this.heartbeatTimer);
     clearTimeout(this.reconnectTimer);
     await this.pool.query('DELETE FROM job_instances WHERE instance_id = $1', [this.instanceId]).catch(() => undefined);
     this.client?.release(true);
@@ -80,7 +108,7 @@ export class WorkerLiveness {
     await client.query('SELECT pg_advisory_lock($1, $2)', [LIVENESS_LOCK_CLASS, this.lockKey]);
     await client.query(
       `INSERT INTO job_instances (instance_id, lock_key, worker_ids) VALUES ($1, $2, $3)
-       ON CONFLICT (instance_id) DO UPDATE SET worker_ids = EXCLUDED.worker_ids`,
+       ON CONFLICT (instance_id) DO UPDATE SET worker_ids = EXCLUDED.worker_ids, heartbeat_at = now()`,
       [this.instanceId, this.lockKey, this.workerIds],
     );
     this.client = client;

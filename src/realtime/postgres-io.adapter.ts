@@ -2,8 +2,7 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import { Pool } from 'pg';
-import type { Namespace, Server, ServerOptions } from 'socket.io';
-import { ClusterAdapterWithHeartbeat, ClusterMessage, MessageType, Offset } from 'socket.io-adapter';
+import type { Server, ServerOptions } from 'socket.io';
 import { originAllowed } from '../config/cors-origins';
 import { surviveConnectionLoss } from '../database/pool-errors';
 
@@ -24,11 +23,10 @@ export class PostgresIoAdapter extends IoAdapter {
 
   createIOServer(port: number, options?: ServerOptions): Server {
     const server: Server = super.createIOServer(port, { ...options, ...this.originPolicy() } as ServerOptions);
-    const create = createAdapter(this.pool, { tableName: 'socket_io_attachments', errorHandler: () => undefined });
-    // socket.io calls this with `new`, so a function, not an arrow (its returned object wins).
-    server.adapter(function adapterFor(nsp: Namespace) {
-      return keepBroadcastsLocalWhenAlone(create(nsp));
-    });
+    // Every broadcast goes through NOTIFY, whoever the adapter last heard from: its heartbeats say
+    // which instances answered lately, not which are alive, and one that was late (a pause, a busy
+    // event loop) would otherwise miss broadcasts.
+    server.adapter(createAdapter(this.pool, { tableName: 'socket_io_attachments', errorHandler: () => undefined }));
     return server;
   }
 
@@ -48,17 +46,4 @@ export class PostgresIoAdapter extends IoAdapter {
     await super.dispose();
     await this.pool.end().catch(() => undefined);
   }
-}
-
-/**
- * The adapter NOTIFYs every broadcast, and waits for that round trip before emitting to its own
- * sockets, even when no other instance is listening. Instances announce themselves when their
- * server starts (before it takes sockets) and every 5 s after, and the adapter keeps the ones it
- * heard from in the last 10 s in `nodesMap`; while that is empty, a broadcast stays local.
- */
-function keepBroadcastsLocalWhenAlone(adapter: ClusterAdapterWithHeartbeat): ClusterAdapterWithHeartbeat {
-  const internals = adapter as unknown as { nodesMap: Map<string, number>; doPublish(message: ClusterMessage): Promise<Offset> };
-  const publish = internals.doPublish.bind(adapter);
-  internals.doPublish = (message) => (message.type === MessageType.BROADCAST && internals.nodesMap.size === 0 ? Promise.resolve('') : publish(message));
-  return adapter;
 }
