@@ -1,4 +1,5 @@
 import type { IngestReport } from './ingest';
+import type { IntegratorWebhooksReport } from './integrator-webhooks';
 import type { LimitedPageReport, OutboundReport } from './outbound';
 import type { SocketLatencyReport } from './socket-latency';
 
@@ -11,6 +12,7 @@ export interface BenchResults {
     [key: string]: unknown;
   };
   socketLatency: (SocketLatencyReport & { error?: undefined }) | { p99Ms: null; p50Ms: null; error?: string };
+  integratorWebhooks: IntegratorWebhooksReport | null;
   outbound: (OutboundReport & { error?: undefined }) | { sendsPerSec: null; p99Ms: null; maxPerPagePerSec: null; error?: string };
   outboundLimited: LimitedPageReport | { p99Ms: null };
   targets: TargetRow[];
@@ -39,6 +41,7 @@ export function targetRows(results: BenchResults): TargetRow[] {
   const out = results.outbound;
   const limited = results.outboundLimited as Partial<LimitedPageReport>;
   const drain = ours.drain;
+  const hooks = results.integratorWebhooks;
   return [
     { what: 'ingest closed loop vs floor', figure: `${fmt(oursPerSec, '/s')} vs ${fmt(floor, '/s')} = ${fmt(vsFloor, '×')}`, target: '≥ 0.6×', met: check(vsFloor, (v) => v >= 0.6) },
     { what: 'ingest closed loop vs bottender', figure: `${fmt(oursPerSec, '/s')} vs ${fmt(bottender, '/s')} = ${fmt(vsBottender, '×')}`, target: '≥ 1.5×', met: check(vsBottender, (v) => v >= 1.5) },
@@ -56,6 +59,14 @@ export function targetRows(results: BenchResults): TargetRow[] {
       met: check(drain?.drainPerSec, (v) => v >= 2000),
     },
     { what: 'webhook → socket p99 (500/s, 200 sockets)', figure: fmt(socket.p99Ms, ' ms'), target: '≤ 100 ms', met: check(socket.p99Ms, (v) => v <= 100) },
+    { what: 'events delivered to a local endpoint/s (burst)', figure: fmt(hooks?.burst.deliveredPerSec, '/s'), target: 'measured', met: null },
+    { what: 'webhook → integrator p99 (500/s)', figure: fmt(hooks?.steady.p99Ms, ' ms'), target: '≤ 150 ms', met: check(hooks?.steady.p99Ms, (v) => v <= 150) },
+    {
+      what: 'integrator lost / duplicates dropped',
+      figure: hooks ? `${hooks.lost} / ${hooks.duplicatesDropped}` : 'n/a',
+      target: '0 lost, deduped',
+      met: hooks ? hooks.lost === 0 && hooks.badSignatures === 0 : null,
+    },
     { what: 'outbound sends/s across 4 Pages', figure: fmt(out.sendsPerSec, '/s'), target: '≥ 1000/s', met: check(out.sendsPerSec, (v) => v >= 1000) },
     { what: 'outbound enqueue → Graph p99', figure: fmt(out.p99Ms, ' ms'), target: '≤ 250 ms', met: check(out.p99Ms, (v) => v <= 250) },
     { what: 'outbound max per Page in one second', figure: fmt(out.maxPerPagePerSec, '/s'), target: '≤ 300/s', met: check(out.maxPerPagePerSec, (v) => v <= 300) },

@@ -12,6 +12,7 @@ import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import type { SandboxPage } from '../src/sandbox/meta-sandbox';
 import { psid } from './events';
 import { IngestSettings, runIngestSuite } from './ingest';
+import { runIntegratorWebhooks } from './integrator-webhooks';
 import { prepareContacts, runOutbound, runOutboundWithLimitedPage } from './outbound';
 import { BenchResults, renderTables, targetRows } from './report';
 import { runSocketLatency } from './socket-latency';
@@ -28,8 +29,8 @@ async function perUnit(service: OurService, before: DbCounters, units: number): 
 }
 
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
-/** BENCH_PARTS=baseline,bottender,ours,socket,outbound,limited (default: all). */
-const parts = new Set((process.env.BENCH_PARTS ?? 'baseline,bottender,ours,socket,outbound,limited').split(',').map((p) => p.trim()));
+/** BENCH_PARTS=baseline,bottender,ours,socket,webhooks,outbound,limited (default: all). */
+const parts = new Set((process.env.BENCH_PARTS ?? 'baseline,bottender,ours,socket,webhooks,outbound,limited').split(',').map((p) => p.trim()));
 
 const PAGE_COUNT = 4;
 const settings: Omit<IngestSettings, 'appSecret' | 'pageIds'> = {
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       bottender: { closedLoopPerSec: null },
     },
     socketLatency: { p50Ms: null, p99Ms: null },
+    integratorWebhooks: null,
     outbound: { sendsPerSec: null, p99Ms: null, maxPerPagePerSec: null },
     outboundLimited: { p99Ms: null },
     targets: [],
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
     }
 
     let ours: OurService | undefined;
-    if (parts.has('ours') || parts.has('socket') || parts.has('outbound') || parts.has('limited')) {
+    if (parts.has('ours') || parts.has('socket') || parts.has('webhooks') || parts.has('outbound') || parts.has('limited')) {
       ours = await guard('service', async () => {
         if (!existsSync(join(ROOT, 'dist', 'src', 'main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build`');
         const service = await startOurs({
@@ -181,6 +183,24 @@ async function main(): Promise<void> {
         });
         const r = results.socketLatency;
         log(`  received ${r.received}/${r.acknowledged} on the designated socket, p50 ${r.p50Ms} p99 ${r.p99Ms} ms; ${r.socketsWithAll}/${r.sockets} sockets got every event`);
+      });
+    }
+    if (ours && parts.has('webhooks')) {
+      await guard('integratorWebhooks', async () => {
+        log('integrator webhooks: a local endpoint verifying signatures, a burst, then 500 events/s');
+        const org = ours!.organizations[0];
+        const r = await runIntegratorWebhooks({
+          baseUrl: ours!.baseUrl,
+          apiKey: org.apiKey,
+          pageId: org.pageId,
+          appSecret: sandbox!.appSecret,
+          rate: env('BENCH_WEBHOOK_RATE', 500),
+          durationS: env('BENCH_WEBHOOK_S', 6),
+          burst: env('BENCH_WEBHOOK_BURST', 3000),
+          log,
+        });
+        results.integratorWebhooks = r;
+        log(`  steady ${r.steady.received}/${r.steady.acknowledged} at ${r.steady.rate}/s, p50 ${r.steady.p50Ms} p99 ${r.steady.p99Ms} ms; lost ${r.lost}, duplicates dropped ${r.duplicatesDropped}, bad signatures ${r.badSignatures}`);
       });
     }
     let contacts: Map<string, string[]> | undefined;

@@ -186,6 +186,8 @@ export async function startOurs(options: {
       META_GRAPH_URL: sandbox.url,
       META_OAUTH_DIALOG_URL: sandbox.url,
       MEDIA_ALLOW_PRIVATE_NETWORKS: 'true',
+      // The bench's integrator endpoint listens on loopback.
+      WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
       LOG_LEVEL: options.logLevel,
     },
     logFile: join(options.logDir, 'service.log'),

@@ -198,7 +198,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
   config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);
   config.webhooksAllowPrivateNetworks = bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false);
-  config.webhookConcurrency = positiveInt(env, 'WEBHOOK_CONCURRENCY', 32);
+  config.webhookConcurrency = positiveInt(env, 'WEBHOOK_CONCURRENCY', 64);
   config.eventsRetentionDays = positiveInt(env, 'EVENTS_RETENTION_DAYS', 7);
   if (config.eventsRetentionDays < 7) throw new ConfigError(`EVENTS_RETENTION_DAYS must be at least 7, got "${env.EVENTS_RETENTION_DAYS}"`);
   config.corsOrigins = origins(env, 'CORS_ORIGINS');

@@ -62,6 +62,8 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** The timer's sweep also looks for rows a dead relay numbered but never announced. */
+  private leftoversDue = true;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -76,7 +78,12 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listen();
-    this.timers.push(setInterval(() => this.wake(), SWEEP_INTERVAL_MS));
+    this.timers.push(
+      setInterval(() => {
+        this.leftoversDue = true;
+        this.wake();
+      }, SWEEP_INTERVAL_MS),
+    );
     this.timers.push(setInterval(() => void this.prune(), PRUNE_INTERVAL_MS));
     this.wake();
     void this.prune();
@@ -112,7 +119,10 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
 
   private async loop(): Promise<void> {
     try {
-      await this.announceLeftovers();
+      if (this.leftoversDue) {
+        this.leftoversDue = false;
+        await this.announceLeftovers();
+      }
       while (!this.stopped && (await this.relayBatch()) === BATCH_SIZE);
     } catch (error) {
       if (!this.stopped) this.logger.warn(`relay failed, retrying: ${(error as Error).message}`);

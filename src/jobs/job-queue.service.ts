@@ -158,7 +158,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       logger: this.workerLogger(),
     });
     for (const [group, isolated] of this.isolated) {
-      isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: isolated.concurrency + 2, application_name: `meta-inbox-${group}` });
+      // These jobs wait on others, not on the database: a few connections serve many workers.
+      isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: Math.min(isolated.concurrency, 8) + 2, application_name: `meta-inbox-${group}` });
       surviveConnectionLoss(isolated.pool, (message) => this.logger.warn(`${group} worker pool: ${message}`));
       isolated.runner = await run({
         events,

@@ -14,7 +14,6 @@ import { AttemptOutcome, IntegratorHttpClient } from './integrator-http.client';
 import { DISABLE_AFTER_FAILING_MS, nextAttemptAfter } from './retry-schedule';
 import { WebhookDeliveryPageView, WebhookDeliveryView } from './webhook.view';
 import { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
-import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { signedHeaders } from './webhook-signer';
 
@@ -32,18 +31,24 @@ export interface WebhookDeliveryPayload {
  * in flight (so a hanging one holds at most this many of the webhook workers), and each queue
  * keeps graphile-worker's one-at-a-time order.
  */
-export const LANES_PER_ENDPOINT = 4;
+export const LANES_PER_ENDPOINT = 8;
 
 /** Unexpected errors (the database going away mid-attempt) are retried by the job queue itself. */
 const JOB_ATTEMPTS = 5;
 
 const laneOf = (endpointId: string, deliveryId: string) => `webhook:${endpointId}:${parseInt(deliveryId.slice(0, 8), 16) % LANES_PER_ENDPOINT}`;
+const jobKeyOf = (deliveryId: string) => `webhook-delivery:${deliveryId}`;
 
 interface DeliveryRow {
   delivery_id: string;
   status: WebhookDeliveryStatus;
   attempts: number;
   endpoint_id: string;
+  url: string;
+  enabled: boolean;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
   event: DomainEventEnvelope;
 }
 
@@ -80,26 +85,28 @@ export class WebhookDeliveriesService implements OnModuleInit {
          RETURNING id, endpoint_id
        )
        SELECT count(*) FROM graphile_worker.add_jobs(array(
-         SELECT ROW($4::text, json_build_object('deliveryId', id), 'webhook:' || endpoint_id || ':' || (('x' || substr(id::text, 1, 8))::bit(32)::bigint % $5),
+         SELECT ROW($4::text, json_build_object('deliveryId', id), 'webhook:' || endpoint_id || ':' || (('x' || lpad(substr(id::text, 1, 8), 16, '0'))::bit(64)::bigint % $5),
                     NULL, $6::int, 'webhook-delivery:' || id, NULL, NULL)::graphile_worker.job_spec
          FROM made))`,
       [events.map((e) => e.id), events.map((e) => e.organizationId), events.map((e) => e.type), WEBHOOK_DELIVERY_JOB, LANES_PER_ENDPOINT, JOB_ATTEMPTS],
     );
   }
 
-  /** One attempt of a delivery (the job). */
+  /** One attempt of a delivery (the job): one read, the POST, one write. */
   async attempt({ deliveryId, manual = false }: WebhookDeliveryPayload): Promise<void> {
     const [row]: DeliveryRow[] = await this.dataSource.query(
-      `SELECT d.id AS delivery_id, d.status, d.attempts, d.endpoint_id,
+      `SELECT d.id AS delivery_id, d.status, d.attempts, d.endpoint_id, w.url, w.enabled, w.secret,
+         w.previous_secret, w.previous_secret_expires_at,
          json_build_object('id', e.id, 'sequence', e.sequence, 'type', e.type, 'createdAt', e.created_at,
                            'organizationId', e.organization_id, 'data', e.data) AS event
-       FROM webhook_deliveries d JOIN domain_events e ON e.id = d.event_id WHERE d.id = $1`,
+       FROM webhook_deliveries d
+       JOIN domain_events e ON e.id = d.event_id
+       JOIN webhook_endpoints w ON w.id = d.endpoint_id
+       WHERE d.id = $1`,
       [deliveryId],
     );
     if (!row || (row.status !== WebhookDeliveryStatus.Pending && !manual)) return;
-    const endpoint = await this.dataSource.getRepository(WebhookEndpoint).findOneBy({ id: row.endpoint_id });
-    if (!endpoint) return;
-    if (!endpoint.enabled && !manual) {
+    if (!row.enabled && !manual) {
       await this.dataSource.query(
         `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, error = 'the endpoint is disabled' WHERE id = $1 AND status = 'pending'`,
         [deliveryId],
@@ -109,32 +116,54 @@ export class WebhookDeliveriesService implements OnModuleInit {
     const now = new Date();
     const event = { ...row.event, sequence: Number(row.event.sequence), createdAt: new Date(row.event.createdAt).toISOString() };
     const body = JSON.stringify(event);
-    const outcome = await this.http.post(endpoint.url, signedHeaders(event.id, body, this.endpoints.signingSecrets(endpoint, now), now), body);
-    await this.settle(row, endpoint, outcome, now);
+    const secrets = this.endpoints.signingSecrets(
+      { secret: row.secret, previousSecret: row.previous_secret, previousSecretExpiresAt: row.previous_secret_expires_at },
+      now,
+    );
+    const outcome = await this.http.post(row.url, signedHeaders(event.id, body, secrets, now), body);
+    await this.settle(row, outcome, now);
   }
 
-  /** Records an attempt's outcome, schedules the next one, and disables an endpoint failing for 5 days. */
-  private async settle(row: DeliveryRow, endpoint: WebhookEndpoint, outcome: AttemptOutcome, at: Date): Promise<void> {
+  /**
+   * Records an attempt's outcome, schedules the next one and, after 5 days of failures, disables
+   * the endpoint — in one statement (so one round trip per attempt, and all of it or nothing).
+   */
+  private async settle(row: DeliveryRow, outcome: AttemptOutcome, at: Date): Promise<void> {
     const attempts = row.attempts + 1;
     const next = outcome.ok ? null : nextAttemptAfter(attempts, at);
     const status = outcome.ok ? WebhookDeliveryStatus.Succeeded : next ? WebhookDeliveryStatus.Pending : WebhookDeliveryStatus.Failed;
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, response_status = $3, error = $4, last_attempt_at = $5, next_attempt_at = $6 WHERE id = $1`,
-        [row.delivery_id, status, outcome.responseStatus, outcome.error, at, next],
-      );
-      if (outcome.ok) {
-        await manager.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [endpoint.id]);
-      } else {
-        await manager.query(
-          `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2),
-             enabled = CASE WHEN COALESCE(failing_since, $2) <= $3 THEN false ELSE enabled END, updated_at = now()
-           WHERE id = $1`,
-          [endpoint.id, at, new Date(at.getTime() - DISABLE_AFTER_FAILING_MS)],
-        );
-      }
-      if (next) await this.schedule(row.delivery_id, endpoint.id, next, false, manager);
-    });
+    await this.dataSource.query(
+      `WITH delivery AS (
+         UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, response_status = $3, error = $4, last_attempt_at = $5, next_attempt_at = $6
+         WHERE id = $1 RETURNING 1
+       ), endpoint AS (
+         UPDATE webhook_endpoints SET
+           failing_since = CASE WHEN $8 THEN NULL ELSE COALESCE(failing_since, $5) END,
+           enabled = CASE WHEN NOT $8 AND COALESCE(failing_since, $5) <= $9 THEN false ELSE enabled END,
+            updated_at = now()
+         WHERE id = $7 AND (NOT $8 OR failing_since IS NOT NULL) RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM delivery) AS deliveries, (SELECT count(*) FROM endpoint) AS endpoints,
+         CASE WHEN $6::timestamptz IS NOT NULL THEN
+           (SELECT id FROM graphile_worker.add_job($10, json_build_object('deliveryId', $1::uuid), queue_name => $11, run_at => $6,
+             max_attempts => $12, job_key => $13))
+         END AS job`,
+      [
+        row.delivery_id,
+        status,
+        outcome.responseStatus,
+        outcome.error,
+        at,
+        next,
+        row.endpoint_id,
+        outcome.ok,
+        new Date(at.getTime() - DISABLE_AFTER_FAILING_MS),
+        WEBHOOK_DELIVERY_JOB,
+        laneOf(row.endpoint_id, row.delivery_id),
+        JOB_ATTEMPTS,
+        jobKeyOf(row.delivery_id),
+      ],
+    );
     this.metrics.record(outcome.ok ? 'succeeded' : next ? 'retrying' : 'failed');
   }
 
@@ -173,7 +202,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
     return this.jobs.add<WebhookDeliveryPayload>(
       WEBHOOK_DELIVERY_JOB,
       manual ? { deliveryId, manual } : { deliveryId },
-      { queue: laneOf(endpointId, deliveryId), runAt, jobKey: `webhook-delivery:${deliveryId}`, maxAttempts: JOB_ATTEMPTS },
+      { queue: laneOf(endpointId, deliveryId), runAt, jobKey: jobKeyOf(deliveryId), maxAttempts: JOB_ATTEMPTS },
       manager,
     );
   }

@@ -78,7 +78,7 @@ export class WebhookEndpointsService {
   }
 
   /** The secrets that sign now: the current one, and the one before a rotation for 24 h. */
-  signingSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
+  signingSecrets(endpoint: Pick<WebhookEndpoint, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>, now: Date): string[] {
     const secrets = [this.encryption.decrypt(endpoint.secret)];
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
       secrets.push(this.encryption.decrypt(endpoint.previousSecret));
