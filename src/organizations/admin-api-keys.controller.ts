@@ -1,12 +1,13 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { AdminAuth } from '../auth/auth.decorators';
 import { ApiKeyListDto, IssuedApiKeyDto } from './api-key.dto';
 import { ApiKeyService } from './api-key.service';
 
 @ApiTags('admin')
 @AdminAuth()
-@ApiNotFoundResponse({ description: 'No such organization (or key)' })
+@ApiErrors([404, 'No such organization (or key)'])
 @Controller('api/admin/organizations/:organizationId/api-keys')
 export class AdminApiKeysController {
   constructor(private readonly apiKeys: ApiKeyService) {}
