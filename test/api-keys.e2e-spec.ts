@@ -72,6 +72,24 @@ describe('API keys of an organization', () => {
     expect(keptSocket.socket.connected).toBe(true);
   });
 
+  it('ends the scoped tokens minted with a revoked key, on REST and on their sockets, and keeps the others', async () => {
+    const doomed = (await t.request('POST', keysPath(org.id), { token: ADMIN_TOKEN })).body;
+    const mint = async (apiKey: string) => (await t.request('POST', '/api/auth/tokens', { token: apiKey, body: { ttlSeconds: 3600 } })).body.token as string;
+    const doomedToken = await mint(doomed.apiKey);
+    const keptToken = await mint(org.apiKey);
+    expect(await works(doomedToken)).toBe(200);
+    const tokenSocket = await RecordingSocket.connect(t.baseUrl, doomedToken);
+    sockets.push(tokenSocket);
+    const disconnected = new Promise<string>((resolve) => tokenSocket.socket.once('disconnect', (reason) => resolve(reason)));
+    expect((await t.request('DELETE', `${keysPath(org.id)}/${doomed.id}`, { token: ADMIN_TOKEN })).status).toBe(204);
+    const refused = await t.request('GET', '/api/conversations', { token: doomedToken });
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toContain('revoked');
+    await expect(disconnected).resolves.toBe('io server disconnect');
+    await expect(RecordingSocket.connect(t.baseUrl, doomedToken)).rejects.toThrow('unauthorized');
+    expect(await works(keptToken)).toBe(200);
+  });
+
   it('answers 404 for another organization, an unknown key or organization, and 401 without the admin token', async () => {
     const theirs = (await listKeys(other.id))[0];
     expect((await t.request('DELETE', `${keysPath(org.id)}/${theirs.id}`, { token: ADMIN_TOKEN })).status).toBe(404);

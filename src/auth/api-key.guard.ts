@@ -6,6 +6,8 @@ import { bearerToken } from './bearer';
 
 export interface OrganizationRequest extends FastifyRequest {
   organizationId?: string;
+  /** The API key the request authenticated with (also the one a scoped token was minted with). */
+  apiKeyId?: string;
 }
 
 /** Resolves `Authorization: Bearer <api key>` to the organization the request acts for. */
@@ -16,9 +18,10 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<OrganizationRequest>();
     const token = bearerToken(request.headers.authorization);
-    const organizationId = token ? await this.apiKeys.organizationFor(token) : undefined;
-    if (!organizationId) throw new DomainError(DomainErrorCode.Unauthorized, 'A valid API key is required');
-    request.organizationId = organizationId;
+    const key = token ? await this.apiKeys.authenticate(token) : undefined;
+    if (!key) throw new DomainError(DomainErrorCode.Unauthorized, 'A valid API key is required');
+    request.organizationId = key.organizationId;
+    request.apiKeyId = key.keyId;
     return true;
   }
 }

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
+import { ApiKeyService } from '../organizations/api-key.service';
 import { ApiKeyGuard, OrganizationRequest } from './api-key.guard';
 import { bearerToken } from './bearer';
 import { ScopedTokenService, TokenAgent } from './scoped-token.service';
@@ -20,6 +21,7 @@ export class InboxAuthGuard implements CanActivate {
   constructor(
     private readonly tokens: ScopedTokenService,
     private readonly apiKeys: ApiKeyGuard,
+    private readonly keys: ApiKeyService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,8 +29,13 @@ export class InboxAuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (!token || !this.tokens.isScopedToken(token)) return this.apiKeys.canActivate(context);
     const claims = this.tokens.verify(token);
+    // A token lives no longer than the key that minted it: revoking the key ends it at once.
+    if (claims && !(await this.keys.existing([claims.apiKeyId])).has(claims.apiKeyId)) {
+      throw new DomainError(DomainErrorCode.Unauthorized, 'The API key this token was minted with has been revoked');
+    }
     if (!claims) throw new DomainError(DomainErrorCode.Unauthorized, 'The token is invalid or has expired; get a new one with POST /api/auth/tokens');
     request.organizationId = claims.organizationId;
+    request.apiKeyId = claims.apiKeyId;
     request.agent = claims.agent;
     request.tokenExpiresAt = claims.expiresAt;
     return true;

@@ -12,6 +12,8 @@ export interface TokenAgent {
 /** What a verified scoped token grants: one organization's inbox routes until `expiresAt`. */
 export interface ScopedTokenClaims {
   organizationId: string;
+  /** The API key it was minted with: revoking that key ends the token too. */
+  apiKeyId: string;
   expiresAt: Date;
   agent: TokenAgent | null;
 }
@@ -23,6 +25,7 @@ export const MAX_TOKEN_TTL_SECONDS = 24 * 3600;
 interface Payload {
   v: 1;
   org: string;
+  key: string;
   exp: number;
   agent?: TokenAgent;
 }
@@ -41,11 +44,15 @@ export class ScopedTokenService {
     this.key = encryption.deriveKey('scoped-tokens');
   }
 
-  mint(organizationId: string, options: { ttlSeconds?: number; agent?: TokenAgent | null; now?: Date } = {}): { token: string; expiresAt: Date } {
+  mint(
+    organizationId: string,
+    apiKeyId: string,
+    options: { ttlSeconds?: number; agent?: TokenAgent | null; now?: Date } = {},
+  ): { token: string; expiresAt: Date } {
     const ttl = options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_SECONDS) throw new RangeError(`ttlSeconds must be 1..${MAX_TOKEN_TTL_SECONDS}`);
     const expiresAt = new Date((options.now ?? new Date()).getTime() + ttl * 1000);
-    const payload: Payload = { v: 1, org: organizationId, exp: expiresAt.getTime() };
+    const payload: Payload = { v: 1, org: organizationId, key: apiKeyId, exp: expiresAt.getTime() };
     if (options.agent) payload.agent = { id: options.agent.id, name: options.agent.name };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return { token: `${SCOPED_TOKEN_PREFIX}${body}.${this.sign(body)}`, expiresAt };
@@ -67,9 +74,9 @@ export class ScopedTokenService {
     } catch {
       return undefined;
     }
-    if (payload.v !== 1 || typeof payload.org !== 'string' || typeof payload.exp !== 'number') return undefined;
+    if (payload.v !== 1 || typeof payload.org !== 'string' || typeof payload.key !== 'string' || typeof payload.exp !== 'number') return undefined;
     if (payload.exp <= now.getTime()) return undefined;
-    return { organizationId: payload.org, expiresAt: new Date(payload.exp), agent: payload.agent ?? null };
+    return { organizationId: payload.org, apiKeyId: payload.key, expiresAt: new Date(payload.exp), agent: payload.agent ?? null };
   }
 
   private sign(body: string): string {

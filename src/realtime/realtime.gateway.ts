@@ -3,7 +3,7 @@ import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGatew
 import type { Server, Socket } from 'socket.io';
 import { Metrics } from '../metrics/metrics.service';
 import { ScopedTokenService } from '../auth/scoped-token.service';
-import { ApiKeyService } from '../organizations/api-key.service';
+import { ApiKeyService, AuthenticatedApiKey } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
 
 /** How often each instance looks for sockets opened with a key that was revoked since. */
@@ -43,9 +43,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     server.use((socket: Socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       if (typeof token !== 'string' || token === '') return next(new Error('unauthorized'));
-      if (this.scopedTokens.isScopedToken(token)) return next(this.admitScoped(socket, token));
-      this.apiKeys
-        .authenticate(token)
+      const authenticated = this.scopedTokens.isScopedToken(token) ? this.admitScoped(socket, token) : this.apiKeys.authenticate(token);
+      authenticated
         .then((key) => {
           if (!key) return next(new Error('unauthorized'));
           socket.data.organizationId = key.organizationId;
@@ -60,16 +59,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     });
   }
 
-  /** A scoped token admits its socket until the token expires; then the socket is disconnected. */
-  private admitScoped(socket: Socket, token: string): Error | undefined {
+  /**
+   * A scoped token admits its socket while the key that minted it exists (the revoked-key sweep
+   * covers it like a socket opened with that key) and until the token expires, when the socket
+   * is disconnected.
+   */
+  private async admitScoped(socket: Socket, token: string): Promise<AuthenticatedApiKey | undefined> {
     const claims = this.scopedTokens.verify(token);
-    if (!claims) return new Error('unauthorized');
-    socket.data.organizationId = claims.organizationId;
-    void socket.join(organizationRoom(claims.organizationId));
+    if (!claims || !(await this.apiKeys.existing([claims.apiKeyId])).has(claims.apiKeyId)) return undefined;
     const timer = setTimeout(() => socket.disconnect(true), claims.expiresAt.getTime() - Date.now());
     timer.unref();
     socket.once('disconnect', () => clearTimeout(timer));
-    return undefined;
+    return { keyId: claims.apiKeyId, organizationId: claims.organizationId };
   }
 
   /**
