@@ -9,3 +9,21 @@ export function surviveConnectionLoss(pool: Pool, log: (message: string) => void
   pool.on('error', (error) => log(`idle connection lost: ${error.message}`));
   pool.on('connect', (client) => client.on('error', (error) => log(`connection lost: ${error.message}`)));
 }
+
+/**
+ * SQLSTATE classes of a server that cannot take any statement now, whatever it says: connection
+ * exceptions (08), insufficient resources (53), operator intervention (57: shutting down,
+ * starting up) and system errors (58).
+ */
+const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
+
+/**
+ * Whether the database answered this statement with an error about the statement itself (a
+ * constraint, a trigger, bad data): another statement may succeed. A failed connection (no
+ * answer at all, so no SQLSTATE) or a server that is going away is not that.
+ */
+export function isStatementRefusal(error: unknown): boolean {
+  // pg's DatabaseError carries the server's severity and SQLSTATE; socket errors do not.
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  return typeof severity === 'string' && typeof code === 'string' && !UNAVAILABLE_CLASSES.has(code.slice(0, 2));
+}

@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
+import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
 /** Failures of other systems that the code already describes: a stack trace adds nothing. */
@@ -58,16 +59,6 @@ export class RunLater extends Error {
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
 export const SEND_WORKERS = 'sends';
 export const MEDIA_WORKERS = 'media';
-
-export interface AddJobOptions {
-  /** Jobs of one queue run one at a time, in order. */
-  queue?: string;
-  /** A pending job with the same key is replaced instead of duplicated. */
-  jobKey?: string;
-  runAt?: Date;
-  maxAttempts?: number;
-  priority?: number;
-}
 
 /**
  * Durable jobs on the service's own Postgres (graphile-worker): added in the same transaction
@@ -320,17 +311,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   /** Adds many jobs in one statement (same transaction rules as `add`). */
-  async addMany<P>(jobs: { name: string; payload: P; options?: AddJobOptions }[], manager?: EntityManager): Promise<void> {
+  async addMany<P>(jobs: NewJob<P>[], manager?: EntityManager): Promise<void> {
     if (jobs.length === 0) return;
-    const specs = jobs.map(({ name, payload, options = {} }) => ({
-      identifier: name,
-      payload,
-      queue_name: options.queue ?? null,
-      run_at: options.runAt?.toISOString() ?? null,
-      max_attempts: options.maxAttempts ?? null,
-      job_key: options.jobKey ?? null,
-      priority: options.priority ?? null,
-    }));
+    const specs = jobs.map(jobSpecOf);
     const sql =
       'SELECT count(*) FROM graphile_worker.add_jobs(array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, $1::json)))';
     if (manager) await manager.query(sql, [JSON.stringify(specs)]);
