@@ -43,6 +43,12 @@ export class Metrics {
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
     registers: [this.registry],
   });
+  private readonly jobCommitCallers = new Histogram({
+    name: 'meta_inbox_job_group_commit_callers',
+    help: 'Callers (webhook deliveries) whose jobs one add_jobs statement committed together',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
   readonly socketConnections = new Gauge({
     name: 'meta_inbox_socket_connections',
     help: 'socket.io connections open on this instance',
@@ -94,6 +100,11 @@ export class Metrics {
 
   webhookEventsProcessed(channel: string, count: number, stage: 'processed' | 'failed'): void {
     this.webhookEvents.inc({ channel, stage }, count);
+  }
+
+  /** One group commit of jobs: how many callers' jobs it carried. */
+  jobsCommitted(callers: number): void {
+    this.jobCommitCallers.observe(callers);
   }
 
   sendSettled(channel: string, status: SendOutcome, code: number | null): void {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from '../../../common/domain-error';
 import { findInputProblem, INPUT_PROBLEM_MESSAGES, sanitized } from '../../../common/input-hygiene';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
-import { JobQueue } from '../../../jobs/job-queue.service';
+import { JobBatcher } from '../../../jobs/job-batcher';
 import { Metrics } from '../../../metrics/metrics.service';
 import { safeEqual } from '../../../security/tokens';
 import { INBOUND_EVENTS_ATTEMPTS, INBOUND_EVENTS_JOB } from '../jobs/inbound-event.job';
@@ -21,8 +21,9 @@ export const MAX_INBOUND_STRING_LENGTH = 20_000;
 
 /**
  * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
- * or reads the database; the delivery is stored as one job per conversation in one statement,
- * so Meta gets its 200 in milliseconds whatever the batch size.
+ * or reads the database; the delivery is stored as one job per conversation, in one statement
+ * together with the deliveries that arrived meanwhile (group commit), so Meta gets its 200 in
+ * milliseconds whatever the batch size, and only once the delivery is durable.
  */
 @Injectable()
 export class WebhookReceiverService {
@@ -30,7 +31,7 @@ export class WebhookReceiverService {
 
   constructor(
     private readonly coreConf: CoreConfService,
-    private readonly jobs: JobQueue,
+    private readonly jobs: JobBatcher,
     private readonly metrics: Metrics,
   ) {}
 
@@ -44,9 +45,11 @@ export class WebhookReceiverService {
 
   /**
    * Checks the signature over the raw bytes before anything else, then keeps the delivery as
-   * one job per conversation, all committed together. Without app credentials nothing can be verified, so the delivery is refused (403)
-   * like any unverifiable one; Meta retries it for hours, so nothing is lost while an admin
-   * enters the secret.
+   * one job per conversation, all committed together, in Meta's order (and after any delivery
+   * that arrived earlier); a failed commit is an error answer, so Meta delivers again. Without
+   * app credentials nothing can be verified, so the delivery is refused (403) like any
+   * unverifiable one; Meta retries it for hours, so nothing is lost while an admin enters the
+   * secret.
    */
   async receive(rawBody: Buffer | undefined, signature: unknown, body: unknown): Promise<void> {
     const app = await this.coreConf.metaApp();
@@ -74,7 +77,7 @@ export class WebhookReceiverService {
     const { batches, unroutable } = splitDelivery(body, channel, Date.now());
     if (unroutable > 0) this.logger.warn(`ignored ${unroutable} ${body.object} entr${unroutable === 1 ? 'y' : 'ies'} without an account id`);
     const comments = splitChanges(body, channel, Date.now());
-    await this.jobs.addMany<ConversationEvents | CommentChanges>([
+    await this.jobs.add<ConversationEvents | CommentChanges>([
       ...batches.map(({ queue, payload }) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_EVENTS_ATTEMPTS } })),
       ...comments.map(({ queue, payload }) => ({ name: INBOUND_COMMENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_COMMENTS_ATTEMPTS } })),
     ]);

@@ -1,0 +1,260 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { MetaSandbox } from '../src/sandbox/meta-sandbox';
+import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
+import { configureMetaApp, connectPage, startWithSandbox } from './support/meta-fixtures';
+import { freePort, ServiceProcess, waitUntil } from './support/service-process';
+import { ADMIN_TOKEN, TestApp } from './support/test-app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+/** Waits until every mid is stored, then reads how many messages each has. */
+async function storedCounts(db: Pool, mids: string[], timeoutMs = 60000): Promise<Map<string, number>> {
+  const read = async () => {
+    const { rows } = await db.query('SELECT external_id, count(*)::int AS n FROM messages WHERE external_id = ANY($1) GROUP BY external_id', [mids]);
+    return new Map<string, number>(rows.map((r) => [r.external_id, r.n]));
+  };
+  await waitUntil(async () => ((await read()).size === mids.length ? true : undefined), timeoutMs, `all ${mids.length} messages to be stored`);
+  return read();
+}
+
+/**
+ * Webhook deliveries that arrive together are committed together (one `add_jobs` statement),
+ * each answered 200 only once its statement committed. Faults are injected in the database
+ * itself: triggers on graphile-worker's job table that hold a statement or refuse a row.
+ */
+describe('webhook group commit', () => {
+  describe('on the app', () => {
+    let t: TestApp;
+    let sandbox: MetaSandbox;
+    const PAGE = '311000000000001';
+
+    beforeAll(async () => {
+      ({ t, sandbox } = await startWithSandbox());
+      sandbox.addPage({ id: PAGE, name: 'Group Commit Page' });
+      const org = await t.createOrganization('Group Commit Org');
+      await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+      // A statement carrying a job marked "hold-the-statement" takes a second, so the
+      // deliveries that arrive meanwhile all wait for the next statement.
+      await t.db.query(`
+        CREATE SEQUENCE refused_attempts;
+        CREATE TABLE added_jobs (id bigint, queue_name text, payload text, run_at timestamptz, txid bigint);
+        CREATE FUNCTION group_commit_faults() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.payload::text LIKE '%hold-the-statement%' THEN PERFORM pg_sleep(1); END IF;
+          IF NEW.payload::text LIKE '%refuse-this-delivery%' THEN
+            PERFORM nextval('refused_attempts');
+            RAISE EXCEPTION 'this delivery is refused';
+          END IF;
+          INSERT INTO added_jobs SELECT NEW.id, q.queue_name, NEW.payload::text, NEW.run_at, txid_current()
+            FROM (SELECT 1) one LEFT JOIN graphile_worker._private_job_queues q ON q.id = NEW.job_queue_id;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER group_commit_faults BEFORE INSERT ON graphile_worker._private_jobs FOR EACH ROW EXECUTE FUNCTION group_commit_faults();
+      `);
+    });
+    afterAll(async () => {
+      await t.close();
+      await sandbox.stop();
+    });
+
+    const delivery = (user: string, text: string, mid = newMid('messenger')) => ({
+      mid,
+      body: webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user }, { mid, text })),
+    });
+    /** Starts a delivery whose statement sleeps, and waits until that statement is in flight. */
+    const holdTheStatement = async (): Promise<{ held: Promise<{ status: number }> }> => {
+      const held = sandbox.postWebhook(delivery('psid-gc-hold', 'hold-the-statement').body);
+      await waitForSleepingStatement(t.db);
+      return { held };
+    };
+    const jobOf = async (mid: string) => (await t.db.query(`SELECT id::text, queue_name, run_at::text, txid::text FROM added_jobs WHERE queue_name LIKE 'meta:%' AND payload LIKE $1`, [`%${mid}%`])).rows;
+
+    it('stores many concurrent deliveries exactly once each and applies them, several per commit', async () => {
+      const metricsBefore = await commitHistogram(t);
+      const deliveries = Array.from({ length: 240 }, (_, i) => delivery(`psid-gc-${i % 24}`, `burst ${i}`));
+      // Meta redelivers some deliveries byte for byte: still one message each.
+      const sent = [...deliveries, ...deliveries.filter((_, i) => i % 10 === 0)];
+      const statuses: number[] = [];
+      await inParallel(sent, 32, async ({ body }) => {
+        statuses.push((await sandbox.postWebhook(body)).status);
+      });
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+      const stored = await storedCounts(t.db, deliveries.map((d) => d.mid));
+      expect([...stored.values()].every((n) => n === 1)).toBe(true);
+      const metrics = await commitHistogram(t);
+      const callers = metrics.sum - metricsBefore.sum;
+      const commits = metrics.count - metricsBefore.count;
+      expect(callers).toBe(sent.length);
+      expect(commits).toBeLessThan(callers);
+    });
+
+    it('gives a later delivery of a conversation a higher job id and a later run_at than an earlier one in the same commit', async () => {
+      const { held } = await holdTheStatement();
+      const first = delivery('psid-gc-order', 'first in line');
+      const firstAnswer = sandbox.postWebhook(first.body);
+      await sleep(200);
+      const second = delivery('psid-gc-order', 'second in line');
+      const others = Array.from({ length: 5 }, (_, i) => delivery(`psid-gc-order-other-${i}`, `beside ${i}`));
+      const answers = await Promise.all([held, firstAnswer, ...[second, ...others].map((d) => sandbox.postWebhook(d.body))]);
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+
+      const [a] = await jobOf(first.mid);
+      const [b] = await jobOf(second.mid);
+      expect(b.queue_name).toBe(a.queue_name);
+      // One statement carried both (and the others)...
+      expect(b.txid).toBe(a.txid);
+      for (const other of others) expect((await jobOf(other.mid))[0].txid).toBe(a.txid);
+      // ...and the later one comes after the earlier one in its queue.
+      expect(BigInt(b.id)).toBeGreaterThan(BigInt(a.id));
+      // (compared in SQL: run_at is in microseconds, a JS Date in milliseconds)
+      const { rows } = await t.db.query(`SELECT $1::timestamptz < $2::timestamptz AS later`, [a.run_at, b.run_at]);
+      expect(rows[0].later).toBe(true);
+      await storedCounts(t.db, [first.mid, second.mid, ...others.map((o) => o.mid)]);
+    });
+
+    it('fails only the request whose delivery the database refuses; the others of its commit are 200 and applied', async () => {
+      const { held } = await holdTheStatement();
+      const good = Array.from({ length: 10 }, (_, i) => delivery(`psid-gc-good-${i}`, `good ${i}`));
+      const bad = delivery('psid-gc-bad', 'refuse-this-delivery');
+      const all = [...good.slice(0, 5), bad, ...good.slice(5)];
+      const answers = await Promise.all([held, ...all.map((d) => sandbox.postWebhook(d.body))]);
+      const status = new Map(all.map((d, i) => [d.mid, answers[i + 1].status]));
+
+      expect(status.get(bad.mid)).toBeGreaterThanOrEqual(500);
+      for (const d of good) expect(status.get(d.mid)).toBe(200);
+      // Tried twice: in the combined statement, then alone.
+      expect((await t.db.query(`SELECT last_value::int AS n FROM refused_attempts`)).rows[0].n).toBe(2);
+      const stored = await storedCounts(t.db, good.map((d) => d.mid));
+      expect([...stored.values()].every((n) => n === 1)).toBe(true);
+      expect(await jobOf(bad.mid)).toEqual([]);
+
+      // Meta delivers it again later, when the database takes it: stored once, like any other.
+      await t.db.query(`CREATE OR REPLACE FUNCTION group_commit_faults() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+      expect((await sandbox.postWebhook(bad.body)).status).toBe(200);
+      expect((await storedCounts(t.db, [bad.mid])).get(bad.mid)).toBe(1);
+    });
+  });
+
+  it('answers no 200 while its database is away, and loses nothing it acknowledged', async () => {
+    const sandbox = await MetaSandbox.start();
+    const postgres = new EmbeddedPostgres(mkdtempSync(join(tmpdir(), 'mi-gc-pg-')), { fast: true, port: await freePort() });
+    const databaseUrl = await postgres.start();
+    const db = new Pool({ connectionString: databaseUrl, max: 2 });
+    db.on('error', () => undefined);
+    let service: ServiceProcess | undefined;
+    try {
+      const port = await freePort();
+      service = await ServiceProcess.start({
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'mi-gc-data-')),
+        ADMIN_TOKEN,
+        ENCRYPTION_KEY: 'd'.repeat(64),
+        META_GRAPH_URL: sandbox.url,
+        META_OAUTH_DIALOG_URL: sandbox.url,
+        LOG_LEVEL: 'warn',
+      });
+      await service.healthy();
+      sandbox.webhookTarget = `${service.baseUrl}/api/meta/webhook`;
+      const pageId = '711000000000001';
+      await configureMetaApp(service, sandbox);
+      const org = await service.request('POST', '/api/admin/organizations', { token: ADMIN_TOKEN, body: { name: 'Outage Org' } });
+      await connectPage(service, sandbox, org.body.apiKey, sandbox.addPage({ id: pageId, name: 'Outage Page' }));
+
+      const answers: { mid: string; body: object; status: number; sentAt: number; answeredAt: number }[] = [];
+      let i = 0;
+      const deliver = async (text = `o${i}`) => {
+        const mid = newMid('messenger');
+        const body = webhookOf('messenger', pageId, messageEvent('messenger', { account: pageId, user: `psid-outage-${i++ % 12}` }, { mid, text }));
+        const sentAt = Date.now();
+        const { status } = await sandbox.postWebhook(body).catch(() => ({ status: 0 }));
+        answers.push({ mid, body, status, sentAt, answeredAt: Date.now() });
+      };
+      const sendFor = async (ms: number) => {
+        const until = Date.now() + ms;
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          while (Date.now() < until) {
+            await deliver();
+            await sleep(20);
+          }
+        }));
+      };
+      await sendFor(1000);
+      // Nothing is being processed when the database stops (see the report of graphile-worker's
+      // completion below): what is tested here is the webhook path.
+      await storedCounts(db, answers.map((a) => a.mid));
+      await waitUntil(async () => ((await db.query(`SELECT count(*)::int AS n FROM graphile_worker._private_jobs`)).rows[0].n === 0 ? true : undefined), 30000, 'the queue to drain');
+
+      // A statement in flight when the database stops, and deliveries waiting behind it.
+      await db.query(`
+        CREATE FUNCTION hold_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.payload::text LIKE '%hold-the-statement%' THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$;
+        CREATE TRIGGER hold_marked BEFORE INSERT ON graphile_worker._private_jobs FOR EACH ROW EXECUTE FUNCTION hold_marked();`);
+      const inFlight = [deliver('hold-the-statement')];
+      await waitForSleepingStatement(db);
+      inFlight.push(...Array.from({ length: 5 }, () => deliver()));
+      await sleep(200);
+      await postgres.stop();
+      const down = Date.now();
+      await Promise.all(inFlight);
+      await sendFor(2000);
+      const up = Date.now();
+      await postgres.start();
+      await sleep(1000);
+      await sendFor(1000);
+
+      const duringOutage = answers.filter((a) => a.sentAt > down && a.answeredAt < up);
+      expect(duringOutage.length).toBeGreaterThan(0);
+      for (const a of duringOutage) expect(a.status).toBeGreaterThanOrEqual(500);
+      // The held statement and those waiting behind it failed: never a 200 for them.
+      for (const a of answers.filter((x) => x.sentAt < down && x.answeredAt > down)) expect(a.status).toBeGreaterThanOrEqual(500);
+      const acknowledged = answers.filter((a) => a.status === 200);
+      expect(acknowledged.some((a) => a.sentAt > up)).toBe(true);
+      const stored = await storedCounts(db, acknowledged.map((a) => a.mid));
+      expect([...stored.values()].every((n) => n === 1)).toBe(true);
+
+      // Meta delivers the refused ones again: each stored once.
+      await db.query(`DROP TRIGGER hold_marked ON graphile_worker._private_jobs`);
+      for (const a of answers.filter((x) => x.status !== 200)) expect((await sandbox.postWebhook(a.body)).status).toBe(200);
+      const all = await storedCounts(db, answers.map((a) => a.mid));
+      expect([...all.values()].every((n) => n === 1)).toBe(true);
+      expect(service.child.exitCode).toBeNull();
+    } finally {
+      if (service && service.child.exitCode === null) (service.kill('SIGKILL'), await service.exit());
+      await db.end();
+      await postgres.stop();
+      await sandbox.stop();
+    }
+  }, 120000);
+});
+
+/** Waits until a statement of the service sleeps in the test's trigger. */
+async function waitForSleepingStatement(db: Pool): Promise<void> {
+  await waitUntil(
+    async () => ((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`)).rows[0].n > 0 ? true : undefined),
+    10000,
+    'a statement to be held',
+  );
+}
+
+/** The group commit histogram's count (commits) and sum (callers) from `GET /metrics`. */
+async function commitHistogram(t: TestApp): Promise<{ count: number; sum: number }> {
+  const text = (await fetch(`${t.baseUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text())) as string;
+  const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? 0);
+  return { count: value('meta_inbox_job_group_commit_callers_count'), sum: value('meta_inbox_job_group_commit_callers_sum') };
+}
