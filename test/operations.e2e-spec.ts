@@ -96,7 +96,7 @@ describe('operating the service: logs and metrics', () => {
   it('logs an accepted delivery with its event count and accounts, and counts deliveries and events', async () => {
     const delivered = await sandbox.postWebhook(inboundMessageEvent({ channel: 'messenger', recipientId: page.id, from: 'psid-ops-1', text: 'Hi!' }));
     expect(delivered.status).toBe(200);
-    const refused = await sandbox.postWebhook(inboundMessageEvent({ channel: 'messenger', recipientId: page.id, from: 'psid-ops-1', text: 'forged' }), { signature: 'wrong' });
+    const refused = await sandbox.postWebhook(inboundMessageEvent({ channel: 'messenger', recipientId: page.id, from: 'psid-ops-1', text: 'forged' }), { signature: 'invalid' });
     expect(refused.status).toBe(403);
     const accepted = await lineWith((l) => /^webhook delivery accepted/.test(l.msg), 'for the accepted delivery');
     expect(accepted).toMatchObject({ object: 'page', events: 1, accounts: [page.id] });

@@ -130,7 +130,7 @@ describe('a Page that moves between organizations', () => {
     const { rows: [contact] } = await t.db.query(`SELECT id FROM contacts WHERE organization_id = $1 LIMIT 1`, [b.id]);
     const other = await t.createOrganization('Third');
     await expect(t.db.query(`INSERT INTO conversations (organization_id, contact_id, channel, last_message_at) VALUES ($1, $2, 'facebook_messenger', now())`, [other.id, contact.id])).rejects.toThrow(/foreign key/);
-    await expect(t.db.query(`INSERT INTO contact_facebook (organization_id, contact_id, page_id, psid) VALUES ($1, $2, 'p', 'u')`, [other.id, contact.id])).rejects.toThrow(/foreign key/);
+    await expect(t.db.query(`INSERT INTO contact_identities (organization_id, contact_id, channel, account_id, external_id) VALUES ($1, $2, 'facebook_messenger', 'p', 'u')`, [other.id, contact.id])).rejects.toThrow(/foreign key/);
     const { rows: [conversation] } = await t.db.query(`SELECT id FROM conversations WHERE organization_id = $1 LIMIT 1`, [b.id]);
     await expect(
       t.db.query(`INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, status, sent_at) VALUES ($1, $2, 'facebook_messenger', 'inbound', 'contact', 'received', now())`, [other.id, conversation.id]),

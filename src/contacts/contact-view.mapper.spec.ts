@@ -1,5 +1,6 @@
 import { MessageChannel } from '../messaging/message-channel';
 import { Contact } from './contact.entity';
+import { ContactIdentity } from './contact-identity.entity';
 import { toContactView } from './contact-view.mapper';
 
 const contact = Object.assign(new Contact(), {
@@ -19,11 +20,13 @@ const contact = Object.assign(new Contact(), {
   updatedAt: new Date('2025-01-02T03:04:05.678Z'),
 });
 
+const identity = (fields: Partial<ContactIdentity>): ContactIdentity => Object.assign(new ContactIdentity(), { organizationId: 'o1', createdAt: new Date() }, fields);
+
 describe('toContactView', () => {
   it('shows profile, signals and each identity with the account it belongs to', () => {
     const view = toContactView(contact, [
-      { contactId: 'c1', channel: MessageChannel.FacebookMessenger, externalId: 'psid-1', pageId: 'page-1', createdAt: new Date() },
-      { contactId: 'c1', channel: MessageChannel.InstagramDm, externalId: 'igsid-1', igAccountId: 'ig-1', createdAt: new Date() },
+      identity({ contactId: 'c1', channel: MessageChannel.FacebookMessenger, externalId: 'psid-1', accountId: 'page-1' }),
+      identity({ contactId: 'c1', channel: MessageChannel.InstagramDm, externalId: 'igsid-1', accountId: 'ig-1' }),
     ]);
     expect(view).toEqual({
       id: 'c1',
@@ -43,7 +46,7 @@ describe('toContactView', () => {
 
   it("leaves out other contacts' identities", () => {
     const view = toContactView(contact, [
-      { contactId: 'c2', channel: MessageChannel.FacebookMessenger, externalId: 'psid-2', pageId: 'page-1', createdAt: new Date() },
+      identity({ contactId: 'c2', channel: MessageChannel.FacebookMessenger, externalId: 'psid-2', accountId: 'page-1' }),
     ]);
     expect(view.identities).toEqual([]);
   });

@@ -1,12 +1,16 @@
+import { MessageChannel } from '../messaging/message-channel';
 import { Contact } from './contact.entity';
-import { ContactIdentity } from './contact-identity-source';
+import { ContactIdentity } from './contact-identity.entity';
 import { ContactIdentityView, ContactView } from './contact.view';
 
-export function toContactIdentityView(identity: ContactIdentity): ContactIdentityView {
-  const view: ContactIdentityView = { channel: identity.channel, externalId: identity.externalId };
-  if (identity.pageId !== undefined) view.pageId = identity.pageId;
-  if (identity.igAccountId !== undefined) view.igAccountId = identity.igAccountId;
-  return view;
+/** What the contract calls an identity's account on each channel. */
+const ACCOUNT_FIELD: Record<MessageChannel, 'pageId' | 'igAccountId'> = {
+  [MessageChannel.FacebookMessenger]: 'pageId',
+  [MessageChannel.InstagramDm]: 'igAccountId',
+};
+
+export function toContactIdentityView(identity: Pick<ContactIdentity, 'channel' | 'accountId' | 'externalId'>): ContactIdentityView {
+  return { channel: identity.channel, externalId: identity.externalId, [ACCOUNT_FIELD[identity.channel]]: identity.accountId };
 }
 
 export function toContactView(contact: Contact, identities: ContactIdentity[]): ContactView {

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Contact } from './contact.entity';
-import { ContactIdentityRegistry } from './contact-identity.registry';
+import { ContactIdentity } from './contact-identity.entity';
 import { ContactsController } from './contacts.controller';
 import { ContactsService } from './contacts.service';
 
-/** Contacts across channels; channel modules register where their identities live. */
+/** Contacts across channels, with their identities on each channel account. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Contact])],
+  imports: [TypeOrmModule.forFeature([Contact, ContactIdentity])],
   controllers: [ContactsController],
-  providers: [ContactIdentityRegistry, ContactsService],
-  exports: [TypeOrmModule, ContactIdentityRegistry],
+  providers: [ContactsService],
+  exports: [TypeOrmModule],
 })
 export class ContactsModule {}

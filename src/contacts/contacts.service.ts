@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { decodeCursor, isUuid } from '../common/cursor';
 import { notFound } from '../common/domain-error';
 import { Contact } from './contact.entity';
-import { ContactIdentityRegistry } from './contact-identity.registry';
+import { ContactIdentity } from './contact-identity.entity';
 import { toContactView } from './contact-view.mapper';
 import { ContactView } from './contact.view';
 import { ContactPageView, SearchContactsQueryDto } from './contact-search.dto';
@@ -18,14 +18,14 @@ const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\
 export class ContactsService {
   constructor(
     @InjectRepository(Contact) private readonly contacts: Repository<Contact>,
-    private readonly identities: ContactIdentityRegistry,
+    @InjectRepository(ContactIdentity) private readonly identities: Repository<ContactIdentity>,
   ) {}
 
   /** One contact of the organization; another organization's, unknown or malformed id → 404. */
   async view(organizationId: string, id: string): Promise<ContactView> {
     const contact = isUuid(id) ? await this.contacts.findOneBy({ id, organizationId }) : null;
     if (!contact) throw notFound('Contact');
-    return toContactView(contact, await this.identities.identitiesOf(organizationId, [contact.id]));
+    return toContactView(contact, await this.identitiesOf(organizationId, [contact.id]));
   }
 
   /** Contacts whose name or username contains `query` (any case), newest first, keyset-paged. */
@@ -49,7 +49,13 @@ export class ContactsService {
     if (query.cursor) qb.andWhere(`(c.created_at, c.id) < (${MICROS_PARAM_AS_TIMESTAMP}, :id)`, decodeCursor(query.cursor));
     const { entities, raw } = await qb.getRawAndEntities<{ c_id: string; cursor_micros: string }>();
     const page = pageOf(entities, limit, new Map(raw.map((row) => [row.c_id, row.cursor_micros])));
-    const identities = await this.identities.identitiesOf(organizationId, page.rows.map((c) => c.id));
+    const identities = await this.identitiesOf(organizationId, page.rows.map((c) => c.id));
     return { data: page.rows.map((contact) => toContactView(contact, identities)), nextCursor: page.nextCursor };
+  }
+
+  /** The contacts' channel identities, oldest first. */
+  private identitiesOf(organizationId: string, contactIds: string[]): Promise<ContactIdentity[]> {
+    if (contactIds.length === 0) return Promise.resolve([]);
+    return this.identities.find({ where: { organizationId, contactId: In(contactIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 }

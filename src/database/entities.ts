@@ -1,12 +1,11 @@
 import { CommentReply } from '../comments/entities/comment-reply.entity';
 import { Comment } from '../comments/entities/comment.entity';
 import { Contact } from '../contacts/contact.entity';
+import { ContactIdentity } from '../contacts/contact-identity.entity';
 import { CoreConf } from '../core-conf/core-conf.entity';
 import { Attachment } from '../messaging/entities/attachment.entity';
 import { Conversation } from '../messaging/entities/conversation.entity';
 import { Message } from '../messaging/entities/message.entity';
-import { ContactFacebook } from '../mods/meta/entities/contact-facebook.entity';
-import { ContactInstagram } from '../mods/meta/entities/contact-instagram.entity';
 import { OrganizationMetaSettings } from '../mods/meta/entities/organization-meta-settings.entity';
 import { MetaOAuthState } from '../mods/meta/entities/meta-oauth-state.entity';
 import { MetaPendingPage } from '../mods/meta/entities/meta-pending-page.entity';
@@ -21,12 +20,11 @@ export const ENTITIES = [
   ApiKey,
   CoreConf,
   Contact,
+  ContactIdentity,
   Conversation,
   Message,
   Attachment,
   OrganizationMetaSettings,
-  ContactFacebook,
-  ContactInstagram,
   MetaOAuthState,
   MetaPendingPage,
   WebhookEndpoint,

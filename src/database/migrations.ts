@@ -14,6 +14,7 @@ import { OrderedQueues1795440100000 } from './migrations/1795440100000-OrderedQu
 import { DomainEvents1795450000000 } from './migrations/1795450000000-DomainEvents';
 import { IntegratorWebhooks1795450100000 } from './migrations/1795450100000-IntegratorWebhooks';
 import { MessageAgent1795470000000 } from './migrations/1795470000000-MessageAgent';
+import { ContactIdentities1795600000000 } from './migrations/1795600000000-ContactIdentities';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -33,4 +34,5 @@ export const MIGRATIONS: Function[] = [
   DomainEvents1795450000000,
   IntegratorWebhooks1795450100000,
   MessageAgent1795470000000,
+  ContactIdentities1795600000000,
 ];

@@ -24,10 +24,20 @@ import { SendReactionsService } from './services/send-reactions.service';
 import { SendRecordsService } from './services/send-records.service';
 import { PrivateRepliesService } from './services/private-replies.service';
 import { PrivateReplyRecordsService } from './services/private-reply-records.service';
+import { ContactIdentitiesService } from './ingest/contact-identities.service';
+import { InboundChangesService } from './ingest/inbound-changes.service';
+import { InboundChannelRegistry } from './ingest/inbound-channel';
+import { InboundMediaService } from './ingest/inbound-media.service';
+import { InboundMessagesService } from './ingest/inbound-messages.service';
+import { InboundReceiptsService } from './ingest/inbound-receipts.service';
+import { InboundRecorderService } from './ingest/inbound-recorder.service';
+import { IngestService } from './ingest/ingest.service';
+import { MediaCopyJob } from './ingest/media-copy.job';
 
 /**
- * Conversations, messages and attachments across channels. It knows channels only through
- * `MessageChannel` and the channel registry; it never imports a channel module's code.
+ * Conversations, messages and attachments across channels, and the ingest that writes every
+ * inbound item. It knows channels only through `MessageChannel` and the channel registries
+ * (senders, inbound channels); it never imports a channel module's code.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Conversation, Message, Attachment])],
@@ -48,7 +58,27 @@ import { PrivateReplyRecordsService } from './services/private-reply-records.ser
     SendConversationActionsService,
     PrivateRepliesService,
     PrivateReplyRecordsService,
+    ContactIdentitiesService,
+    InboundChannelRegistry,
+    InboundMessagesService,
+    InboundReceiptsService,
+    InboundChangesService,
+    InboundRecorderService,
+    InboundMediaService,
+    MediaCopyJob,
+    IngestService,
   ],
-  exports: [MessageViews, ConversationsService, TypeOrmModule, ChannelRegistry, PrivateRepliesService, PrivateReplyRecordsService],
+  exports: [
+    MessageViews,
+    ConversationsService,
+    TypeOrmModule,
+    ChannelRegistry,
+    PrivateRepliesService,
+    PrivateReplyRecordsService,
+    ContactIdentitiesService,
+    InboundChannelRegistry,
+    InboundRecorderService,
+    IngestService,
+  ],
 })
 export class MessagingModule {}

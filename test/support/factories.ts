@@ -33,16 +33,16 @@ export async function createContact(db: Db, organizationId: string, fields: Prof
 
 export async function addFacebookIdentity(db: Db, contactId: string, pageId: string, psid: string): Promise<void> {
   await db.query(
-    `INSERT INTO contact_facebook (organization_id, contact_id, page_id, psid)
-     SELECT organization_id, id, $2, $3 FROM contacts WHERE id = $1`,
+    `INSERT INTO contact_identities (organization_id, contact_id, channel, account_id, external_id)
+     SELECT organization_id, id, 'facebook_messenger', $2, $3 FROM contacts WHERE id = $1`,
     [contactId, pageId, psid],
   );
 }
 
 export async function addInstagramIdentity(db: Db, contactId: string, igAccountId: string, igsid: string): Promise<void> {
   await db.query(
-    `INSERT INTO contact_instagram (organization_id, contact_id, ig_account_id, igsid)
-     SELECT organization_id, id, $2, $3 FROM contacts WHERE id = $1`,
+    `INSERT INTO contact_identities (organization_id, contact_id, channel, account_id, external_id)
+     SELECT organization_id, id, 'instagram_dm', $2, $3 FROM contacts WHERE id = $1`,
     [contactId, igAccountId, igsid],
   );
 }

@@ -1,4 +1,5 @@
-import type { InboundAttachment, RawAttachment } from '../types/webhook.types';
+import type { InboundAttachment } from '../../../messaging/ingest/inbound-item';
+import type { RawAttachment } from '../types/webhook.types';
 
 /**
  * Attachment types whose URL is a link to a web page, not a file: kept as they are, never
@@ -30,8 +31,8 @@ export function cdnExpiry(url: string, sentAt: number): Date {
   return new Date(Number.isFinite(seconds) ? seconds * 1000 : sentAt + 24 * 3600 * 1000);
 }
 
-/** One attachment of a message; an unknown type or one without a payload is kept, never dropped. */
-export function mapAttachment(raw: RawAttachment): InboundAttachment {
+/** One attachment of a message sent at `sentAt`; an unknown type or one without a payload is kept, never dropped. */
+export function mapAttachment(raw: RawAttachment, sentAt: number): InboundAttachment {
   const type = typeof raw.type === 'string' && raw.type !== '' ? raw.type : 'unknown';
   const payload = raw.payload && typeof raw.payload === 'object' ? { ...raw.payload } : null;
   // Old-style fallbacks put title and url beside the payload.
@@ -39,12 +40,15 @@ export function mapAttachment(raw: RawAttachment): InboundAttachment {
   if (raw.title !== undefined) extra.title = raw.title;
   if (raw.url !== undefined) extra.url = raw.url;
   const merged = payload || Object.keys(extra).length > 0 ? { ...extra, ...(payload ?? {}) } : null;
-  if (REMOTE_TYPES.has(type)) return { type, url: null, remoteUrl: httpUrl(payload?.url), payload: merged };
+  if (REMOTE_TYPES.has(type)) {
+    const remoteUrl = httpUrl(payload?.url);
+    return { type, url: null, remoteUrl, remoteExpiresAt: remoteUrl ? cdnExpiry(remoteUrl, sentAt).getTime() : null, payload: merged };
+  }
   const url = LINK_TYPES.has(type) ? null : httpUrl(payload?.url);
   return { type, url, remoteUrl: null, payload: merged };
 }
 
-export function mapAttachments(raw: unknown): InboundAttachment[] {
+export function mapAttachments(raw: unknown, sentAt: number): InboundAttachment[] {
   if (!Array.isArray(raw)) return [];
-  return raw.filter((a): a is RawAttachment => a !== null && typeof a === 'object').map(mapAttachment);
+  return raw.filter((a): a is RawAttachment => a !== null && typeof a === 'object').map((a) => mapAttachment(a, sentAt));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MessageChannel } from '../../../messaging/message-channel';
-import type { InboundEvent, Party, RawMessage, RawMessagingEvent, RawReferral, WebhookBody, WebhookEntry } from '../types/webhook.types';
+import type { Party } from '../../../messaging/ingest/inbound-item';
+import type { InboundEvent, RawMessage, RawMessagingEvent, RawReferral, WebhookBody, WebhookEntry } from '../types/webhook.types';
 import { mapAttachments } from './attachment.mapper';
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -98,7 +99,7 @@ function mapMessage(message: RawMessage, base: { userId: string; timestamp: numb
     appId: isEcho ? idOf(message.app_id) : null,
     text: typeof message.text === 'string' ? message.text : null,
     replyToMid: str(message.reply_to?.mid),
-    attachments: mapAttachments(message.attachments),
+    attachments: mapAttachments(message.attachments, base.timestamp),
     metadata: Object.keys(metadata).length > 0 ? metadata : null,
   };
 }

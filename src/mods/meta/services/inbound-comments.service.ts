@@ -1,7 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { assertUnreachable } from '../../../common/assert-unreachable';
 import { CommentsIngestService } from '../../../comments/services/comments-ingest.service';
-import { MessageChannel } from '../../../messaging/message-channel';
 import { CommentChanges, mapCommentChange } from '../mappers/comment-change.mapper';
 import { MetaSettingsService } from './meta-settings.service';
 
@@ -18,7 +16,7 @@ export class InboundCommentsService {
   async applyAll({ channel, accountId, receivedAt, changes }: CommentChanges): Promise<void> {
     // Never route by a missing id (a lookup by `undefined` would match any row).
     if (typeof accountId !== 'string' || accountId === '' || !Array.isArray(changes)) throw new Error('inbound comments job without an account id or changes');
-    const organizationId = await this.organizationOf(channel, accountId);
+    const organizationId = await this.settings.organizationOf(channel, accountId);
     if (!organizationId) {
       this.logger.warn(`ignored ${changes.length} ${channel} comment change(s) for unknown account "${accountId}"`);
       return;
@@ -30,17 +28,6 @@ export class InboundCommentsService {
         continue;
       }
       await this.ingest.apply({ organizationId, channel, accountId }, change);
-    }
-  }
-
-  private async organizationOf(channel: MessageChannel, accountId: string): Promise<string | null> {
-    switch (channel) {
-      case MessageChannel.FacebookMessenger:
-        return (await this.settings.byPageId(accountId))?.organizationId ?? null;
-      case MessageChannel.InstagramDm:
-        return (await this.settings.byInstagramAccountId(accountId))?.organizationId ?? null;
-      default:
-        return assertUnreachable(channel);
     }
   }
 }

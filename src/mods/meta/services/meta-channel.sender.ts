@@ -16,16 +16,15 @@ import {
   SenderAction,
   SentPrivateReply,
 } from '../../../messaging/channels/channel-sender';
+import { ContactIdentitiesService } from '../../../messaging/ingest/contact-identities.service';
 import { MessageChannel } from '../../../messaging/message-channel';
 import { StorageService } from '../../../storage/storage.service';
 import { assertUnreachable } from '../../../common/assert-unreachable';
-import { JobQueue } from '../../../jobs/job-queue.service';
-import { PROFILE_FETCH_ATTEMPTS, PROFILE_FETCH_JOB, ProfileFetchPayload } from '../jobs/profile-fetch.job';
 import { metaAttachmentType } from '../mappers/mime-type';
 import { assertMetaCanCarry, MetaAttachmentPayload, metaFileMessage, metaTextMessage } from '../mappers/outbound-message';
 import { metaReaction } from '../mappers/reaction';
 import { GraphErrorKind, MetaApiError } from './graph-error';
-import { MetaContactsService } from './meta-contacts.service';
+import { MetaInboundChannel } from './meta-inbound-channel';
 import { MetaReusableAttachments, MetaPlatform, ReusableKey } from './meta-reusable-attachments.service';
 import { MetaSendService, SendCredentials, SendOptions } from './meta-send.service';
 import { ActiveConnection, MetaSettingsService } from './meta-settings.service';
@@ -48,12 +47,12 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   constructor(
     private readonly registry: ChannelRegistry,
     private readonly settings: MetaSettingsService,
-    private readonly contacts: MetaContactsService,
+    private readonly identities: ContactIdentitiesService,
+    private readonly inbound: MetaInboundChannel,
     private readonly sendApi: MetaSendService,
     private readonly coreConf: CoreConfService,
     private readonly storage: StorageService,
     private readonly reusable: MetaReusableAttachments,
-    private readonly jobs: JobQueue,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -148,26 +147,22 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   }
 
   async resolveParticipant(organizationId: string, channel: MessageChannel, externalId: string, manager?: EntityManager): Promise<ResolvedParticipant> {
-    const instagram = channel === MessageChannel.InstagramDm;
-    const connection = await this.settings.requireActive(organizationId, { instagram });
-    const resolved = instagram
-      ? await this.contacts.resolveInstagram(organizationId, connection.instagramAccountId!, externalId, manager)
-      : await this.contacts.resolveFacebook(organizationId, connection.pageId, externalId, manager);
-    if (resolved.created) {
+    const connection = await this.settings.requireActive(organizationId, { instagram: channel === MessageChannel.InstagramDm });
+    const scope = { organizationId, channel, accountId: accountIdOf(connection, channel) };
+    const run = async (tx: EntityManager): Promise<ResolvedParticipant> => {
+      const resolved = await this.identities.resolve(scope, externalId, tx);
       // A person we only now learn of (a commenter answered privately, say) gets a profile like any new sender.
-      const payload: ProfileFetchPayload = { organizationId, contactId: resolved.contactId, channel, userId: externalId };
-      await this.jobs.add(PROFILE_FETCH_JOB, payload, { jobKey: `meta-profile:${resolved.contactId}`, maxAttempts: PROFILE_FETCH_ATTEMPTS }, manager);
-    }
-    return resolved;
+      if (resolved.created) await this.inbound.contactCreated(scope, resolved.contactId, externalId, tx);
+      return resolved;
+    };
+    return manager ? run(manager) : this.dataSource.transaction(run);
   }
 
   /** The contract's refusals in order: connection (not connected, expired, no IG account), then the contact's id. */
   private async route(target: ChannelTarget): Promise<Route> {
     const instagram = target.channel === MessageChannel.InstagramDm;
     const connection = await this.settings.requireActive(target.organizationId, { instagram });
-    const recipientId = instagram
-      ? await this.identity('contact_instagram', 'igsid', 'ig_account_id', connection.instagramAccountId!, target)
-      : await this.identity('contact_facebook', 'psid', 'page_id', connection.pageId, target);
+    const recipientId = await this.identities.externalIdOf(target.organizationId, target.channel, accountIdOf(connection, target.channel), target.contactId);
     if (!recipientId) {
       throw instagram
         ? new DomainError(DomainErrorCode.ContactHasNoIgsid, ErrorMessages.noIgsid)
@@ -180,15 +175,6 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
       path: instagram ? `${connection.instagramAccountId}/messages` : 'me/messages',
       recipientId,
     };
-  }
-
-  /** The contact's PSID on the connected Page / IGSID on the linked account (newest if several). */
-  private async identity(table: string, idColumn: string, scopeColumn: string, scope: string, target: ChannelTarget): Promise<string | null> {
-    const [row] = await this.dataSource.query(
-      `SELECT ${idColumn} AS id FROM ${table} WHERE organization_id = $1 AND ${scopeColumn} = $2 AND contact_id = $3 ORDER BY created_at DESC LIMIT 1`,
-      [target.organizationId, scope, target.contactId],
-    );
-    return row?.id ?? null;
   }
 
   /** For queued sends: Graph failures become `ChannelSendError` (retry or fail, and why). */
@@ -228,6 +214,18 @@ function platformOf(channel: MessageChannel): MetaPlatform {
       return 'messenger';
     case MessageChannel.InstagramDm:
       return 'instagram';
+    default:
+      return assertUnreachable(channel);
+  }
+}
+
+/** The account a contact's identity on this channel belongs to: the Page, or its linked Instagram account. */
+function accountIdOf(connection: ActiveConnection, channel: MessageChannel): string {
+  switch (channel) {
+    case MessageChannel.FacebookMessenger:
+      return connection.pageId;
+    case MessageChannel.InstagramDm:
+      return connection.instagramAccountId!;
     default:
       return assertUnreachable(channel);
   }

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { assertUnreachable } from '../../../common/assert-unreachable';
 import { DomainError, DomainErrorCode, ErrorMessages } from '../../../common/domain-error';
+import { MessageChannel } from '../../../messaging/message-channel';
 import { ConnectionStatusView } from '../../../realtime/realtime.events';
 import { DomainEvents } from '../../../events/domain-events.service';
 import { EncryptionService } from '../../../security/encryption.service';
@@ -36,6 +38,18 @@ export class MetaSettingsService {
 
   byInstagramAccountId(instagramAccountId: string): Promise<OrganizationMetaSettings | null> {
     return this.settings.findOneBy({ instagramAccountId });
+  }
+
+  /** The organization a webhook for this Page (Messenger) or Instagram account belongs to, if any. */
+  async organizationOf(channel: MessageChannel, accountId: string): Promise<string | null> {
+    switch (channel) {
+      case MessageChannel.FacebookMessenger:
+        return (await this.byPageId(accountId))?.organizationId ?? null;
+      case MessageChannel.InstagramDm:
+        return (await this.byInstagramAccountId(accountId))?.organizationId ?? null;
+      default:
+        return assertUnreachable(channel);
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ import type { ProfileFetchPayload } from '../jobs/profile-fetch.job';
 import { FACEBOOK_PROFILE_FIELDS, INSTAGRAM_PROFILE_FIELDS, mapFacebookProfile, mapInstagramProfile } from '../mappers/profile.mapper';
 import { GraphApiClient } from './graph-api.client';
 import { GraphErrorKind, MetaApiError } from './graph-error';
-import { InboundRecorderService } from './inbound-recorder.service';
+import { InboundRecorderService } from '../../../messaging/ingest/inbound-recorder.service';
 import { MetaSettingsService } from './meta-settings.service';
 
 /**

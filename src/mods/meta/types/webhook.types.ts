@@ -1,6 +1,8 @@
+import type { InboundItem, MessageItem } from '../../../messaging/ingest/inbound-item';
+
 /**
  * Meta's webhook payloads as they arrive (`object: "page"` for Messenger, `"instagram"` for
- * Instagram DM), and the normalized events the inbound pipeline applies. Field names of the
+ * Instagram DM), and what the mapper makes of them. Field names of the
  * raw types follow Meta's JSON; every field is optional because Meta adds and retires fields.
  */
 
@@ -71,100 +73,18 @@ export interface RawMessagingEvent {
   message_edit?: { mid?: string; text?: string; num_edit?: number };
 }
 
-/** Who the event's author is, seen from the organization's account. */
-export type Party = 'contact' | 'page';
-
-export interface InboundAttachment {
-  type: string;
-  /** A file to copy into our storage, if the attachment carries one. */
-  url: string | null;
-  /** Media shown from Meta's CDN and never copied (a story mention). */
-  remoteUrl: string | null;
-  payload: Record<string, unknown> | null;
-}
-
-interface EventBase {
-  /** The PSID / IGSID of the person in the conversation (sender or, for echoes, recipient). */
-  userId: string;
-  /** Platform time of the event, ms since the epoch. */
-  timestamp: number;
-}
-
-export interface MessageEvent extends EventBase {
-  type: 'message';
-  mid: string;
-  /** `page` for echoes: sent by the Page/account from elsewhere (or by us). */
-  from: Party;
+/**
+ * What the mapper makes of one `messaging[]` event: an inbound item for the ingest, or a reason
+ * to pass it over. A message keeps the app that sent an echo, to tell our own sends apart.
+ */
+export type MessageEvent = MessageItem & {
   /** The app that sent an echo (ours when we sent it). */
   appId: string | null;
-  text: string | null;
-  replyToMid: string | null;
-  attachments: InboundAttachment[];
-  /** quick-reply payload, referral, story reply, unsupported marker. */
-  metadata: Record<string, unknown> | null;
-}
-
-export interface PostbackEvent extends EventBase {
-  type: 'postback';
-  /** Meta's mid, or one derived from sender and time when Meta gives none. */
-  mid: string;
-  title: string | null;
-  metadata: Record<string, unknown>;
-}
-
-export interface ReferralEvent extends EventBase {
-  type: 'referral';
-  mid: string;
-  metadata: Record<string, unknown>;
-}
-
-export interface DeliveryEvent extends EventBase {
-  type: 'delivery';
-  watermark: number | null;
-  mids: string[];
-}
-
-export interface ReadEvent extends EventBase {
-  type: 'read';
-  /** Messenger: everything at or before it. */
-  watermark: number | null;
-  /** Instagram: this message and everything before it. */
-  mid: string | null;
-}
-
-export interface ReactionEvent extends EventBase {
-  type: 'reaction';
-  mid: string;
-  by: Party;
-  action: 'react' | 'unreact';
-  reaction: string | null;
-  emoji: string | null;
-}
-
-export interface EditEvent extends EventBase {
-  type: 'edit';
-  mid: string;
-  text: string | null;
-  editCount: number;
-}
-
-export interface UnsendEvent extends EventBase {
-  type: 'unsend';
-  mid: string;
-}
+};
 
 export interface IgnoredEvent {
   type: 'ignored';
   reason: string;
 }
 
-export type InboundEvent =
-  | MessageEvent
-  | PostbackEvent
-  | ReferralEvent
-  | DeliveryEvent
-  | ReadEvent
-  | ReactionEvent
-  | EditEvent
-  | UnsendEvent
-  | IgnoredEvent;
+export type InboundEvent = MessageEvent | Exclude<InboundItem, MessageItem> | IgnoredEvent;

@@ -1,6 +1,6 @@
-import type { DomainEventType } from '../../../events/domain-event.types';
-import type { Conversation } from '../../../messaging/entities/conversation.entity';
-import type { Message } from '../../../messaging/entities/message.entity';
+import type { DomainEventType } from '../../events/domain-event.types';
+import type { Conversation } from '../entities/conversation.entity';
+import type { Message } from '../entities/message.entity';
 
 /**
  * What one unit of inbound work changed, recorded in the outbox by `InboundRecorderService`

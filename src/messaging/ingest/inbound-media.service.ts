@@ -1,16 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { JobContext } from '../../../jobs/job-queue.service';
-import { Attachment, AttachmentStatus } from '../../../messaging/entities/attachment.entity';
-import { MediaDownloader, MediaDownloadError } from '../../../storage/media-downloader.service';
-import { StorageService } from '../../../storage/storage.service';
-import type { MediaCopyPayload } from '../jobs/media-copy.job';
+import type { JobContext } from '../../jobs/job-queue.service';
+import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
+import { MediaDownloader, MediaDownloadError } from '../../storage/media-downloader.service';
+import { StorageService } from '../../storage/storage.service';
+import type { MediaCopyPayload } from './media-copy.job';
 import { InboundEffects } from './inbound-effects';
 import { InboundRecorderService } from './inbound-recorder.service';
 
 /**
- * Copies an inbound attachment from Meta's CDN into our storage before the link expires:
+ * Copies an inbound attachment from the channel's CDN into our storage before the link expires:
  * pending → stored, or unavailable once retrying cannot help.
  */
 @Injectable()

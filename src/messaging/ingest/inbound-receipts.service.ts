@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { MessageChannel } from '../../../messaging/message-channel';
-import type { DeliveryEvent, ReadEvent } from '../types/webhook.types';
+import type { DeliveryItem, InboundScope, ReadItem } from './inbound-item';
+import { ContactIdentitiesService } from './contact-identities.service';
 import { InboundEffects, returnedIds, returnedRows } from './inbound-effects';
-import type { InboundScope } from './inbound-scope';
 
 /** Outbound statuses a receipt may move on; pending and failed messages are never touched. */
 const RECEIPT_STATUSES = `('published', 'delivered', 'read')`;
@@ -15,8 +14,10 @@ const RECEIPT_STATUSES = `('published', 'delivered', 'read')`;
  */
 @Injectable()
 export class InboundReceiptsService {
-  async apply(scope: InboundScope, event: DeliveryEvent | ReadEvent, manager: EntityManager, effects: InboundEffects): Promise<void> {
-    const conversationId = await this.conversationOf(scope, event.userId, manager);
+  constructor(private readonly identities: ContactIdentitiesService) {}
+
+  async apply(scope: InboundScope, event: DeliveryItem | ReadItem, manager: EntityManager, effects: InboundEffects): Promise<void> {
+    const conversationId = await this.identities.conversationOf(scope, event.userId, manager);
     if (!conversationId) return;
     if (event.type === 'read') {
       effects.updated(await this.read(scope, conversationId, event, manager), 'message.read');
@@ -29,7 +30,7 @@ export class InboundReceiptsService {
   }
 
   /** Every outbound message sent at or before the watermark, and those named in `mids`. */
-  private async delivered(conversationId: string, event: DeliveryEvent, manager: EntityManager): Promise<{ id: string; status: string }[]> {
+  private async delivered(conversationId: string, event: DeliveryItem, manager: EntityManager): Promise<{ id: string; status: string }[]> {
     if (event.watermark === null && event.mids.length === 0) return [];
     const result: unknown = await manager.query(
       `UPDATE messages SET
@@ -44,8 +45,8 @@ export class InboundReceiptsService {
     return returnedRows(result);
   }
 
-  /** Messenger: up to the watermark; Instagram: the named message and every earlier one. */
-  private async read(scope: InboundScope, conversationId: string, event: ReadEvent, manager: EntityManager): Promise<string[]> {
+  /** Up to the watermark (Messenger), or the named message and every earlier one (Instagram). */
+  private async read(scope: InboundScope, conversationId: string, event: ReadItem, manager: EntityManager): Promise<string[]> {
     let upTo: Date | null = event.watermark === null ? null : new Date(event.watermark);
     if (event.mid) {
       const [named] = await manager.query(`SELECT sent_at FROM messages WHERE channel = $1 AND external_id = $2 AND conversation_id = $3`, [
@@ -67,17 +68,5 @@ export class InboundReceiptsService {
       [conversationId, new Date(event.timestamp), upTo],
     );
     return returnedIds(result);
-  }
-
-  /** The person's conversation on this channel, if they ever had one (receipts never create one). */
-  private async conversationOf(scope: InboundScope, userId: string, manager: EntityManager): Promise<string | null> {
-    const [table, scopeColumn, idColumn] =
-      scope.channel === MessageChannel.FacebookMessenger ? ['contact_facebook', 'page_id', 'psid'] : ['contact_instagram', 'ig_account_id', 'igsid'];
-    const [row] = await manager.query(
-      `SELECT c.id FROM ${table} i JOIN conversations c ON c.contact_id = i.contact_id AND c.channel = $4
-       WHERE i.organization_id = $3 AND i.${scopeColumn} = $1 AND i.${idColumn} = $2 AND c.organization_id = $3`,
-      [scope.accountId, userId, scope.organizationId, scope.channel],
-    );
-    return row?.id ?? null;
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
-import type { OutboxEntry, RealtimeEmission } from '../../../events/domain-event.types';
-import { DomainEvents } from '../../../events/domain-events.service';
-import { Conversation } from '../../../messaging/entities/conversation.entity';
-import { Message } from '../../../messaging/entities/message.entity';
-import { MessageViews } from '../../../messaging/views/message-views.service';
+import type { OutboxEntry, RealtimeEmission } from '../../events/domain-event.types';
+import { DomainEvents } from '../../events/domain-events.service';
+import { Conversation } from '../entities/conversation.entity';
+import { Message } from '../entities/message.entity';
+import { MessageViews } from '../views/message-views.service';
 import { InboundEffects } from './inbound-effects';
 
 /**

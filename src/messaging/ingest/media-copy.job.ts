@@ -1,10 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { JobQueue, MEDIA_WORKERS } from '../../../jobs/job-queue.service';
-import { AppConfig } from '../../../config/app-config';
-import { InboundMediaService } from '../services/inbound-media.service';
+import { JobQueue, MEDIA_WORKERS } from '../../jobs/job-queue.service';
+import { AppConfig } from '../../config/app-config';
+import { InboundMediaService } from './inbound-media.service';
 
+/** The name it had when only Meta's CDN was copied from: jobs queued before an upgrade still run. */
 export const MEDIA_COPY_JOB = 'meta.media.copy';
-/** Meta's CDN links live for days; five tries over ≈1.5 min ride out a blip, then the file is marked unavailable. */
+/** CDN links live for days; five tries over ≈1.5 min ride out a blip, then the file is marked unavailable. */
 export const MEDIA_COPY_ATTEMPTS = 5;
 
 export interface MediaCopyPayload {

@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { DomainEventType } from '../../../events/domain-event.types';
-import { assertUnreachable } from '../../../common/assert-unreachable';
-import { JobQueue } from '../../../jobs/job-queue.service';
-import type { MessageReaction } from '../../../messaging/entities/message.entity';
-import { DELETE_FILES_ATTEMPTS, DELETE_FILES_JOB, DeleteFilesPayload } from '../../../storage/delete-files.job';
-import type { EditEvent, ReactionEvent, UnsendEvent } from '../types/webhook.types';
+import type { DomainEventType } from '../../events/domain-event.types';
+import { assertUnreachable } from '../../common/assert-unreachable';
+import { JobQueue } from '../../jobs/job-queue.service';
+import type { MessageReaction } from '../entities/message.entity';
+import { DELETE_FILES_ATTEMPTS, DELETE_FILES_JOB, DeleteFilesPayload } from '../../storage/delete-files.job';
+import type { EditItem, InboundScope, MessageChange, ReactionItem, UnsendItem } from './inbound-item';
 import { InboundEffects, returnedIds } from './inbound-effects';
-import type { InboundScope } from './inbound-scope';
 
-export type MessageChange = ReactionEvent | EditEvent | UnsendEvent;
-
-/** Meta redelivers for up to 36 hours: a message later than that is not coming. */
+/** Meta redelivers a webhook for up to 36 hours: a message later than that is not coming. */
 const HELD_CHANGE_DAYS = 2;
 
 function eventOf(change: MessageChange): DomainEventType | null {
@@ -96,7 +93,7 @@ export class InboundChangesService {
     );
   }
 
-  private async react(scope: InboundScope, event: ReactionEvent, manager: EntityManager): Promise<string[]> {
+  private async react(scope: InboundScope, event: ReactionItem, manager: EntityManager): Promise<string[]> {
     const added: MessageReaction[] =
       event.action === 'react' ? [{ by: event.by, reaction: event.reaction ?? 'other', emoji: event.emoji }] : [];
     const result: unknown = await manager.query(
@@ -113,7 +110,7 @@ export class InboundChangesService {
   }
 
   /** The text Meta shows now; the first text is kept in metadata as `originalText`. */
-  private async edit(scope: InboundScope, event: EditEvent, manager: EntityManager): Promise<string[]> {
+  private async edit(scope: InboundScope, event: EditItem, manager: EntityManager): Promise<string[]> {
     const result: unknown = await manager.query(
       `UPDATE messages SET
          metadata = COALESCE(metadata, '{}'::jsonb) || jsonb_build_object('originalText', COALESCE(metadata->'originalText', to_jsonb(text))),
@@ -130,7 +127,7 @@ export class InboundChangesService {
    * goes — text, the original text of an edit and other metadata, and its attachments, whose
    * files are deleted by a job committed with this change (their signed URLs then answer 404).
    */
-  private async unsend(scope: InboundScope, event: UnsendEvent, manager: EntityManager): Promise<string[]> {
+  private async unsend(scope: InboundScope, event: UnsendItem, manager: EntityManager): Promise<string[]> {
     const rows: { id: string; storage_keys: string[] | null }[] = await manager.query(
       `WITH m AS (
          UPDATE messages SET deleted_at = $4, text = NULL, metadata = NULL, updated_at = now()

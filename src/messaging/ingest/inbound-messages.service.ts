@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Contact } from '../../contacts/contact.entity';
+import { hydrate } from '../../database/hydrate';
+import { JobQueue } from '../../jobs/job-queue.service';
+import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
+import { Conversation } from '../entities/conversation.entity';
+import { Message, MessageDirection, MessageKind, MessageSender, MessageStatus } from '../entities/message.entity';
+import { ContactIdentitiesService } from './contact-identities.service';
+import { InboundChangesService } from './inbound-changes.service';
+import { InboundChannelRegistry } from './inbound-channel';
+import { InboundEffects } from './inbound-effects';
+import type { ConversationItem, InboundAttachment, InboundScope } from './inbound-item';
+import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from './media-copy.job';
+
+interface NewMessageRow {
+  direction: MessageDirection;
+  sender: MessageSender;
+  kind: MessageKind;
+  status: MessageStatus;
+  text: string | null;
+  replyTo: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+/**
+ * Messages, echoes, postbacks and referrals become conversation items. Exactly once in effect:
+ * the insert is keyed on (channel, mid) and does nothing for a redelivery, and everything else
+ * (counters, attachments, jobs) happens only when the insert made the row.
+ */
+@Injectable()
+export class InboundMessagesService {
+  constructor(
+    private readonly identities: ContactIdentitiesService,
+    private readonly channels: InboundChannelRegistry,
+    private readonly jobs: JobQueue,
+    private readonly changes: InboundChangesService,
+  ) {}
+
+  async apply(scope: InboundScope, item: ConversationItem, manager: EntityManager, effects: InboundEffects): Promise<void> {
+    const at = new Date(item.timestamp);
+    const { contactId, created, conversationId } = await this.identities.resolveConversation(scope, item.userId, at, manager);
+    const quickReplyTo = await this.offeredQuickReply(conversationId, item, manager);
+    const stored = await this.insert(scope, conversationId, item, at, manager, quickReplyTo);
+    if (!stored) return; // a redelivery: already applied
+    if (created) await this.channels.get(scope.channel).contactCreated(scope, contactId, item.userId, manager);
+    const attachments = item.type === 'message' ? item.attachments : [];
+    await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
+    const changed = stored.held && (await this.changes.applyHeld(scope, item.mid, manager, effects));
+    effects.createdMessages.set(stored.message.id, this.eventOf(stored.message, attachments));
+    effects.conversations.add(conversationId);
+    // A message with attachments, or changed by an edit or a reaction that came first, is read again for its record.
+    if (attachments.length === 0 && !changed) effects.known.messages.set(stored.message.id, Object.assign(stored.message, { attachments: [] }));
+    effects.known.conversations.set(conversationId, stored.conversation);
+  }
+
+  /**
+   * The message row and, only when it is new, the conversation's activity, the 24-hour window
+   * (inbound only) and unread count — in one statement that hands back both rows, the contact,
+   * and whether changes that came before the message wait for it.
+   */
+  private async insert(
+    scope: InboundScope,
+    conversationId: string,
+    item: ConversationItem,
+    at: Date,
+    manager: EntityManager,
+    quickReplyTo: string | null,
+  ): Promise<{ message: Message; conversation: Conversation; held: boolean } | null> {
+    const row = this.row(item);
+    if (quickReplyTo) row.metadata = { ...row.metadata, quickReplyTo };
+    const [stored] = await manager.query(
+      `WITH m AS (
+         INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
+         RETURNING *
+       ), c AS (
+         UPDATE conversations SET
+           last_message_at = GREATEST(conversations.last_message_at, $12),
+           last_inbound_at = CASE WHEN $13::boolean THEN GREATEST(COALESCE(conversations.last_inbound_at, $12), $12) ELSE conversations.last_inbound_at END,
+           unread_count = conversations.unread_count + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
+           updated_at = now()
+         FROM m WHERE conversations.id = m.conversation_id
+         RETURNING conversations.*
+       )
+       SELECT row_to_json(m) AS message, row_to_json(c) AS conversation, row_to_json(k) AS contact,
+         EXISTS (SELECT 1 FROM held_message_changes h WHERE h.organization_id = $1 AND h.channel = $3 AND h.external_id = $9) AS held
+       FROM m, c JOIN contacts k ON k.id = c.contact_id`,
+      [scope.organizationId, conversationId, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, item.mid, row.replyTo, row.metadata, at, row.direction === MessageDirection.Inbound],
+    );
+    if (!stored) return null;
+    const conversation = hydrate(manager.connection, Conversation, stored.conversation);
+    conversation.contact = hydrate(manager.connection, Contact, stored.contact);
+    return { message: hydrate(manager.connection, Message, stored.message), conversation, held: stored.held === true };
+  }
+
+  /**
+   * An echo is `message.sent` at once; an inbound message is `message.received` once its files
+   * are copied (`InboundMediaService` raises it after the last copy settles).
+   */
+  private eventOf(message: Message, attachments: InboundAttachment[]): 'message.sent' | 'message.received' | null {
+    if (message.direction === MessageDirection.Outbound) return 'message.sent';
+    return attachments.some((attachment) => attachment.url) ? null : 'message.received';
+  }
+
+  /**
+   * A customer's tap on a quick reply names its payload: the record links it to the message that
+   * offered that payload (the latest one in the conversation), as `metadata.quickReplyTo`.
+   */
+  private async offeredQuickReply(conversationId: string, item: ConversationItem, manager: EntityManager): Promise<string | null> {
+    const payload = item.type === 'message' && item.from !== 'page' ? item.metadata?.quickReplyPayload : undefined;
+    if (typeof payload !== 'string') return null;
+    const [offer] = await manager.query(
+      `SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound' AND quick_replies @> $2::jsonb ORDER BY sent_at DESC, id DESC LIMIT 1`,
+      [conversationId, JSON.stringify([{ payload }])],
+    );
+    return offer?.id ?? null;
+  }
+
+  private row(item: ConversationItem): NewMessageRow {
+    const inbound: Omit<NewMessageRow, 'kind' | 'text' | 'replyTo' | 'metadata'> = {
+      direction: MessageDirection.Inbound,
+      sender: MessageSender.Contact,
+      status: MessageStatus.Received,
+    };
+    switch (item.type) {
+      case 'message': {
+        const base = item.from === 'page' ? { direction: MessageDirection.Outbound, sender: MessageSender.Page, status: MessageStatus.Published } : inbound;
+        return { ...base, kind: MessageKind.Message, text: item.text, replyTo: item.replyToMid, metadata: item.metadata };
+      }
+      case 'postback':
+        return { ...inbound, kind: MessageKind.Postback, text: item.title, replyTo: null, metadata: item.metadata };
+      case 'referral':
+        return { ...inbound, kind: MessageKind.Referral, text: null, replyTo: null, metadata: item.metadata };
+    }
+  }
+
+  /** Every attachment in one insert; files to copy each get a job, committed with the message. */
+  private async addAttachments(organizationId: string, messageId: string, attachments: InboundAttachment[], manager: EntityManager): Promise<void> {
+    if (attachments.length === 0) return;
+    // Attachments are shown by creation time; a millisecond apart keeps the channel's order.
+    const base = Date.now();
+    const rows = attachments.map((attachment, index) =>
+      manager.create(Attachment, {
+        createdAt: new Date(base + index),
+        organizationId,
+        messageId,
+        type: attachment.type,
+        status: attachment.url ? AttachmentStatus.Pending : attachment.remoteUrl ? AttachmentStatus.Remote : AttachmentStatus.Unavailable,
+        sourceUrl: attachment.url ?? attachment.remoteUrl ?? (typeof attachment.payload?.url === 'string' ? attachment.payload.url : null),
+        expiresAt: attachment.remoteUrl && attachment.remoteExpiresAt != null ? new Date(attachment.remoteExpiresAt) : null,
+        payload: attachment.payload,
+      }),
+    );
+    // New rows only, so TypeORM writes them in one multi-row INSERT.
+    const saved = await manager.save(rows);
+    const copies = attachments.flatMap((attachment, index) => {
+      if (!attachment.url) return [];
+      const payload: MediaCopyPayload = { organizationId, attachmentId: saved[index].id };
+      return [{ name: MEDIA_COPY_JOB, payload, options: { maxAttempts: MEDIA_COPY_ATTEMPTS } }];
+    });
+    await this.jobs.addMany(copies, manager);
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { assertUnreachable } from '../../common/assert-unreachable';
+import { InboundChangesService } from './inbound-changes.service';
+import { InboundEffects } from './inbound-effects';
+import type { InboundItem, InboundScope } from './inbound-item';
+import { InboundMessagesService } from './inbound-messages.service';
+import { InboundReceiptsService } from './inbound-receipts.service';
+import { InboundRecorderService } from './inbound-recorder.service';
+
+/** Postgres' SQLSTATE class 22 (data exception): a value no retry will make acceptable. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
+/**
+ * The one way inbound items reach the database, whatever their channel: each item is applied
+ * in its own transaction, which also records what it changed in the outbox. Items of one
+ * conversation must be handed over in the channel's order, one call at a time.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly messages: InboundMessagesService,
+    private readonly receipts: InboundReceiptsService,
+    private readonly changes: InboundChangesService,
+    private readonly recorder: InboundRecorderService,
+  ) {}
+
+  async apply(scope: InboundScope, items: InboundItem[]): Promise<void> {
+    for (const item of items) await this.applyOne(scope, item);
+  }
+
+  private async applyOne(scope: InboundScope, item: InboundItem): Promise<void> {
+    const effects = new InboundEffects();
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await this.dispatch(scope, item, manager, effects);
+        await this.recorder.record(manager, scope.organizationId, effects);
+      });
+    } catch (error) {
+      // An item the database refuses as data will be refused on every retry, and would hold
+      // back every later item of its conversation: it is logged and passed over. Anything
+      // else (the database away, a deadlock) fails the caller's job, which retries it.
+      if (!isDataException(error)) throw error;
+      this.logger.error(`skipped a ${scope.channel} ${item.type} item that cannot be stored: ${(error as Error).message}`);
+    }
+  }
+
+  private dispatch(scope: InboundScope, item: InboundItem, manager: EntityManager, effects: InboundEffects): Promise<void> {
+    switch (item.type) {
+      case 'message':
+      case 'postback':
+      case 'referral':
+        return this.messages.apply(scope, item, manager, effects);
+      case 'delivery':
+      case 'read':
+        return this.receipts.apply(scope, item, manager, effects);
+      case 'reaction':
+      case 'edit':
+      case 'unsend':
+        return this.changes.apply(scope, item, manager, effects);
+      default:
+        return assertUnreachable(item);
+    }
+  }
+}

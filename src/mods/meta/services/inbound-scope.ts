@@ -1,8 +1,0 @@
-import type { MessageChannel } from '../../../messaging/message-channel';
-
-/** Where an inbound event belongs: the organization, its channel, and its Page / IG account. */
-export interface InboundScope {
-  organizationId: string;
-  channel: MessageChannel;
-  accountId: string;
-}
