@@ -56,6 +56,17 @@ export class RunLater extends Error {
   }
 }
 
+/**
+ * How often an idle worker looks for jobs without being told of one. New jobs wake a worker
+ * through NOTIFY, a worker that finishes a job looks for the next at once (so a job queued behind
+ * a busy queue runs right after it), and a job put back for later wakes this instance's workers
+ * when due: polling only finds retries that came due and another instance's put-backs. Every
+ * idle worker polls on its own (graphile-worker's batched fetching would run two jobs of one
+ * named queue at once), so a short interval costs a statement per worker each time: at 200 ms the
+ * hundred-odd workers of the groups issued about 16 job fetches per job processed under load.
+ */
+const POLL_INTERVAL_MS = 1000;
+
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
 export const SEND_WORKERS = 'sends';
 export const MEDIA_WORKERS = 'media';
@@ -144,8 +155,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       taskList: this.tasks,
       concurrency: this.config.workerConcurrency,
       noHandleSignals: true,
-      // A job queued behind a busy per-conversation queue is found by polling, not NOTIFY.
-      pollInterval: 200,
+      pollInterval: POLL_INTERVAL_MS,
       logger: this.workerLogger(),
     });
     for (const [group, isolated] of this.isolated) {
@@ -158,7 +168,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         taskList: isolated.tasks,
         concurrency: isolated.concurrency,
         noHandleSignals: true,
-        pollInterval: 200,
+        pollInterval: POLL_INTERVAL_MS,
         logger: this.workerLogger(),
       });
     }
