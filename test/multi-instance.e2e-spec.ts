@@ -89,6 +89,21 @@ describe('two instances on one database', () => {
     expect(created.text).toBe('hello from A');
   });
 
+  it("gives sockets on both instances an event far over Postgres' NOTIFY limit, multi-byte text intact", async () => {
+    const [onA, onB] = await Promise.all([RecordingSocket.connect(a.baseUrl, apiKey), RecordingSocket.connect(b.baseUrl, apiKey)]);
+    sockets.push(onA, onB);
+    const mid = newMid('messenger');
+    // Whichever instance applies it, the other's socket gets it through NOTIFY, in several parts.
+    const text = 'Grüße 👋🏽 '.repeat(1500);
+    const answer = await sandbox.postWebhook(webhookOf('messenger', PAGE_ID, messageEvent('messenger', { account: PAGE_ID, user: 'psid-multi-2' }, { mid, text })));
+    expect(answer.status).toBe(200);
+    const [onAText, onBText] = await Promise.all(
+      [onA, onB].map(async (socket) => (await socket.waitFor('message.created', (m) => m.externalId === mid)).text),
+    );
+    expect(onAText).toBe(text);
+    expect(onBText).toBe(text);
+  });
+
   it('never frees the jobs of an instance that lost only its liveness connection: the send goes out once', async () => {
     const created = await a.request('POST', '/api/conversations', { token: apiKey, body: { channel: 'facebook_messenger', participantExternalId: 'psid-liveness' } });
     expect([200, 201]).toContain(created.status);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { RealtimeGateway } from '../realtime/realtime.gateway';
+import { RealtimeBus, RealtimeEmission as SocketEmission } from '../realtime/realtime-bus.service';
 import type { RealtimeEventSource } from '../realtime/realtime.events';
 import type { DomainEventEnvelope, DomainEventType, RealtimeEmission } from './domain-event.types';
 import { DOMAIN_EVENTS_CHANNEL } from './domain-events.service';
@@ -67,7 +67,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly gateway: RealtimeGateway,
+    private readonly bus: RealtimeBus,
     private readonly config: AppConfig,
   ) {}
 
@@ -162,7 +162,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       return announcements;
     });
     if (announcements.length === 0) return 0;
-    this.emit(announcements);
+    await this.emit(announcements);
     await this.markAnnounced(announcements.map((a) => a.rowId));
     return announcements.length;
   }
@@ -181,16 +181,11 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     );
   }
 
-  private emit(announcements: Announcement[]): void {
-    for (const { organizationId, realtime, object, source } of announcements) {
-      for (const emission of realtime) {
-        try {
-          this.gateway.emit(organizationId, emission.event, (emission.payload ?? object) as never, source);
-        } catch (error) {
-          this.logger.warn(`socket emit failed: ${(error as Error).message}`);
-        }
-      }
-    }
+  private emit(announcements: Announcement[]): Promise<void> {
+    const emissions: SocketEmission[] = announcements.flatMap(({ organizationId, realtime, object, source }) =>
+      realtime.map((emission) => ({ organizationId, event: emission.event, payload: emission.payload ?? object, source })),
+    );
+    return this.bus.publish(emissions);
   }
 
   /** Socket-only rows have done their work and go; log events stay for catch-up and webhooks. */
@@ -224,7 +219,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     if (rows.length === 0) return;
     rows.sort((a, b) => Number(a.position) - Number(b.position));
     this.logger.log(`announcing ${rows.length} event(s) relayed but not announced before a restart`);
-    this.emit(
+    await this.emit(
       rows.map((row) => {
         const before = (row as unknown as { before: { id: string; sequence: string; type: string } | null }).before;
         const source: RealtimeEventSource =

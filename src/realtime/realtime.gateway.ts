@@ -13,7 +13,8 @@ const REVOCATION_CHECK_MS = 2000;
  * socket.io on the service's own port. A socket authenticates with `auth: {token: <api key>}`
  * (or a scoped token) in its handshake and joins its organization's room; nothing else is
  * accepted from clients. Allowed origins are the adapter's (CORS_ORIGINS).
- * Events reach it only from the outbox (`DomainEvents.record`, relayed by `EventRelayService`).
+ * Events reach it only from the outbox (`DomainEvents.record`, relayed by `EventRelayService` through
+ * `RealtimeBus`).
  */
 @WebSocketGateway()
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
@@ -98,8 +99,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     clearInterval(this.revocationTimer);
   }
 
-  /** Only the event relay calls this: every socket event comes from the outbox. */
-  emit<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E], source: RealtimeEventSource): void {
-    this.server.to(organizationRoom(organizationId)).emit(event, payload, source);
+  /**
+   * To this instance's sockets of the organization. Only `RealtimeBus` calls this (for the event
+   * relay, which every socket event comes from); it reaches the other instances itself.
+   */
+  emitLocal<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E], source: RealtimeEventSource): void {
+    this.server.local.to(organizationRoom(organizationId)).emit(event, payload, source);
   }
 }

@@ -1,0 +1,147 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { RealtimeGateway } from './realtime.gateway';
+import type { RealtimeEventName, RealtimeEventSource } from './realtime.events';
+
+/** One socket event for one organization's sockets. */
+export interface RealtimeEmission {
+  organizationId: string;
+  event: RealtimeEventName;
+  payload: unknown;
+  source: RealtimeEventSource;
+}
+
+export const REALTIME_CHANNEL = 'meta_inbox_realtime';
+/** UTF-16 units per NOTIFY part: at most 3 bytes each in UTF-8, under Postgres' 8000-byte payload limit with the header. */
+const PART_LENGTH = 2400;
+const RECONNECT_MS = 1000;
+
+interface Part {
+  /** The publishing instance. */
+  from: string;
+  /** The batch and how many parts it has: a batch's parts arrive together and in order. */
+  batch: string;
+  n: number;
+  i: number;
+  data: string;
+}
+
+/**
+ * Socket events to every instance's sockets, a batch at a time: this instance's sockets get them
+ * at once, and the other instances through NOTIFY — one statement per batch, split into parts
+ * under Postgres' payload limit (the notifications of one transaction arrive together and in
+ * order), where socket.io's Postgres adapter would send a NOTIFY per event.
+ */
+@Injectable()
+export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('RealtimeBus');
+  private readonly instanceId = randomUUID();
+  private readonly pending = new Map<string, string[]>();
+  private listener?: Client;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly gateway: RealtimeGateway,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Emits here, then tells the other instances; a lost NOTIFY (the database away) loses only their copies. */
+  async publish(emissions: RealtimeEmission[]): Promise<void> {
+    if (emissions.length === 0) return;
+    this.emitHere(emissions);
+    const payloads = notifyPayloads(this.instanceId, randomUUID(), emissions);
+    try {
+      await this.dataSource.query(`SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, n) ORDER BY n`, [REALTIME_CHANNEL, payloads]);
+    } catch (error) {
+      this.logger.warn(`socket events not sent to other instances: ${(error as Error).message}`);
+    }
+  }
+
+  private emitHere(emissions: RealtimeEmission[]): void {
+    for (const { organizationId, event, payload, source } of emissions) {
+      try {
+        this.gateway.emitLocal(organizationId, event, payload as never, source);
+      } catch (error) {
+        this.logger.warn(`socket emit failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private received(payload: string | undefined): void {
+    let part: Part;
+    try {
+      part = JSON.parse(payload ?? '') as Part;
+    } catch {
+      return;
+    }
+    if (part.from === this.instanceId) return;
+    const parts = this.pending.get(part.batch) ?? [];
+    parts[part.i] = part.data;
+    if (parts.filter((p) => p !== undefined).length < part.n) {
+      this.pending.set(part.batch, parts);
+      return;
+    }
+    this.pending.delete(part.batch);
+    try {
+      this.emitHere(JSON.parse(parts.join('')) as RealtimeEmission[]);
+    } catch (error) {
+      this.logger.warn(`a socket event batch from another instance could not be read: ${(error as Error).message}`);
+    }
+  }
+
+  /** A connection of its own that LISTENs; lost, it is opened again. */
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'meta-inbox-realtime' });
+    client.on('notification', (message) => this.received(message.payload));
+    client.on('error', (error) => {
+      this.logger.warn(`realtime connection lost: ${error.message}`);
+      void client.end().catch(() => undefined);
+      if (this.listener === client) this.listener = undefined;
+      // Parts of a batch cut off by the loss will never complete.
+      this.pending.clear();
+      setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${REALTIME_CHANNEL}`);
+      this.listener = client;
+    } catch (error) {
+      this.logger.warn(`realtime cannot LISTEN yet: ${(error as Error).message}`);
+      await client.end().catch(() => undefined);
+      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+    }
+  }
+}
+
+/** The NOTIFY payloads of one batch: its JSON in parts, each wrapped with the batch's id and its place. */
+export function notifyPayloads(from: string, batch: string, emissions: RealtimeEmission[]): string[] {
+  return split(JSON.stringify(emissions)).map((data, i, all) => JSON.stringify({ from, batch, n: all.length, i, data } satisfies Part));
+}
+
+/** `text` in parts of at most PART_LENGTH units, never splitting a surrogate pair. */
+export function split(text: string): string[] {
+  const parts: string[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + PART_LENGTH, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    parts.push(text.slice(start, end));
+    start = end;
+  }
+  return parts;
+}
