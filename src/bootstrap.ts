@@ -15,7 +15,7 @@ import { setupApiDocs } from './docs/api-docs';
 import { PinoLoggerService } from './logging/pino-logger.service';
 import { registerRequestLogging } from './logging/request-logging';
 import { createRootLogger } from './logging/root-logger';
-import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
+import { CorsIoAdapter } from './realtime/cors-io.adapter';
 
 /**
  * A body, query or path holding a NUL character (which Postgres cannot store) or nested past
@@ -62,7 +62,7 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     if (route.url === '/api/attachments' && route.method === 'POST') route.bodyLimit = Math.max(8 * 1024 * 1024, Math.ceil((config.maxAttachmentBytes * 4) / 3) + 64 * 1024);
   });
   refuseUnstorableInput(app);
-  app.useWebSocketAdapter(new PostgresIoAdapter(app, config.databaseUrl!, config.corsOrigins));
+  app.useWebSocketAdapter(new CorsIoAdapter(app, config.corsOrigins));
   app.enableCors({ origin: (origin, callback) => callback(null, originAllowed(origin, config.corsOrigins)) });
   await app.register(multipart, { limits: { fileSize: config.maxAttachmentBytes, files: 1 } });
   app.useGlobalFilters(new DomainErrorFilter());

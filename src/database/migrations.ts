@@ -15,6 +15,7 @@ import { DomainEvents1795450000000 } from './migrations/1795450000000-DomainEven
 import { IntegratorWebhooks1795450100000 } from './migrations/1795450100000-IntegratorWebhooks';
 import { MessageAgent1795470000000 } from './migrations/1795470000000-MessageAgent';
 import { ContactIdentities1795600000000 } from './migrations/1795600000000-ContactIdentities';
+import { DropSocketIoAttachments1795600100000 } from './migrations/1795600100000-DropSocketIoAttachments';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -35,4 +36,5 @@ export const MIGRATIONS: Function[] = [
   IntegratorWebhooks1795450100000,
   MessageAgent1795470000000,
   ContactIdentities1795600000000,
+  DropSocketIoAttachments1795600100000,
 ];
