@@ -2,6 +2,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { MIGRATIONS } from '../src/database/migrations';
 import { TenantScopedIdentities1795420000000 } from '../src/database/migrations/1795420000000-TenantScopedIdentities';
+import { ContactIdentities1795600000000 } from '../src/database/migrations/1795600000000-ContactIdentities';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { deliveryEvent, messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
@@ -171,6 +172,52 @@ describe('the migration to per-organization identities', () => {
       expect(aNow.contact_id).toBe(contact.id);
       const texts = await after.query(`SELECT organization_id, text FROM messages ORDER BY text`);
       expect(texts).toEqual([{ organization_id: a.id, text: 'to A' }, { organization_id: b.id, text: 'to B' }]);
+    } finally {
+      await after.destroy();
+    }
+  });
+});
+
+describe('the migration to one identity model', () => {
+  it('carries every PSID and IGSID over with its contact, account and time, and keeps the old tables readable as views', async () => {
+    const url = await createTestDatabase();
+    const index = MIGRATIONS.indexOf(ContactIdentities1795600000000);
+    const before = new DataSource({ ...dataSourceOptions(url, 2), migrations: MIGRATIONS.slice(0, index) } as DataSourceOptions);
+    await before.initialize();
+    await before.runMigrations();
+    const one = async (sql: string, params: unknown[] = []) => (await before.query(sql, params))[0];
+    const org = await one(`INSERT INTO organizations (name) VALUES ('A') RETURNING id`);
+    const contact = await one(`INSERT INTO contacts (organization_id) VALUES ($1) RETURNING id`, [org.id]);
+    const fb = await one(
+      `INSERT INTO contact_facebook (organization_id, contact_id, page_id, psid, created_at) VALUES ($1, $2, 'page-1', 'psid-1', '2026-01-02T03:04:05Z') RETURNING id`,
+      [org.id, contact.id],
+    );
+    const ig = await one(
+      `INSERT INTO contact_instagram (organization_id, contact_id, ig_account_id, igsid, created_at) VALUES ($1, $2, 'ig-1', 'igsid-1', '2026-02-03T04:05:06Z') RETURNING id`,
+      [org.id, contact.id],
+    );
+    await before.destroy();
+
+    const after = new DataSource(dataSourceOptions(url, 2));
+    await after.initialize();
+    try {
+      await after.runMigrations();
+      const rows = await after.query(
+        `SELECT id, organization_id, contact_id, channel, account_id, external_id, created_at FROM contact_identities ORDER BY created_at`,
+      );
+      expect(rows).toEqual([
+        { id: fb.id, organization_id: org.id, contact_id: contact.id, channel: 'facebook_messenger', account_id: 'page-1', external_id: 'psid-1', created_at: new Date('2026-01-02T03:04:05Z') },
+        { id: ig.id, organization_id: org.id, contact_id: contact.id, channel: 'instagram_dm', account_id: 'ig-1', external_id: 'igsid-1', created_at: new Date('2026-02-03T04:05:06Z') },
+      ]);
+      expect(await after.query(`SELECT page_id, psid FROM contact_facebook`)).toEqual([{ page_id: 'page-1', psid: 'psid-1' }]);
+      expect(await after.query(`SELECT ig_account_id, igsid FROM contact_instagram`)).toEqual([{ ig_account_id: 'ig-1', igsid: 'igsid-1' }]);
+      // One contact per (organization, channel, account, person): a second mapping is refused.
+      await expect(
+        after.query(
+          `INSERT INTO contact_identities (organization_id, contact_id, channel, account_id, external_id) VALUES ($1, $2, 'facebook_messenger', 'page-1', 'psid-1')`,
+          [org.id, contact.id],
+        ),
+      ).rejects.toThrow(/unique/);
     } finally {
       await after.destroy();
     }
