@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { PgListener } from '../database/pg-listener';
 import { RealtimeBus, RealtimeEmission as SocketEmission } from '../realtime/realtime-bus.service';
 import type { RealtimeEventSource } from '../realtime/realtime.events';
 import type { DomainEventEnvelope, DomainEventType, RealtimeEmission } from './domain-event.types';
@@ -57,7 +57,7 @@ const PRUNE_INTERVAL_MS = 3600_000;
 export class EventRelayService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('EventRelay');
   private readonly fanOuts: RelayFanOut[] = [];
-  private listener?: Client;
+  private listener?: PgListener;
   private timers: NodeJS.Timeout[] = [];
   private running?: Promise<void>;
   private again = false;
@@ -77,7 +77,15 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen();
+    // Woken by every recording commit; a lost connection is covered by the sweep.
+    this.listener = new PgListener({
+      databaseUrl: this.config.databaseUrl!,
+      channel: DOMAIN_EVENTS_CHANNEL,
+      applicationName: 'meta-inbox-event-relay',
+      onNotification: () => this.wake(),
+      warn: (message) => this.logger.warn(message),
+    });
+    await this.listener.start();
     this.timers.push(
       setInterval(() => {
         this.leftoversDue = true;
@@ -93,7 +101,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     this.stopped = true;
     this.timers.forEach(clearInterval);
     await this.running;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
   /** Relays everything committed so far; resolves when nothing is left (tests, shutdown). */
@@ -240,28 +248,6 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       );
     } catch (error) {
       this.logger.warn(`pruning old events failed: ${(error as Error).message}`);
-    }
-  }
-
-  /** A connection of its own that LISTENs; lost, it is opened again (the sweep covers the gap). */
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'meta-inbox-event-relay' });
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.logger.warn(`event relay connection lost: ${error.message}`);
-      void client.end().catch(() => undefined);
-      if (this.listener === client) this.listener = undefined;
-      setTimeout(() => void this.listen().catch(() => undefined), SWEEP_INTERVAL_MS).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DOMAIN_EVENTS_CHANNEL}`);
-      this.listener = client;
-    } catch (error) {
-      this.logger.warn(`event relay cannot LISTEN yet: ${(error as Error).message}`);
-      await client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), SWEEP_INTERVAL_MS).unref();
     }
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { PgListener } from '../database/pg-listener';
 import { RealtimeGateway } from './realtime.gateway';
 import type { RealtimeEventName, RealtimeEventSource } from './realtime.events';
 
@@ -18,7 +18,6 @@ export interface RealtimeEmission {
 export const REALTIME_CHANNEL = 'meta_inbox_realtime';
 /** UTF-16 units per NOTIFY part: at most 3 bytes each in UTF-8, under Postgres' 8000-byte payload limit with the header. */
 const PART_LENGTH = 2400;
-const RECONNECT_MS = 1000;
 
 interface Part {
   /** The publishing instance. */
@@ -41,8 +40,7 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RealtimeBus');
   private readonly instanceId = randomUUID();
   private readonly pending = new Map<string, string[]>();
-  private listener?: Client;
-  private stopped = false;
+  private listener?: PgListener;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -51,12 +49,20 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listen();
+    this.listener = new PgListener({
+      databaseUrl: this.config.databaseUrl!,
+      channel: REALTIME_CHANNEL,
+      applicationName: 'meta-inbox-realtime',
+      onNotification: (payload) => this.received(payload),
+      // Parts of a batch cut off by the loss will never complete.
+      onLost: () => this.pending.clear(),
+      warn: (message) => this.logger.warn(message),
+    });
+    await this.listener.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
   /** Emits here, then tells the other instances; a lost NOTIFY (the database away) loses only their copies. */
@@ -100,30 +106,6 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
       this.emitHere(JSON.parse(parts.join('')) as RealtimeEmission[]);
     } catch (error) {
       this.logger.warn(`a socket event batch from another instance could not be read: ${(error as Error).message}`);
-    }
-  }
-
-  /** A connection of its own that LISTENs; lost, it is opened again. */
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'meta-inbox-realtime' });
-    client.on('notification', (message) => this.received(message.payload));
-    client.on('error', (error) => {
-      this.logger.warn(`realtime connection lost: ${error.message}`);
-      void client.end().catch(() => undefined);
-      if (this.listener === client) this.listener = undefined;
-      // Parts of a batch cut off by the loss will never complete.
-      this.pending.clear();
-      setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${REALTIME_CHANNEL}`);
-      this.listener = client;
-    } catch (error) {
-      this.logger.warn(`realtime cannot LISTEN yet: ${(error as Error).message}`);
-      await client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { MessageChannel } from '../message-channel';
+import { ChannelMap } from '../channels/channel-map';
 import type { InboundScope } from './inbound-item';
 
 /** What the ingest asks of the channel module whose items it applies. */
@@ -14,18 +14,8 @@ export interface InboundChannel {
 
 /** Inbound channels by `MessageChannel`, registered by each channel module on start-up. */
 @Injectable()
-export class InboundChannelRegistry {
-  private readonly channels = new Map<MessageChannel, InboundChannel>();
-
-  register(channel: MessageChannel, inbound: InboundChannel): void {
-    if (this.channels.has(channel)) throw new Error(`An inbound channel for ${channel} is registered twice`);
-    this.channels.set(channel, inbound);
-  }
-
-  get(channel: MessageChannel): InboundChannel {
-    const inbound = this.channels.get(channel);
-    // A wiring bug (the channel module is not loaded), not something an item can cause.
-    if (!inbound) throw new Error(`No inbound channel registered for ${channel}`);
-    return inbound;
+export class InboundChannelRegistry extends ChannelMap<InboundChannel> {
+  constructor() {
+    super('inbound channel');
   }
 }
