@@ -1,0 +1,32 @@
+import { isStatementRefusal } from './pool-errors';
+
+/** What pg's DatabaseError carries: the server's severity and SQLSTATE. */
+const serverError = (code: string, severity = 'ERROR') => Object.assign(new Error(code), { severity, code });
+
+describe('isStatementRefusal', () => {
+  it.each([
+    ['a trigger that raised', 'P0001'],
+    ['a unique violation', '23505'],
+    ['bad data', '22P02'],
+    ['ON CONFLICT hitting one row twice', '21000'],
+    ['a deadlock', '40P01'],
+  ])('is true for %s (%s): another statement may succeed', (_, code) => {
+    expect(isStatementRefusal(serverError(code))).toBe(true);
+  });
+
+  it.each([
+    ['an administrator shutdown', '57P01', 'FATAL'],
+    ['a server starting up', '57P03', 'FATAL'],
+    ['a connection failure', '08006', 'FATAL'],
+    ['too many connections', '53300', 'FATAL'],
+    ['an I/O error', '58030', 'ERROR'],
+  ])('is false for %s (%s): no statement can succeed now', (_, code, severity) => {
+    expect(isStatementRefusal(serverError(code, severity))).toBe(false);
+  });
+
+  it('is false for a failure without an answer from the server', () => {
+    expect(isStatementRefusal(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isStatementRefusal(new Error('Connection terminated unexpectedly'))).toBe(false);
+    expect(isStatementRefusal(undefined)).toBe(false);
+  });
+});
