@@ -46,14 +46,14 @@ describe('webhook group commit', () => {
       sandbox.addPage({ id: PAGE, name: 'Group Commit Page' });
       const org = await t.createOrganization('Group Commit Org');
       await connectPage(t, sandbox, org.apiKey, { id: PAGE });
-      // A statement carrying a job marked "hold-the-statement" takes a second, so the
+      // A statement carrying a job marked "hold-the-statement" takes 1.5 s, so the
       // deliveries that arrive meanwhile all wait for the next statement.
       await t.db.query(`
         CREATE SEQUENCE refused_attempts;
         CREATE TABLE added_jobs (id bigint, queue_name text, payload text, run_at timestamptz, txid bigint);
         CREATE FUNCTION group_commit_faults() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF NEW.payload::text LIKE '%hold-the-statement%' THEN PERFORM pg_sleep(1); END IF;
+          IF NEW.payload::text LIKE '%hold-the-statement%' THEN PERFORM pg_sleep(1.5); END IF;
           IF NEW.payload::text LIKE '%refuse-this-delivery%' THEN
             PERFORM nextval('refused_attempts');
             RAISE EXCEPTION 'this delivery is refused';
@@ -106,7 +106,8 @@ describe('webhook group commit', () => {
       const { held } = await holdTheStatement();
       const first = delivery('psid-gc-order', 'first in line');
       const firstAnswer = sandbox.postWebhook(first.body);
-      await sleep(200);
+      // Well after the first, and well before the held statement ends.
+      await sleep(400);
       const second = delivery('psid-gc-order', 'second in line');
       const others = Array.from({ length: 5 }, (_, i) => delivery(`psid-gc-order-other-${i}`, `beside ${i}`));
       const answers = await Promise.all([held, firstAnswer, ...[second, ...others].map((d) => sandbox.postWebhook(d.body))]);
