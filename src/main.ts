@@ -2,6 +2,7 @@ import type { Logger as Pino } from 'pino';
 import { createApp } from './bootstrap';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
+import { isDatabaseUnavailable } from './database/pool-errors';
 import { createBootLogger, createRootLogger } from './logging/root-logger';
 
 const CLOSE_AFTER_FAILURE_MS = 5000;
@@ -50,6 +51,17 @@ async function main(): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
+  // graphile-worker 0.17 does not wait for a finished job's completion statement, so when the
+  // database goes away under it the rejection reaches no one. The job stays locked and is freed
+  // by the liveness sweep (JOB_ORPHAN_GRACE_SECONDS); anything else unhandled is a bug and stops
+  // the process, as Node would.
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason)) {
+      logger.error({ err: reason }, 'a database statement nobody waited for failed with the database away (a job completion): the job runs again later');
+      return;
+    }
+    fail(logger, 'Unhandled promise rejection', reason);
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 

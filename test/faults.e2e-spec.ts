@@ -41,7 +41,7 @@ describe('faults', () => {
     await sandbox.stop();
   });
 
-  async function startService(databaseUrl: string, port: number, dataDir: string): Promise<ServiceProcess> {
+  async function startService(databaseUrl: string, port: number, dataDir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
     const service = await ServiceProcess.start({
       DATABASE_URL: databaseUrl,
       PORT: String(port),
@@ -53,6 +53,7 @@ describe('faults', () => {
       META_OAUTH_DIALOG_URL: sandbox.url,
       MEDIA_ALLOW_PRIVATE_NETWORKS: 'true',
       LOG_LEVEL: 'warn',
+      ...env,
     });
     processes.push(service);
     await service.healthy();
@@ -217,6 +218,69 @@ describe('faults', () => {
       await waitUntil(async () => ((await unfinished()) === 0 ? true : undefined), 15000, 'every event relayed and announced');
     }, 120000);
   });
+
+  it('frees a job it holds but runs nowhere (a completion lost with the database) after JOB_ORPHAN_GRACE_SECONDS, and the job runs', async () => {
+    const databaseUrl = await createTestDatabase();
+    const db = new Pool({ connectionString: databaseUrl, max: 2 });
+    try {
+      const service = await startService(databaseUrl, await freePort(), mkdtempSync(join(tmpdir(), 'mi-faults-orphan-')), { JOB_ORPHAN_GRACE_SECONDS: '2', LOG_LEVEL: 'info' });
+      const pageId = '700000000000004';
+      await connectOrganization(service, pageId);
+      const mid = newMid('messenger');
+      const event = messageEvent('messenger', { account: pageId, user: 'psid-orphan' }, { mid, text: 'held by nobody' });
+      // What a lost completion leaves: the job and its queue locked by this instance, run by none of its workers.
+      const { rows: instances } = await db.query(`SELECT worker_ids FROM job_instances`);
+      const owner = instances[0].worker_ids[0];
+      const { rows: jobs } = await db.query(
+        `SELECT id, job_queue_id FROM graphile_worker.add_job('meta.inbound.events', $1::json, queue_name => 'meta:orphan-test', run_at => now() + interval '1 hour')`,
+        [JSON.stringify({ channel: 'facebook_messenger', accountId: pageId, receivedAt: Date.now(), events: [{ event, standby: false }] })],
+      );
+      await db.query(`UPDATE graphile_worker._private_jobs SET locked_by = $2, locked_at = now(), run_at = now() WHERE id = $1`, [jobs[0].id, owner]);
+      await db.query(`UPDATE graphile_worker._private_job_queues SET locked_by = $2, locked_at = now() WHERE id = $1`, [jobs[0].job_queue_id, owner]);
+      await waitUntil(async () => ((await storedCounts(db, [mid])).get(mid) === 1 ? true : undefined), 30000, 'the freed job to run');
+      expect(service.output).toMatch(/freed 1 job\(s\) this instance held without running them/);
+    } finally {
+      await db.end();
+    }
+  }, 60000);
+
+  it('keeps running when its database stops while events are being applied, and applies each acknowledged event once when it is back', async () => {
+    const pgDir = mkdtempSync(join(tmpdir(), 'mi-faults-pg-busy-'));
+    const postgres = new EmbeddedPostgres(pgDir, { fast: true, port: await freePort() });
+    const databaseUrl = await postgres.start();
+    const db = new Pool({ connectionString: databaseUrl, max: 2 });
+    db.on('error', () => undefined);
+    try {
+      const port = await freePort();
+      const service = await startService(databaseUrl, port, mkdtempSync(join(tmpdir(), 'mi-faults-busy-')));
+      sandbox.webhookTarget = `${service.baseUrl}/api/meta/webhook`;
+      const pageId = '700000000000003';
+      await connectOrganization(service, pageId);
+
+      const mids = Array.from({ length: 400 }, () => newMid('messenger'));
+      const deadline = Date.now() + 150000;
+      // Meta's steady stream: the stop lands while jobs run, finish and complete.
+      const delivered = inParallel(mids, 16, (mid) => {
+        const i = mids.indexOf(mid);
+        return deliverLikeMeta(sandbox, webhookOf('messenger', pageId, messageEvent('messenger', { account: pageId, user: `psid-busy-${i % 40}` }, { mid, text: `b${i}` })), deadline);
+      });
+      await waitUntil(async () => ([...(await storedCounts(db, mids)).values()].length >= 60 ? true : undefined), 60000, 'events to be applied before the stop');
+      await postgres.stop();
+      await new Promise((r) => setTimeout(r, 5000));
+      await postgres.start();
+      await delivered;
+      await waitUntil(
+        async () => ((await storedCounts(db, mids)).size === mids.length ? true : undefined),
+        90000,
+        'every acknowledged event to be applied',
+      );
+      expect([...(await storedCounts(db, mids)).values()].every((n) => n === 1)).toBe(true);
+      expect(service.child.exitCode).toBeNull();
+    } finally {
+      await db.end();
+      await postgres.stop();
+    }
+  }, 240000);
 
   it('acknowledges everything Meta retries while its database is down for 30 s, and recovers by itself', async () => {
     const pgDir = mkdtempSync(join(tmpdir(), 'mi-faults-pg-'));

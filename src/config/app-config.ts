@@ -46,6 +46,8 @@ export class AppConfig {
   mediaWorkerConcurrency: number;
   /** Tries of an outbound send job before its messages are `failed` (retries back off exponentially). */
   sendMaxAttempts: number;
+  /** How long a job this instance holds but runs nowhere stays locked before it is freed (a lost completion). */
+  jobOrphanGraceSeconds: number;
   /** Meta's per-Page Send API limits (calls per second): text/images/files/reactions/actions, and audio/video. */
   metaPageSendsPerSecond: number;
   metaPageMediaSendsPerSecond: number;
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.sendWorkerConcurrency = positiveInt(env, 'SEND_WORKER_CONCURRENCY', 16);
   config.mediaWorkerConcurrency = positiveInt(env, 'MEDIA_WORKER_CONCURRENCY', 4);
   config.sendMaxAttempts = positiveInt(env, 'SEND_MAX_ATTEMPTS', 5);
+  config.jobOrphanGraceSeconds = positiveInt(env, 'JOB_ORPHAN_GRACE_SECONDS', 150);
   config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
   config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);
   config.webhooksAllowPrivateNetworks = bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false);

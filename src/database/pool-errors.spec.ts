@@ -1,4 +1,4 @@
-import { isStatementRefusal } from './pool-errors';
+import { isDatabaseUnavailable, isStatementRefusal } from './pool-errors';
 
 /** What pg's DatabaseError carries: the server's severity and SQLSTATE. */
 const serverError = (code: string, severity = 'ERROR') => Object.assign(new Error(code), { severity, code });
@@ -28,5 +28,25 @@ describe('isStatementRefusal', () => {
     expect(isStatementRefusal(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(false);
     expect(isStatementRefusal(new Error('Connection terminated unexpectedly'))).toBe(false);
     expect(isStatementRefusal(undefined)).toBe(false);
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    ['an administrator shutdown', serverError('57P01', 'FATAL')],
+    ['a server starting up', serverError('57P03', 'FATAL')],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['a connection that ended under a query', new Error('Connection terminated unexpectedly')],
+  ])('is true for %s', (_, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', serverError('23505')],
+    ['a bug in our code', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['a file error', Object.assign(new Error('no such file'), { code: 'ENOENT' })],
+    ['something that is not an error', 'boom'],
+  ])('is false for %s: that is not the database being away', (_, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
   });
 });

@@ -27,3 +27,20 @@ export function isStatementRefusal(error: unknown): boolean {
   const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
   return typeof severity === 'string' && typeof code === 'string' && !UNAVAILABLE_CLASSES.has(code.slice(0, 2));
 }
+
+/** Socket errors of a database that cannot be reached. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+/** What pg throws when its connection ends under a query (no code of any kind). */
+const PG_CONNECTION_ENDED = /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
+
+/**
+ * Whether the error says the database is away (refused, unreachable, shut down, starting up),
+ * not that a statement or our code is wrong.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { severity, code } = error as { severity?: unknown; code?: unknown };
+  if (typeof severity === 'string' && typeof code === 'string') return UNAVAILABLE_CLASSES.has(code.slice(0, 2));
+  if (typeof code === 'string') return UNREACHABLE_CODES.has(code);
+  return PG_CONNECTION_ENDED.test(error.message);
+}

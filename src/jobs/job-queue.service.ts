@@ -140,7 +140,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.liveness = new WorkerLiveness(this.pool, this.instanceId, (message) => this.logger.log(message));
+    this.liveness = new WorkerLiveness(this.pool, this.instanceId, (message) => this.logger.log(message), this.config.jobOrphanGraceSeconds * 1000);
     await this.liveness.start();
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
@@ -149,6 +149,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       this.workerPools.push(workerPool);
     });
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
+    events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
+    events.on('job:complete', ({ job }) => this.liveness?.running.delete(job.id));
     this.runner = await run({
       events,
       pgPool: this.pool,

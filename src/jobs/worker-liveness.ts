@@ -29,6 +29,10 @@ export const workerBackendName = (instanceId: string) => `meta-inbox-worker:${in
 export class WorkerLiveness {
   private readonly lockKey = randomInt(1, 2 ** 31 - 1);
   private readonly workerIds: string[] = [];
+  /** Jobs this instance's workers run now (graphile-worker's job:start to job:complete). */
+  readonly running = new Set<string>();
+  /** Jobs locked by this instance but run by none of its workers, and when a sweep first saw each so. */
+  private readonly unowned = new Map<string, number>();
   private client?: PoolClient;
   private sweepTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
@@ -39,11 +43,15 @@ export class WorkerLiveness {
     private readonly pool: Pool,
     readonly instanceId: string,
     private readonly log: (message: string) => void,
+    private readonly orphanGraceMs: number,
   ) {}
 
   async start(): Promise<void> {
     await this.hold();
-    this.sweepTimer = setInterval(() => void this.sweep().catch((error: Error) => this.log(`liveness sweep failed: ${error.message}`)), SWEEP_EVERY_MS);
+    this.sweepTimer = setInterval(
+      () => void Promise.all([this.sweep(), this.freeOrphans()]).catch((error: Error) => this.log(`liveness sweep failed: ${error.message}`)),
+      SWEEP_EVERY_MS,
+    );
     this.sweepTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((error: Error) => this.log(`liveness heartbeat failed: ${error.message}`)), HEARTBEAT_EVERY_MS);
     this.heartbeatTimer.unref();
@@ -88,6 +96,40 @@ export class WorkerLiveness {
       this.log(`freed the jobs of stopped instance ${dead.instance_id}`);
     }
     return rows.length;
+  }
+
+  /**
+   * Frees this instance's own jobs that none of its workers runs: graphile-worker 0.17 does not
+   * wait for a finished job's completion statement, and when that statement fails for good (the
+   * database shut down under it) the job stays locked, its queue with it, for 4 hours. A job
+   * is freed once sweeps have seen it so for `orphanGraceMs` with the database reachable —
+   * longer than graphile-worker keeps retrying a completion — and runs again (inbound work is
+   * idempotent; a send is at least once, as after a kill -9).
+   */
+  async freeOrphans(): Promise<number> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id::text FROM graphile_worker._private_jobs WHERE locked_by = ANY($1::text[]) AND NOT (id::text = ANY($2::text[]))`,
+      [this.workerIds, [...this.running]],
+    );
+    const now = Date.now();
+    const seen = new Set(rows.map((row) => row.id));
+    for (const id of this.unowned.keys()) if (!seen.has(id)) this.unowned.delete(id);
+    for (const id of seen) if (!this.unowned.has(id)) this.unowned.set(id, now);
+    const due = [...this.unowned].filter(([id, since]) => now - since >= this.orphanGraceMs && !this.running.has(id)).map(([id]) => id);
+    if (due.length === 0) return 0;
+    const { rowCount } = await this.pool.query(
+      `WITH freed AS (
+         UPDATE graphile_worker._private_jobs SET locked_at = NULL, locked_by = NULL
+         WHERE id = ANY($1::bigint[]) AND locked_by = ANY($2::text[])
+         RETURNING job_queue_id
+       )
+       UPDATE graphile_worker._private_job_queues q SET locked_at = NULL, locked_by = NULL
+       FROM freed WHERE q.id = freed.job_queue_id AND q.locked_by = ANY($2::text[])`,
+      [due, this.workerIds],
+    );
+    for (const id of due) this.unowned.delete(id);
+    this.log(`freed ${due.length} job(s) this instance held without running them (a lost completion); ${rowCount ?? 0} queue(s) unlocked`);
+    return due.length;
   }
 
   async stop(): Promise<void> {
