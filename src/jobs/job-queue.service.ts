@@ -9,6 +9,7 @@ import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
+import { JobNudges } from './job-nudges';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
 /** Failures of other systems that the code already describes: a stack trace adds nothing. */
@@ -57,14 +58,15 @@ export class RunLater extends Error {
 }
 
 /**
- * How often an idle worker looks for jobs without being told of one. New jobs wake a worker
- * through NOTIFY, a worker that finishes a job looks for the next at once (so a job queued behind
- * a busy queue runs right after it), and a job put back for later wakes this instance's workers
- * when due: polling only finds retries that came due and another instance's put-backs. Every
- * idle worker polls on its own (graphile-worker's batched fetching would run two jobs of one
- * named queue at once), so a short interval costs a statement per worker each time: at 200 ms the
- * hundred-odd workers of the groups issued about 16 job fetches per job processed under load.
+ * How often an idle worker looks for jobs without being told of one. Every idle worker polls on
+ * its own (graphile-worker's batched fetching would run two jobs of one named queue at once).
+ * The main workers (inbound) poll often: a fetch that finds every queue row locked by another
+ * worker's fetch comes back empty, and the worker then waits for the next poll or new job. The
+ * isolated groups are woken for each of their jobs (`JobNudges`), so polling only finds their
+ * retries that came due and other instances' jobs: at 200 ms their hundred-odd idle workers
+ * issued most of the database's statements.
  */
+const MAIN_POLL_INTERVAL_MS = 200;
 const POLL_INTERVAL_MS = 1000;
 
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
@@ -93,6 +95,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   constructor(
     private readonly config: AppConfig,
     metrics: Metrics,
+    private readonly nudges: JobNudges,
   ) {
     this.pool = new Pool({
       connectionString: config.databaseUrl,
@@ -144,10 +147,13 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.liveness.start();
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
+    let creating: string | null = null;
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
       this.workerPools.push(workerPool);
+      if (creating !== null) this.nudges.addQuietPool(creating, workerPool);
     });
+    events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(workerPool.id, client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
     events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
     events.on('job:complete', ({ job }) => this.liveness?.running.delete(job.id));
@@ -157,10 +163,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       taskList: this.tasks,
       concurrency: this.config.workerConcurrency,
       noHandleSignals: true,
-      pollInterval: POLL_INTERVAL_MS,
+      pollInterval: MAIN_POLL_INTERVAL_MS,
       logger: this.workerLogger(),
     });
     for (const [group, isolated] of this.isolated) {
+      creating = group;
       // These jobs wait on others, not on the database: a few connections serve many workers.
       isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: Math.min(isolated.concurrency, 8) + 2, application_name: `meta-inbox-${group}` });
       surviveConnectionLoss(isolated.pool, (message) => this.logger.warn(`${group} worker pool: ${message}`));
@@ -320,6 +327,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     const sql = 'SELECT graphile_worker.add_job($1, $2::json, $3, $4::timestamptz, $5::int, $6, $7::int)';
     if (manager) await manager.query(sql, params);
     else await this.pool.query(sql, params);
+    this.wakeAfterCommit(manager, [name]);
   }
 
   /** Adds many jobs in one statement (same transaction rules as `add`). */
@@ -330,6 +338,20 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       'SELECT count(*) FROM graphile_worker.add_jobs(array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, $1::json)))';
     if (manager) await manager.query(sql, [JSON.stringify(specs)]);
     else await this.pool.query(sql, [JSON.stringify(specs)]);
+    this.wakeAfterCommit(manager, jobs.map((job) => job.name));
+  }
+
+  /**
+   * Wakes the workers of the isolated groups these jobs belong to once they are committed (those
+   * groups do not listen for new jobs: see `JobNudges`). For jobs added in SQL of one's own.
+   */
+  wakeAfterCommit(manager: EntityManager | undefined, names: string[]): void {
+    const counts = new Map<string, number>();
+    for (const name of names) {
+      const group = [...this.isolated].find(([, isolated]) => name in isolated.tasks)?.[0];
+      if (group !== undefined) counts.set(group, (counts.get(group) ?? 0) + 1);
+    }
+    if (counts.size > 0) this.nudges.afterCommit(manager, counts);
   }
 
   private workerLogger(): WorkerLogger {

@@ -75,7 +75,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
 
   /** In the relay's transaction: a row and a job for every enabled endpoint that wants each event. */
   async fanOut(manager: EntityManager, events: RelayedEvent[]): Promise<void> {
-    await manager.query(
+    const [{ count }] = await manager.query(
       `WITH made AS (
          INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, next_attempt_at)
          SELECT e.organization_id, w.id, e.id, e.type, now()
@@ -90,6 +90,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
          FROM made))`,
       [events.map((e) => e.id), events.map((e) => e.organizationId), events.map((e) => e.type), WEBHOOK_DELIVERY_JOB, LANES_PER_ENDPOINT, JOB_ATTEMPTS],
     );
+    this.jobs.wakeAfterCommit(manager, Array.from({ length: Number(count) }, () => WEBHOOK_DELIVERY_JOB));
   }
 
   /** One attempt of a delivery (the job): one read, the POST, one write. */

@@ -1,5 +1,6 @@
 import { assertUnreachable } from '../../../common/assert-unreachable';
 import type { CommentChange } from '../../../comments/comment-change';
+import { shardedQueue } from '../../../jobs/sharded-queue';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { RawChange, WebhookBody } from '../types/webhook.types';
 
@@ -105,22 +106,25 @@ function threadOf(change: RawChange): string {
   return idOf(value.post_id) ?? idOf(media.id) ?? idOf(value.media_id) ?? idOf(value.comment_id) ?? idOf(value.id) ?? 'unknown';
 }
 
+/** The queue of a post's changes (`<account>:<post>`) among the comment queues. */
+export const commentsQueueOf = (thread: string): string => shardedQueue('meta:comments', thread);
+
 /**
  * The `changes[]` of a verified delivery, grouped by post, without looking anything up, so the
  * webhook stores them as jobs in the same statement as its messages.
  */
 export function splitChanges(body: WebhookBody, channel: MessageChannel, receivedAt: number): { queue: string; payload: CommentChanges }[] {
-  const byQueue = new Map<string, CommentChanges>();
+  const byThread = new Map<string, CommentChanges>();
   for (const entry of body.entry) {
     const accountId = idOf(entry.id);
     if (!accountId || !Array.isArray(entry.changes)) continue;
     for (const change of entry.changes) {
       if (!isObject(change)) continue;
-      const queue = `meta:${accountId}:comments:${threadOf(change as RawChange)}`;
-      const batch = byQueue.get(queue) ?? { channel, accountId, receivedAt, changes: [] };
+      const thread = `${accountId}:${threadOf(change as RawChange)}`;
+      const batch = byThread.get(thread) ?? { channel, accountId, receivedAt, changes: [] };
       batch.changes.push({ change: change as RawChange, entryTime: typeof entry.time === 'number' ? entry.time : null });
-      byQueue.set(queue, batch);
+      byThread.set(thread, batch);
     }
   }
-  return [...byQueue].map(([queue, payload]) => ({ queue, payload }));
+  return [...byThread].map(([thread, payload]) => ({ queue: commentsQueueOf(thread), payload }));
 }

@@ -1,6 +1,6 @@
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { WebhookBody } from '../types/webhook.types';
-import { splitDelivery } from './webhook-delivery';
+import { inboundQueueOf, splitDelivery } from './webhook-delivery';
 
 const PAGE = '106700000000001';
 const OTHER_PAGE = '106700000000002';
@@ -21,9 +21,9 @@ describe('splitting a delivery into one job per conversation', () => {
     const { batches, unroutable } = splitDelivery(body, MessageChannel.FacebookMessenger, NOW);
     expect(unroutable).toBe(0);
     expect(batches.map((b) => [b.queue, b.payload.events.map(({ event }) => event.message?.mid)])).toEqual([
-      [`meta:${PAGE}:psid-a`, ['m1', 'm3']],
-      [`meta:${PAGE}:psid-b`, ['m2']],
-      [`meta:${OTHER_PAGE}:psid-a`, ['m4']],
+      [inboundQueueOf(`${PAGE}:psid-a`), ['m1', 'm3']],
+      [inboundQueueOf(`${PAGE}:psid-b`), ['m2']],
+      [inboundQueueOf(`${OTHER_PAGE}:psid-a`), ['m4']],
     ]);
     expect(batches[0].payload).toMatchObject({ channel: MessageChannel.FacebookMessenger, accountId: PAGE, receivedAt: NOW });
   });

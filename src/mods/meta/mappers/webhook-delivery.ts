@@ -1,6 +1,10 @@
 import type { MessageChannel } from '../../../messaging/message-channel';
 import type { WebhookBody } from '../types/webhook.types';
+import { shardedQueue } from '../../../jobs/sharded-queue';
 import { conversationUserId, EntryEvent, entryEvents } from './webhook-event.mapper';
+
+/** The queue of a conversation (`<account>:<person>`) among the inbound queues. */
+export const inboundQueueOf = (conversation: string): string => shardedQueue('meta:inbound', conversation);
 
 /** One conversation's events from one delivery, in the order Meta sent them. */
 export interface ConversationEvents {
@@ -13,7 +17,10 @@ export interface ConversationEvents {
 }
 
 export interface DeliverySplit {
-  /** Keyed `meta:<account>:<person>`: one conversation's work applies one at a time, in order. */
+  /**
+   * One job per conversation (account and person), in the inbound queue of that conversation:
+   * one conversation's work applies one at a time, in order.
+   */
   batches: { queue: string; payload: ConversationEvents }[];
   /** Entries without an account id: nothing can route them. */
   unroutable: number;
@@ -25,7 +32,7 @@ export interface DeliverySplit {
  * of conversations and Meta's order of events within each are kept.
  */
 export function splitDelivery(body: WebhookBody, channel: MessageChannel, receivedAt: number): DeliverySplit {
-  const byQueue = new Map<string, ConversationEvents>();
+  const byConversation = new Map<string, ConversationEvents>();
   let unroutable = 0;
   for (const entry of body.entry) {
     const accountId = entry.id === undefined || entry.id === null ? '' : String(entry.id);
@@ -34,11 +41,11 @@ export function splitDelivery(body: WebhookBody, channel: MessageChannel, receiv
       continue;
     }
     for (const item of entryEvents(entry)) {
-      const queue = `meta:${accountId}:${conversationUserId(item.event, accountId) ?? 'unknown'}`;
-      const batch = byQueue.get(queue) ?? { channel, accountId, receivedAt, events: [] };
+      const conversation = `${accountId}:${conversationUserId(item.event, accountId) ?? 'unknown'}`;
+      const batch = byConversation.get(conversation) ?? { channel, accountId, receivedAt, events: [] };
       batch.events.push(item);
-      byQueue.set(queue, batch);
+      byConversation.set(conversation, batch);
     }
   }
-  return { batches: [...byQueue].map(([queue, payload]) => ({ queue, payload })), unroutable };
+  return { batches: [...byConversation].map(([conversation, payload]) => ({ queue: inboundQueueOf(conversation), payload })), unroutable };
 }
