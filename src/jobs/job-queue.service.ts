@@ -10,7 +10,12 @@ import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { JobNudges } from './job-nudges';
+import { attemptsLeft, contextOf, type JobHandler, type RegisterOptions, RunLater } from './job-types';
+import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
+
+export type { JobContext, JobHandler, RegisterOptions } from './job-types';
+export { RunLater } from './job-types';
 
 /** Failures of other systems that the code already describes: a stack trace adds nothing. */
 const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainError']);
@@ -18,43 +23,6 @@ const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainErr
 interface FailureMeta {
   job: { id: string; task_identifier: string; attempts: number; max_attempts: number };
   error: unknown;
-}
-
-export interface JobContext {
-  jobId: string;
-  /** 1 on the first run. */
-  attempt: number;
-  maxAttempts: number;
-  isLastAttempt: boolean;
-}
-
-export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;
-
-export interface RegisterOptions {
-  /**
-   * Jobs of one named queue apply in the order they were added even across retries: while an
-   * earlier job of the queue waits for its retry, a later one is put back behind it (without
-   * using up its attempts). graphile-worker alone unlocks the queue when a job fails.
-   */
-  ordered?: boolean;
-}
-
-/** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
-const ORDER_SEQ = 'orderSeq';
-
-/**
- * Thrown by a handler that cannot go on now without waiting (its rate-limit slot is later): the
- * job ends here and is added again to run at `runAt` with `changes` merged into its payload, so
- * the wait holds no worker. In an ordered queue it keeps its place and the line stays held
- * behind it; the attempts it has left carry over.
- */
-export class RunLater extends Error {
-  constructor(
-    readonly runAt: Date,
-    readonly changes: Record<string, unknown> = {},
-  ) {
-    super(`run again at ${runAt.toISOString()}`);
-  }
 }
 
 /**
@@ -91,6 +59,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   readonly instanceId = randomUUID();
   private runner?: Runner;
   private liveness?: WorkerLiveness;
+  private readonly ordered: OrderedQueues;
 
   constructor(
     private readonly config: AppConfig,
@@ -104,6 +73,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       application_name: workerBackendName(this.instanceId),
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
+    this.ordered = new OrderedQueues(this.pool, this.logger, {
+      add: (name, payload, options) => this.add(name, payload, options),
+      wakeAt: (runAt) => this.wakeAt(runAt),
+    });
     metrics.addCollector(async () => {
       const rows = await this.backlog();
       for (const gauge of [metrics.jobsWaiting, metrics.jobsOldestAge, metrics.jobsFailed]) gauge.reset();
@@ -240,60 +213,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       const context = contextOf(helpers.job);
       const queueId = helpers.job.job_queue_id;
       if (queueId === null) return this.taskOf(name, handler, {})(payload, helpers);
-      await this.runInOrder(name, payload as P & { [ORDER_SEQ]?: string }, { ...context, queueId }, handler);
+      await this.ordered.run(name, payload as OrderedPayload<P>, { ...context, queueId }, handler);
     };
-  }
-
-  /**
-   * A queue's line is held by each of its jobs that failed and waits for a retry (a row in
-   * `job_queue_holds`, released when the job succeeds or gives up). A job that finds an earlier
-   * job holding the line is added again to run right after that job's retry, keeping its place
-   * (its first id) for the jobs behind it.
-   */
-  private async runInOrder<P>(name: string, payload: P & { [ORDER_SEQ]?: string }, context: JobContext & { queueId: number }, handler: JobHandler<P>): Promise<void> {
-    const seq = payload[ORDER_SEQ] ?? context.jobId;
-    const [holder] = (
-      await this.pool.query(
-        `SELECT j.queue_name, greatest(j.run_at, now()) AS run_at
-         FROM job_queue_holds h JOIN graphile_worker.jobs j ON j.id = h.job_id
-         WHERE h.job_queue_id = $1 AND h.seq < $2 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)
-         ORDER BY j.run_at DESC LIMIT 1`,
-        [context.queueId, seq],
-      )
-    ).rows as { queue_name: string; run_at: Date }[];
-    if (holder) {
-      await this.add(name, { ...payload, [ORDER_SEQ]: seq }, { queue: holder.queue_name, runAt: holder.run_at, maxAttempts: context.maxAttempts });
-      return;
-    }
-    try {
-      await handler(payload, context);
-    } catch (error) {
-      if (error instanceof RunLater) return this.putBackHolding(name, { ...payload, ...error.changes, [ORDER_SEQ]: seq }, context, error.runAt);
-      // The job's own failure is what graphile-worker must record, whatever happens to the hold.
-      const line = context.isLastAttempt
-        ? this.releaseLine(context.jobId)
-        : this.pool.query(`INSERT INTO job_queue_holds (job_id, job_queue_id, seq) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, [context.jobId, context.queueId, seq]);
-      await Promise.resolve(line).catch((holdError: Error) => this.logger.warn(`job ${context.jobId}: could not update its queue's line: ${holdError.message}`));
-      throw error;
-    }
-    // Only a retried or put-back job can hold the line: a first run that succeeds costs nothing more.
-    if (context.attempt > 1 || payload[ORDER_SEQ] !== undefined) await this.releaseLine(context.jobId);
-  }
-
-  /**
-   * The job goes again at `runAt` in the same queue, and holds the line meanwhile (its new row
-   * is held before this run's hold is released), so later jobs of the queue stay behind it.
-   */
-  private async putBackHolding(name: string, payload: object & { [ORDER_SEQ]: string }, context: JobContext & { queueId: number }, runAt: Date): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO job_queue_holds (job_id, job_queue_id, seq)
-       SELECT j.id, q.id, $6
-       FROM graphile_worker._private_job_queues q, LATERAL graphile_worker.add_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j
-       WHERE q.id = $5`,
-      [name, JSON.stringify(payload), runAt.toISOString(), attemptsLeft(context), context.queueId, payload[ORDER_SEQ]],
-    );
-    await this.releaseLine(context.jobId);
-    this.wakeAt(runAt);
   }
 
   /**
@@ -307,10 +228,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     }, Math.max(0, runAt.getTime() - Date.now()));
     timer.unref();
     this.wakeTimers.add(timer);
-  }
-
-  private async releaseLine(jobId: string): Promise<void> {
-    await this.pool.query(`DELETE FROM job_queue_holds WHERE job_id = $1`, [jobId]);
   }
 
   /** Adds a job; pass the transaction's manager so the job exists only if it commits. */
@@ -379,13 +296,4 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     if (final) this.logger.error(fields);
     else this.logger.warn(fields);
   }
-}
-
-function contextOf({ id, attempts, max_attempts }: { id: string; attempts: number; max_attempts: number }): JobContext {
-  return { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts };
-}
-
-/** Putting a job back is not a failure: the new job gets the attempts this one had left. */
-function attemptsLeft(context: JobContext): number {
-  return Math.max(1, context.maxAttempts - context.attempt + 1);
 }

@@ -1,0 +1,44 @@
+import type { Job } from 'graphile-worker';
+
+export interface JobContext {
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+  isLastAttempt: boolean;
+}
+
+export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;
+
+export interface RegisterOptions {
+  /**
+   * Jobs of one named queue apply in the order they were added even across retries: while an
+   * earlier job of the queue waits for its retry, a later one is put back behind it (without
+   * using up its attempts). graphile-worker alone unlocks the queue when a job fails.
+   */
+  ordered?: boolean;
+}
+
+/**
+ * Thrown by a handler that cannot go on now without waiting (its rate-limit slot is later): the
+ * job ends here and is added again to run at `runAt` with `changes` merged into its payload, so
+ * the wait holds no worker. In an ordered queue it keeps its place and the line stays held
+ * behind it; the attempts it has left carry over.
+ */
+export class RunLater extends Error {
+  constructor(
+    readonly runAt: Date,
+    readonly changes: Record<string, unknown> = {},
+  ) {
+    super(`run again at ${runAt.toISOString()}`);
+  }
+}
+
+export function contextOf({ id, attempts, max_attempts }: Pick<Job, 'id' | 'attempts' | 'max_attempts'>): JobContext {
+  return { jobId: id, attempt: attempts, maxAttempts: max_attempts, isLastAttempt: attempts >= max_attempts };
+}
+
+/** Putting a job back is not a failure: the new job gets the attempts this one had left. */
+export function attemptsLeft(context: JobContext): number {
+  return Math.max(1, context.maxAttempts - context.attempt + 1);
+}
