@@ -1,4 +1,5 @@
 import { ErrorMessages } from '../src/common/domain-error';
+import { CONNECTION_CACHE_TTL_MS } from '../src/mods/meta/services/meta-settings.service';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { deliveryEvent, echoEvent, messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
@@ -349,6 +350,59 @@ describe('POST /api/messaging/send', () => {
       const headers = { 'idempotency-key': 'shared-key' };
       expect((await send({ channel: 'facebook_messenger', contactId, text: 'ours' }, { headers })).status).toBe(202);
       expect((await send({ channel: 'facebook_messenger', contactId: theirs, text: 'theirs' }, { headers, token: other.apiKey })).status).toBe(202);
+    });
+  });
+
+  describe('the connection each instance keeps in memory for a moment', () => {
+    it('refuses a send at once on the instance that disconnected, and within the cache time on another instance', async () => {
+      const { other, otherPage } = await otherConnectedOrg();
+      const b = await TestApp.start({
+        DATABASE_URL: t.config.databaseUrl,
+        // The same encryption key, as every instance of one deployment has.
+        DATA_DIR: t.env.DATA_DIR,
+        META_GRAPH_URL: sandbox.url,
+        META_OAUTH_DIALOG_URL: sandbox.url,
+        PUBLIC_URL: t.env.PUBLIC_URL,
+      });
+      try {
+        const contactId = await createContact(t.db, other.id);
+        await addFacebookIdentity(t.db, contactId, otherPage.id, 'psid-cached-connection');
+        const body = { channel: 'facebook_messenger', contactId, text: 'while connected' };
+        const onB = () => b.request('POST', '/api/messaging/send', { token: other.apiKey, body });
+        // Both instances have just read the connection (and keep it).
+        expect((await send(body, { token: other.apiKey })).status).toBe(202);
+        expect((await onB()).status).toBe(202);
+
+        expect((await t.request('DELETE', '/api/meta/connection', { token: other.apiKey })).status).toBe(200);
+        const disconnectedAt = Date.now();
+        const here = await send(body, { token: other.apiKey });
+        expect(here.status).toBe(409);
+        expect(here.body.message).toBe(ErrorMessages.notConnected);
+
+        const refusedAt = await waitFor(async () => {
+          const there = await onB();
+          if (there.status === 202) return undefined;
+          expect(there.status).toBe(409);
+          expect(there.body.message).toBe(ErrorMessages.notConnected);
+          return Date.now();
+        });
+        expect(refusedAt - disconnectedAt).toBeLessThanOrEqual(CONNECTION_CACHE_TTL_MS + 1000);
+      } finally {
+        await b.close();
+      }
+    });
+
+    it('refuses a send at once after the token was found expired on this instance', async () => {
+      const { other, otherPage } = await otherConnectedOrg();
+      const contactId = await createContact(t.db, other.id);
+      await addFacebookIdentity(t.db, contactId, otherPage.id, 'psid-cached-expired');
+      const body = { channel: 'facebook_messenger', contactId, text: 'before the token died' };
+      expect((await send(body, { token: other.apiKey, query: '?wait=true' })).status).toBe(200);
+      sandbox.expireToken(otherPage.accessToken);
+      expect((await send(body, { token: other.apiKey, query: '?wait=true' })).status).toBe(409);
+      const again = await send(body, { token: other.apiKey });
+      expect(again.status).toBe(409);
+      expect(again.body.message).toBe(ErrorMessages.connectionExpired);
     });
   });
 

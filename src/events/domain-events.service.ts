@@ -37,11 +37,7 @@ export class DomainEvents {
   async record(manager: EntityManager, organizationId: string, entries: OutboxEntry[]): Promise<void> {
     if (entries.length === 0) return;
     if (!manager.queryRunner?.isTransactionActive) throw new Error('DomainEvents.record needs the manager of an open transaction');
-    const rows = entries.map((entry) => ({
-      type: entry.type,
-      data: entry.type === null ? undefined : { object: entry.object },
-      realtime: entry.realtime ?? [],
-    }));
+    const rows = outboxRows(entries);
     await manager.query(
       `WITH recorded AS (
          INSERT INTO domain_events (organization_id, type, data, realtime)
@@ -54,4 +50,42 @@ export class DomainEvents {
       [organizationId, JSON.stringify(rows)],
     );
   }
+
+  /**
+   * A change and its events as one statement, so with no transaction around it: `change.sql` is
+   * a data-modifying statement (its own `$1…$n`) whose `RETURNING` gives a row when it applied;
+   * the entries are recorded only then. Answers whether it applied. For a hot path whose events
+   * can be built before the change runs (the caller knows what the change makes of the record).
+   */
+  async recordWithChange(queryable: Queryable, organizationId: string, entries: OutboxEntry[], change: { sql: string; params: unknown[] }): Promise<boolean> {
+    const next = change.params.length;
+    const [row] = await queryable.query(
+      `WITH changed AS (${change.sql}),
+       recorded AS (
+         INSERT INTO domain_events (organization_id, type, data, realtime)
+         SELECT $${next + 1}, e.value->>'type', e.value->'data', e.value->'realtime'
+         FROM jsonb_array_elements($${next + 2}::jsonb) WITH ORDINALITY AS e(value, n)
+         WHERE EXISTS (SELECT 1 FROM changed)
+         ORDER BY e.n
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM changed)::int AS changed, CASE WHEN done.n > 0 THEN pg_notify('${DOMAIN_EVENTS_CHANNEL}', '') END
+       FROM (SELECT count(*) AS n FROM recorded) AS done`,
+      [...change.params, organizationId, JSON.stringify(outboxRows(entries))],
+    );
+    return Number(row?.changed ?? 0) > 0;
+  }
+}
+
+/** Anything that runs one statement: a data source, or a transaction's manager. */
+interface Queryable {
+  query(sql: string, params: unknown[]): Promise<any>;
+}
+
+function outboxRows(entries: OutboxEntry[]): { type: string | null; data: unknown; realtime: unknown[] }[] {
+  return entries.map((entry) => ({
+    type: entry.type,
+    data: entry.type === null ? undefined : { object: entry.object },
+    realtime: entry.realtime ?? [],
+  }));
 }

@@ -12,13 +12,16 @@ import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dt
 import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
-import { Message, MessageAgent, MessageDirection, MessageSender, MessageStatus } from '../entities/message.entity';
+import { Message, MessageAgent } from '../entities/message.entity';
 import { SEND_MESSAGES_JOB, SendMessagesPayload, sendQueueOf } from '../jobs/send-messages.job';
 import { MessageView } from '../views/message.view';
+import { ConversationView } from '../views/conversation.view';
+import { MessageViews } from '../views/message-views.service';
+import { MessageChannel } from '../message-channel';
+import { hydrate } from '../../database/hydrate';
 import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
 import { assertInsideMessagingWindow } from './messaging-window';
 import { SendRecordsService, SETTLED_STATUSES } from './send-records.service';
-import { ConversationsService } from './conversations.service';
 
 /** How long `?wait=true` holds the answer, and how often it looks. */
 export const WAIT_LIMIT_MS = 10_000;
@@ -54,9 +57,9 @@ export class SendMessagesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: ChannelRegistry,
-    private readonly conversations: ConversationsService,
     private readonly idempotency: IdempotencyService,
     private readonly records: SendRecordsService,
+    private readonly messageViews: MessageViews,
     private readonly jobs: JobQueue,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
@@ -89,10 +92,8 @@ export class SendMessagesService {
         const earlier = await this.idempotency.claim(manager, organizationId, key, hash);
         if (earlier) return { replay: earlier as SendAnswer };
       }
-      const ids = await this.store(manager, organizationId, contactId, request, messagingType, tag, options.agent ?? null);
-      const views = await this.records.views(ids.messageIds, manager);
+      const { views, conversation, ...ids } = await this.store(manager, organizationId, contactId, request, messagingType, tag, options.agent ?? null);
       // Pending records are news to open inboxes only: integrators hear of them once sent.
-      const conversation = await this.records.conversationView(ids.conversationId, manager);
       await this.events.record(manager, organizationId, [
         { type: null, realtime: [...views.map((view) => ({ event: 'message.created' as const, payload: view })), { event: 'conversation.updated', payload: conversation }] },
       ]);
@@ -131,22 +132,25 @@ export class SendMessagesService {
     return key;
   }
 
-  /** The contact and (if there is one yet) the conversation; another organization's → 404. */
+  /** The contact and (if there is one yet) the conversation, in one statement; another organization's → 404. */
   private async recipient(organizationId: string, request: SendMessageDto): Promise<{ contactId: string; conversation: Conversation | null }> {
     if (request.conversationId) {
-      const conversation = await this.dataSource.getRepository(Conversation).findOneBy({ id: request.conversationId, organizationId });
-      if (!conversation) throw notFound('Conversation');
+      const [row] = await this.dataSource.query(`SELECT * FROM conversations WHERE id = $1 AND organization_id = $2`, [request.conversationId, organizationId]);
+      if (!row) throw notFound('Conversation');
+      const conversation = hydrate(this.dataSource, Conversation, row);
       if (conversation.channel !== request.channel) {
         throw new DomainError(DomainErrorCode.UnprocessableRequest, `This conversation is on ${conversation.channel}, not ${request.channel}`);
       }
       return { contactId: conversation.contactId, conversation };
     }
-    const contact = await this.dataSource.getRepository(Contact).findOneBy({ id: request.contactId!, organizationId });
-    if (!contact) throw notFound('Contact');
-    const conversation = await this.dataSource
-      .getRepository(Conversation)
-      .findOneBy({ organizationId, contactId: contact.id, channel: request.channel });
-    return { contactId: contact.id, conversation };
+    const [row] = await this.dataSource.query(
+      `SELECT c.id AS contact_id, row_to_json(v) AS conversation
+       FROM contacts c LEFT JOIN conversations v ON v.organization_id = c.organization_id AND v.contact_id = c.id AND v.channel = $3
+       WHERE c.id = $1 AND c.organization_id = $2`,
+      [request.contactId, organizationId, request.channel],
+    );
+    if (!row) throw notFound('Contact');
+    return { contactId: row.contact_id, conversation: row.conversation ? hydrate(this.dataSource, Conversation, row.conversation) : null };
   }
 
   private async requireAttachments(organizationId: string, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<Attachment[]> {
@@ -172,45 +176,38 @@ export class SendMessagesService {
     messagingType: MessagingType,
     tag: MessageTag | null,
     agent: MessageAgent | null,
-  ): Promise<{ messageIds: string[]; conversationId: string }> {
+  ): Promise<{ messageIds: string[]; conversationId: string; views: MessageView[]; conversation: ConversationView }> {
     const attachments = await this.requireAttachments(organizationId, request.attachmentIds ?? [], manager);
     const now = Date.now();
-    const conversationId = await this.conversations.findOrCreateId(organizationId, contactId, request.channel, new Date(now), manager);
     // Text first, then each uploaded file, then each file to fetch: one record per channel call.
     const contents: OutgoingPart[] = [
       ...(request.text !== undefined ? [{ text: request.text }] : []),
       ...attachments.map((upload) => ({ upload })),
       ...(request.attachmentUrls ?? []).map((url) => ({ url })),
     ];
-    const messages = await manager.save(
-      Message,
-      contents.map((content, index) =>
-        manager.create(Message, {
-          organizationId,
-          conversationId,
-          channel: request.channel,
-          direction: MessageDirection.Outbound,
-          sender: MessageSender.Agent,
-          status: MessageStatus.Pending,
-          text: 'text' in content ? content.text : null,
-          quickReplies: 'text' in content && request.quickReplies?.length ? request.quickReplies.map(({ title, payload }) => ({ title, payload })) : null,
-          buttons: 'text' in content && request.buttons?.length ? request.buttons.map(buttonOf) : null,
-          // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
-          sentAt: new Date(now + index),
-          messagingType,
-          tag,
-          agent,
-        }),
-      ),
+    const conversation = await this.conversationWithActivity(manager, organizationId, contactId, request.channel, new Date(now + contents.length - 1));
+    const conversationId = conversation.id;
+    const rows = contents.map((content, index) => ({
+      text: 'text' in content ? content.text : null,
+      quick_replies: 'text' in content && request.quickReplies?.length ? request.quickReplies.map(({ title, payload }) => ({ title, payload })) : null,
+      buttons: 'text' in content && request.buttons?.length ? request.buttons.map(buttonOf) : null,
+      // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
+      sent_at: new Date(now + index).toISOString(),
+    }));
+    const inserted: Record<string, unknown>[] = await manager.query(
+      `INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, status, text, quick_replies, buttons, sent_at, messaging_type, tag, agent)
+       SELECT $1, $2, $3, 'outbound', 'agent', 'pending', e.value->>'text', nullif(e.value->'quick_replies', 'null'), nullif(e.value->'buttons', 'null'),
+              (e.value->>'sent_at')::timestamptz, $5, $6, $7::jsonb
+       FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(value, n)
+       ORDER BY e.n
+       RETURNING *`,
+      [organizationId, conversationId, request.channel, JSON.stringify(rows), messagingType, tag, agent === null ? null : JSON.stringify(agent)],
     );
+    const messages = inserted.map((row) => hydrate(this.dataSource, Message, row)).sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime());
     for (const [index, content] of contents.entries()) {
       if ('upload' in content) await this.attach(manager, content.upload, messages[index].id);
       if ('url' in content) await this.attachRemote(manager, organizationId, content.url, messages[index].id);
     }
-    await manager.query(`UPDATE conversations SET last_message_at = greatest(last_message_at, $2), updated_at = now() WHERE id = $1`, [
-      conversationId,
-      new Date(now + contents.length - 1),
-    ]);
     const messageIds = messages.map((m) => m.id);
     await this.jobs.add<SendMessagesPayload>(
       SEND_MESSAGES_JOB,
@@ -218,7 +215,30 @@ export class SendMessagesService {
       { queue: sendQueueOf(conversationId), maxAttempts: this.config.sendMaxAttempts },
       manager,
     );
-    return { messageIds, conversationId };
+    // A text alone has no attachments to read back: its view is the row the insert returned.
+    const views = attachments.length + (request.attachmentUrls?.length ?? 0) === 0 ? messages.map((m) => this.messageViews.message(m, [])) : await this.records.views(messageIds, manager);
+    return { messageIds, conversationId, views, conversation: this.messageViews.conversation(conversation) };
+  }
+
+  /**
+   * The one conversation of (organization, contact, channel), made on first use, with its activity
+   * moved to `lastMessageAt`, and its contact as the view needs it: one statement.
+   */
+  private async conversationWithActivity(manager: EntityManager, organizationId: string, contactId: string, channel: MessageChannel, lastMessageAt: Date): Promise<Conversation> {
+    const [row] = await manager.query(
+      `WITH conversation AS (
+         INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel
+         DO UPDATE SET last_message_at = greatest(conversations.last_message_at, EXCLUDED.last_message_at), updated_at = now()
+         RETURNING *
+       )
+       SELECT row_to_json(conversation) AS conversation, row_to_json(c) AS contact FROM conversation JOIN contacts c ON c.id = conversation.contact_id`,
+      [organizationId, contactId, channel, lastMessageAt],
+    );
+    const conversation = hydrate(this.dataSource, Conversation, row.conversation);
+    conversation.contact = hydrate(this.dataSource, Contact, row.contact);
+    return conversation;
   }
 
   /** An upload is attached to its first message; sending it again attaches a copy of the row (same file). */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { hydrate } from '../../database/hydrate';
-import type { DomainEventType } from '../../events/domain-event.types';
+import type { DomainEventType, OutboxEntry } from '../../events/domain-event.types';
 import { DomainEvents } from '../../events/domain-events.service';
 import { Attachment } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
@@ -15,6 +15,9 @@ import { MessageViews } from '../views/message-views.service';
 export const SETTLED_STATUSES: readonly MessageStatus[] = [MessageStatus.Published, MessageStatus.Delivered, MessageStatus.Read, MessageStatus.Failed];
 
 const UNIQUE_VIOLATION = '23505';
+
+/** Statuses the send job moves a record out of. */
+const RETRYABLE_STATUSES: readonly MessageStatus[] = [MessageStatus.Pending, MessageStatus.FailedWaitingForRetry];
 
 /**
  * The outbound records' state changes, each recorded in the outbox with the whole record in the
@@ -31,6 +34,18 @@ export class SendRecordsService {
   ) {}
 
   async published(message: Message, externalId: string): Promise<void> {
+    const settled = await this.settledInOneStatement(
+      message,
+      { status: MessageStatus.Published, externalId, error: null, errorDetails: null },
+      `UPDATE messages SET status = 'published', external_id = $2, error = NULL, error_details = NULL, updated_at = now()`,
+      [externalId],
+      'message.sent',
+    ).catch((error: { code?: string }) => {
+      // The echo's copy is in the way: the path below clears it.
+      if (error?.code === UNIQUE_VIOLATION) return false;
+      throw error;
+    });
+    if (settled) return;
     const update = () =>
       this.update(
         message,
@@ -55,6 +70,8 @@ export class SendRecordsService {
   }
 
   async waitingForRetry(message: Message, details: GraphErrorDetails): Promise<void> {
+    const changes = { status: MessageStatus.FailedWaitingForRetry, errorDetails: details };
+    if (await this.settledInOneStatement(message, changes, `UPDATE messages SET status = 'failed_waiting_for_retry', error_details = $2, updated_at = now()`, [JSON.stringify(details)], null)) return;
     await this.update(
       message,
       `UPDATE messages SET status = 'failed_waiting_for_retry', error_details = $2, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
@@ -64,12 +81,41 @@ export class SendRecordsService {
   }
 
   async failed(message: Message, details: GraphErrorDetails | null, error: string): Promise<void> {
+    const changes = { status: MessageStatus.Failed, errorDetails: details, error };
+    const set = `UPDATE messages SET status = 'failed', error_details = $2, error = $3, updated_at = now()`;
+    if (await this.settledInOneStatement(message, changes, set, [details === null ? null : JSON.stringify(details), error], 'message.failed')) return;
     await this.update(
       message,
       `UPDATE messages SET status = 'failed', error_details = $2, error = $3, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
       [message.id, details === null ? null : JSON.stringify(details), error],
       () => 'message.failed',
     );
+  }
+
+  /**
+   * The send path's status change in one statement, with its event: the record as the job loaded
+   * it (a pending or waiting outbound record changes only here), with `changes` applied, is what
+   * the event carries. `set` is an `UPDATE messages SET …` whose own parameters start at `$2`;
+   * it applies only while the record is still pending or waiting. Answers false (nothing done)
+   * when that guard or the job's copy cannot be trusted: the caller then goes the long way.
+   */
+  private async settledInOneStatement(
+    message: Message,
+    changes: Partial<Message>,
+    set: string,
+    params: unknown[],
+    type: 'message.sent' | 'message.failed' | null,
+  ): Promise<boolean> {
+    if (!message.attachments || !RETRYABLE_STATUSES.includes(message.status)) return false;
+    const view = this.messageViews.message({ ...message, ...changes } as Message, message.attachments);
+    const entry: OutboxEntry =
+      type === null ? { type: null, realtime: [{ event: 'message.updated', payload: view }] } : { type, object: view, realtime: [{ event: 'message.updated' }] };
+    const applied = await this.events.recordWithChange(this.dataSource, message.organizationId, [entry], {
+      sql: `${set} WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry') RETURNING 1`,
+      params: [message.id, ...params],
+    });
+    if (applied) Object.assign(message, changes);
+    return applied;
   }
 
   /**

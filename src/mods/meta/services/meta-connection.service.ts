@@ -136,6 +136,7 @@ export class MetaConnectionService {
     await this.refuseIfHeldElsewhere(organizationId, page);
     const previous = await this.settings.forOrganization(organizationId);
     await this.subscribe(page.id, page.accessToken, app);
+    this.settings.forget(organizationId);
     try {
       await this.rows.manager.transaction(async (manager) => {
         await manager.query(
@@ -154,6 +155,8 @@ export class MetaConnectionService {
       // Another organization connected the same Page (or Instagram account) a moment ago.
       if (error instanceof QueryFailedError && (error.driverError as { code?: string })?.code === '23505') throw pageInUse();
       throw error;
+    } finally {
+      this.settings.forget(organizationId);
     }
     await this.pending.clear(organizationId);
     if (previous && previous.pageId !== page.id) await this.unsubscribeQuietly(this.settings.decrypt(previous).pageAccessToken, previous.pageId, app);
@@ -176,10 +179,13 @@ export class MetaConnectionService {
     if (!row) return this.settings.statusView(organizationId);
     const app = await this.coreConf.metaApp();
     if (app) await this.unsubscribeQuietly(this.settings.decrypt(row).pageAccessToken, row.pageId, app);
-    await this.rows.manager.transaction(async (manager) => {
-      await manager.delete(OrganizationMetaSettings, { organizationId, pageId: row.pageId });
-      await this.settings.recordConnectionUpdated(manager, organizationId);
-    });
+    this.settings.forget(organizationId);
+    await this.rows.manager
+      .transaction(async (manager) => {
+        await manager.delete(OrganizationMetaSettings, { organizationId, pageId: row.pageId });
+        await this.settings.recordConnectionUpdated(manager, organizationId);
+      })
+      .finally(() => this.settings.forget(organizationId));
     this.logger.log({
       msg: `Meta disconnected: Page ${row.pageId}${row.instagramAccountId ? ` and Instagram account ${row.instagramAccountId}` : ''}`,
       organizationId,

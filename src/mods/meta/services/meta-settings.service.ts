@@ -17,10 +17,26 @@ export interface ActiveConnection {
   instagramAccountId: string | null;
 }
 
+/**
+ * How long this instance trusts an active connection it read. A disconnect, reconnect or expiry
+ * made through this instance applies at once; one made through another instance within this
+ * long (a send it accepts meanwhile goes out with the connection as it was a moment ago).
+ */
+export const CONNECTION_CACHE_TTL_MS = 2_000;
+
+type ActiveConnectionRow = OrganizationMetaSettings & { connection: ActiveConnection };
+
 /** Reads an organization's Meta connection, routes webhooks to it, and marks it expired. */
 @Injectable()
 export class MetaSettingsService {
   private readonly logger = new Logger('MetaConnection');
+  /**
+   * Active connections as last read, per organization: every send read the row and decrypted its
+   * token twice (request and job). The promise is kept, so concurrent callers share one read; only
+   * an active row is kept (a refusal is always read fresh), and `forget` drops the entry, so a
+   * read that raced a change made here is never kept.
+   */
+  private readonly active = new Map<string, { value: Promise<ActiveConnectionRow | null>; expiresAt: number }>();
 
   constructor(
     @InjectRepository(OrganizationMetaSettings) private readonly settings: Repository<OrganizationMetaSettings>,
@@ -57,7 +73,7 @@ export class MetaSettingsService {
    * then (for Instagram) no linked account — organization checks before contact checks.
    */
   async requireActive(organizationId: string, options: { instagram: boolean }): Promise<ActiveConnection> {
-    const row = await this.forOrganization(organizationId);
+    const row = await this.recentRow(organizationId);
     if (!row) throw new DomainError(DomainErrorCode.MetaNotConnected, ErrorMessages.notConnected);
     if (row.status === MetaConnectionStatus.Expired) {
       throw new DomainError(DomainErrorCode.MetaConnectionExpired, ErrorMessages.connectionExpired);
@@ -65,7 +81,28 @@ export class MetaSettingsService {
     if (options.instagram && !row.instagramAccountId) {
       throw new DomainError(DomainErrorCode.InstagramNotLinked, ErrorMessages.instagramNotLinked);
     }
-    return this.decrypt(row);
+    return row.connection;
+  }
+
+  /** The connection changed through this instance (connected, disconnected, expired): read it afresh from now on. */
+  forget(organizationId: string): void {
+    this.active.delete(organizationId);
+  }
+
+  /** The row, at most CONNECTION_CACHE_TTL_MS old when it was active, read now otherwise. */
+  private recentRow(organizationId: string): Promise<ActiveConnectionRow | null> {
+    const cached = this.active.get(organizationId);
+    if (cached && cached.expiresAt > Date.now()) return cached.value;
+    const entry = {
+      value: this.forOrganization(organizationId).then((row) => (row ? { ...row, connection: this.decrypt(row) } : null)),
+      expiresAt: Date.now() + CONNECTION_CACHE_TTL_MS,
+    };
+    this.active.set(organizationId, entry);
+    const drop = () => {
+      if (this.active.get(organizationId) === entry) this.active.delete(organizationId);
+    };
+    entry.value.then((row) => row?.status !== MetaConnectionStatus.Active && drop(), drop);
+    return entry.value;
   }
 
   decrypt(row: OrganizationMetaSettings): ActiveConnection {
@@ -79,11 +116,14 @@ export class MetaSettingsService {
 
   /** After a Graph 190: the connection is expired until reconnected (`connection.updated` once). */
   async markExpired(organizationId: string): Promise<void> {
-    const expired = await this.settings.manager.transaction(async (manager) => {
-      const result = await manager.update(OrganizationMetaSettings, { organizationId, status: MetaConnectionStatus.Active }, { status: MetaConnectionStatus.Expired });
-      if (result.affected) await this.recordConnectionUpdated(manager, organizationId);
-      return Boolean(result.affected);
-    });
+    this.forget(organizationId);
+    const expired = await this.settings.manager
+      .transaction(async (manager) => {
+        const result = await manager.update(OrganizationMetaSettings, { organizationId, status: MetaConnectionStatus.Active }, { status: MetaConnectionStatus.Expired });
+        if (result.affected) await this.recordConnectionUpdated(manager, organizationId);
+        return Boolean(result.affected);
+      })
+      .finally(() => this.forget(organizationId));
     if (!expired) return;
     const status = await this.statusView(organizationId);
     this.logger.warn({
