@@ -259,6 +259,26 @@ describe('POST /api/messaging/send', () => {
       expect(sandbox.sent()).toHaveLength(1);
     });
 
+    it('sends a retry to the contact on the Page the organization is connected to by then, not where the send was accepted', async () => {
+      const { other, otherPage } = await otherConnectedOrg();
+      const nextPage = sandbox.addPage({ id: String(pageCounter++), name: 'The next Page' });
+      const contactId = await createContact(t.db, other.id);
+      await addFacebookIdentity(t.db, contactId, otherPage.id, 'psid-on-the-first-page');
+      await addFacebookIdentity(t.db, contactId, nextPage.id, 'psid-on-the-next-page');
+      sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
+
+      const res = await send({ channel: 'facebook_messenger', contactId, text: 'across a reconnect' }, { token: other.apiKey });
+      const id = res.body.messages[0].id;
+      await waitFor(async () => (await t.db.query(`SELECT 1 FROM messages WHERE id = $1 AND status = 'failed_waiting_for_retry'`, [id])).rowCount);
+      await connectPage(t, sandbox, other.apiKey, nextPage);
+
+      expect(await settled(id)).toMatchObject({ status: 'published' });
+      const [first, retry] = sandbox.requests.filter((r) => r.path.endsWith('/messages'));
+      expect((first.body as any).recipient).toEqual({ id: 'psid-on-the-first-page' });
+      expect((retry.body as any).recipient).toEqual({ id: 'psid-on-the-next-page' });
+      expect(sandbox.sent()).toMatchObject([{ pageId: nextPage.id, recipientId: 'psid-on-the-next-page' }]);
+    });
+
     it('fails after the last attempt with the error details and a sentence to act on', async () => {
       const { contactId } = await contact();
       sandbox.failNext(2, { code: 613, message: '(#613) Calls to this api have exceeded the rate limit.', path: /\/messages$/ });

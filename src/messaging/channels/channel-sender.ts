@@ -40,11 +40,23 @@ export type OutboundContent =
   | { kind: 'text'; text: string; quickReplies: QuickReply[]; buttons: MessageButton[] }
   | { kind: 'attachment'; storageKey: string; mimeType: string | null };
 
+/**
+ * Where the channel reaches a contact, as found when a send was accepted: the channel account
+ * (a Page id, an Instagram account id) and the contact's id on it. The send job hands it back so
+ * the channel need not look it up again; a channel ignores it once its account changed.
+ */
+export interface ChannelAddress {
+  account: string;
+  recipientId: string;
+}
+
 export interface OutboundOptions {
   messagingType: MessagingType;
   tag: MessageTag | null;
   /** The turn a `ChannelBusyError` handed out for this call, given back when it is due. */
   turn?: string | null;
+  /** What `checkReady` answered for this contact when the send was accepted. */
+  address?: ChannelAddress | null;
 }
 
 export type SenderAction = 'typing_on' | 'typing_off' | 'mark_seen';
@@ -108,8 +120,8 @@ export class ChannelSendError extends Error {
  * module; they refuse with `DomainError` (contract strings) and fail calls with `ChannelSendError`.
  */
 export interface ChannelSender {
-  /** The refusals a send gets before anything is queued: connection first, then the contact. */
-  checkReady(target: ChannelTarget): Promise<void>;
+  /** The refusals a send gets before anything is queued: connection first, then the contact. Answers where the contact is reached. */
+  checkReady(target: ChannelTarget): Promise<ChannelAddress>;
   /** Refuses (422, saying why) quick replies or buttons this channel cannot carry. */
   checkContent(channel: MessageChannel, content: RichText): void;
   /** Sends one message; returns the platform's message id. */

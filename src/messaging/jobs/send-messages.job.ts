@@ -6,7 +6,7 @@ import { JobContext, JobQueue, RunLater, SEND_WORKERS } from '../../jobs/job-que
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics.service';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { ChannelBusyError, ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
+import { ChannelAddress, ChannelBusyError, ChannelSendError, MessagingType, MessageTag, OutboundContent } from '../channels/channel-sender';
 import { GraphErrorDetails, Message } from '../entities/message.entity';
 import { OutboundFileError, OutboundFilesService } from '../services/outbound-files.service';
 import { PrivateReplyRecordsService } from '../services/private-reply-records.service';
@@ -19,6 +19,8 @@ export interface SendMessagesPayload {
   messageIds: string[];
   /** The channel's turn for the first unsettled record, when the job was put back to wait for it. */
   turn?: string | null;
+  /** Where the channel reached the contact when the send was accepted (so the job need not look it up). */
+  address?: ChannelAddress | null;
 }
 
 /** Sends of one conversation run one at a time, in order, also across retries (an ordered queue). */
@@ -58,7 +60,7 @@ export class SendMessagesJob implements OnModuleInit {
     });
   }
 
-  async run({ messageIds, turn }: SendMessagesPayload, context: JobContext): Promise<void> {
+  async run({ messageIds, turn, address }: SendMessagesPayload, context: JobContext): Promise<void> {
     // One statement for everything the sends need from us: records, conversation, attachments.
     const messages = await this.dataSource
       .getRepository(Message)
@@ -67,12 +69,12 @@ export class SendMessagesJob implements OnModuleInit {
     for (const id of messageIds) {
       const message = byId.get(id);
       if (!message || SETTLED_STATUSES.includes(message.status)) continue;
-      await this.sendOne(message, context, turn);
+      await this.sendOne(message, context, turn, address ?? null);
       turn = null;
     }
   }
 
-  private async sendOne(message: Message, context: JobContext, turn: string | null | undefined): Promise<void> {
+  private async sendOne(message: Message, context: JobContext, turn: string | null | undefined, address: ChannelAddress | null): Promise<void> {
     try {
       if (message.privateReplyToComment && !message.conversationId) {
         const sent = await this.registry.get(message.channel).sendPrivateReply(message.organizationId, message.channel, message.privateReplyToComment, message.text ?? '');
@@ -82,7 +84,7 @@ export class SendMessagesJob implements OnModuleInit {
       }
       if (!message.conversation) throw new Error(`conversation ${message.conversationId} of message ${message.id} not found`);
       const target = { organizationId: message.organizationId, contactId: message.conversation.contactId, channel: message.channel };
-      const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null, turn };
+      const options = { messagingType: (message.messagingType ?? MessagingType.Response) as MessagingType, tag: message.tag as MessageTag | null, turn, address };
       const content = await this.contentOf(message);
       const externalId = await this.registry.get(message.channel).send(target, content, options);
       await this.records.published(message, externalId);

@@ -7,7 +7,7 @@ import { JobQueue } from '../../jobs/job-queue.service';
 import { DomainEvents } from '../../events/domain-events.service';
 import { Contact } from '../../contacts/contact.entity';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { MessageTag, MessagingType } from '../channels/channel-sender';
+import { ChannelAddress, MessageTag, MessagingType } from '../channels/channel-sender';
 import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dto';
 import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
@@ -82,7 +82,7 @@ export class SendMessagesService {
     const { contactId, conversation } = await this.recipient(organizationId, request);
     await this.requireAttachments(organizationId, request.attachmentIds ?? []);
     const target = { organizationId, contactId, channel: request.channel };
-    await sender.checkReady(target);
+    const address = await sender.checkReady(target);
     assertInsideMessagingWindow({ messagingType, tag, lastInboundAt: conversation?.lastInboundAt ?? null, now: new Date() });
 
     type Accepted = { replay: SendAnswer } | { answer: SendAnswer; messageIds: string[]; conversationId: string };
@@ -92,7 +92,7 @@ export class SendMessagesService {
         const earlier = await this.idempotency.claim(manager, organizationId, key, hash);
         if (earlier) return { replay: earlier as SendAnswer };
       }
-      const { views, conversation, ...ids } = await this.store(manager, organizationId, contactId, request, messagingType, tag, options.agent ?? null);
+      const { views, conversation, ...ids } = await this.store(manager, organizationId, { contactId, address }, request, messagingType, tag, options.agent ?? null);
       // Pending records are news to open inboxes only: integrators hear of them once sent.
       await this.events.record(manager, organizationId, [
         { type: null, realtime: [...views.map((view) => ({ event: 'message.created' as const, payload: view })), { event: 'conversation.updated', payload: conversation }] },
@@ -171,7 +171,7 @@ export class SendMessagesService {
   private async store(
     manager: EntityManager,
     organizationId: string,
-    contactId: string,
+    { contactId, address }: { contactId: string; address: ChannelAddress },
     request: SendMessageDto,
     messagingType: MessagingType,
     tag: MessageTag | null,
@@ -211,7 +211,7 @@ export class SendMessagesService {
     const messageIds = messages.map((m) => m.id);
     await this.jobs.add<SendMessagesPayload>(
       SEND_MESSAGES_JOB,
-      { messageIds },
+      { messageIds, address },
       { queue: sendQueueOf(conversationId), maxAttempts: this.config.sendMaxAttempts },
       manager,
     );

@@ -5,6 +5,7 @@ import { DomainError, DomainErrorCode, ErrorMessages } from '../../../common/dom
 import { CoreConfService } from '../../../core-conf/core-conf.service';
 import { ChannelRegistry } from '../../../messaging/channels/channel-registry';
 import {
+  ChannelAddress,
   ChannelReaction,
   ChannelSender,
   ChannelSendError,
@@ -61,8 +62,9 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     this.registry.register(MessageChannel.InstagramDm, this);
   }
 
-  async checkReady(target: ChannelTarget): Promise<void> {
-    await this.route(target);
+  async checkReady(target: ChannelTarget): Promise<ChannelAddress> {
+    const route = await this.route(target);
+    return { account: accountOf(route.connection, target.channel), recipientId: route.recipientId };
   }
 
   checkContent(channel: MessageChannel, content: RichText): void {
@@ -70,7 +72,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   }
 
   async send(target: ChannelTarget, content: OutboundContent, options: OutboundOptions): Promise<string> {
-    const route = await this.route(target);
+    const route = (options.address && (await this.knownRoute(target, options.address))) || (await this.route(target));
     const sendOptions = { messagingType: options.messagingType, tag: options.tag, queued: true, turn: options.turn ?? null };
     return this.translated(target.organizationId, route.connection.pageId, async () => {
       switch (content.kind) {
@@ -168,6 +170,22 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
         ? new DomainError(DomainErrorCode.ContactHasNoIgsid, ErrorMessages.noIgsid)
         : new DomainError(DomainErrorCode.ContactHasNoPsid, ErrorMessages.noPsid);
     }
+    return this.routeTo(connection, instagram, recipientId);
+  }
+
+  /**
+   * The route through the address found when the send was accepted, while the organization is
+   * still connected to that same account (the connection's refusals apply as in `route`); null
+   * once the account changed, so the contact is looked up again there.
+   */
+  private async knownRoute(target: ChannelTarget, address: ChannelAddress): Promise<Route | null> {
+    const instagram = target.channel === MessageChannel.InstagramDm;
+    const connection = await this.settings.requireActive(target.organizationId, { instagram });
+    if (accountOf(connection, target.channel) !== address.account) return null;
+    return this.routeTo(connection, instagram, address.recipientId);
+  }
+
+  private async routeTo(connection: ActiveConnection, instagram: boolean, recipientId: string): Promise<Route> {
     const app = await this.coreConf.metaApp();
     return {
       connection,
@@ -205,6 +223,18 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
           throw new DomainError(DomainErrorCode.UpstreamFailed, error.userMessage());
       }
     }
+  }
+}
+
+/** The account a channel's messages go through: the Page, or the Instagram account linked to it. */
+function accountOf(connection: ActiveConnection, channel: MessageChannel): string {
+  switch (channel) {
+    case MessageChannel.FacebookMessenger:
+      return connection.pageId;
+    case MessageChannel.InstagramDm:
+      return connection.instagramAccountId ?? '';
+    default:
+      return assertUnreachable(channel);
   }
 }
 

@@ -32,6 +32,8 @@ const TURN_LATE_MS = 100;
 const MAX_BATCH = 25;
 /** A leased slot this far in the past is dropped rather than spent late. */
 const LEASE_LATE_MS = 50;
+/** Past this many (Page, lane) departures kept, the long-past ones are forgotten. */
+const MAX_REMEMBERED_DEPARTURES = 1000;
 
 /** Slots this instance reserved for one (Page, lane) and has not handed out yet, in order. */
 interface Lease {
@@ -81,6 +83,8 @@ export function pacedRate(limit: number): number {
 @Injectable()
 export class MetaRateLimiter {
   private readonly leases = new Map<string, Lease>();
+  /** When this instance's last call of each (Page, lane) leaves (or left). */
+  private readonly departures = new Map<string, number>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -90,11 +94,27 @@ export class MetaRateLimiter {
   /** Resolves when this call may go (or throws `ChannelBusyError` for a queued call whose slot is later). */
   async acquire(pageId: string, lane: SendLane, options: AcquireOptions = {}): Promise<void> {
     const turnAt = slotOfTurn(options.turn, pageId, lane);
-    if (turnAt !== null && turnAt >= Date.now() - TURN_LATE_MS) return sleep(turnAt - Date.now());
+    if (turnAt !== null && turnAt >= Date.now() - TURN_LATE_MS) return this.departAt(pageId, lane, turnAt);
     const slotAt = await this.nextSlot(pageId, lane);
     const waitMs = slotAt - Date.now();
     if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) throw new ChannelBusyError(new Date(slotAt - WAKE_LEAD_MS), turnOf(pageId, lane, slotAt));
-    await sleep(waitMs);
+    await this.departAt(pageId, lane, slotAt);
+  }
+
+  /**
+   * Waits for `slotAt`, and on this instance never lets two calls of a (Page, lane) leave closer
+   * than the paced spacing: a call that leaves late (a busy machine, a turn picked up late) would
+   * otherwise land right before the next slot's call, and a second could carry one call too many.
+   */
+  private departAt(pageId: string, lane: SendLane, slotAt: number): Promise<void> {
+    const key = `${lane}:${pageId}`;
+    const now = Date.now();
+    const previous = this.departures.get(key);
+    const at = Math.max(slotAt, now, previous === undefined ? 0 : previous + 1000 / this.limit(lane));
+    this.departures.set(key, at);
+    // Forgotten once it is long past: it only ever pushes a call a spacing later.
+    if (this.departures.size > MAX_REMEMBERED_DEPARTURES) for (const [k, t] of this.departures) if (t < now - 1000) this.departures.delete(k);
+    return sleep(at - now);
   }
 
   /** The next slot of this instance's lease (in this machine's clock), reserving more when it is used up. */
