@@ -353,6 +353,21 @@ describe('POST /api/messaging/send', () => {
       expect(rows[0].n).toBe(1);
     });
 
+    it('treats a key last used more than 24 hours ago as new, and replays its new answer from then on', async () => {
+      const { contactId } = await contact();
+      const headers = { 'idempotency-key': 'yesterdays-key' };
+      const first = await send({ channel: 'facebook_messenger', contactId, text: 'yesterday' }, { headers });
+      expect(first.status).toBe(202);
+      await t.db.query(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE organization_id = $1 AND key = $2`, [org.id, 'yesterdays-key']);
+
+      const today = await send({ channel: 'facebook_messenger', contactId, text: 'today' }, { headers });
+      expect(today.status).toBe(202);
+      expect(today.body.messages[0]).toMatchObject({ text: 'today' });
+      expect(today.body.messages[0].id).not.toBe(first.body.messages[0].id);
+      expect(await send({ channel: 'facebook_messenger', contactId, text: 'today' }, { headers })).toMatchObject({ status: 202, body: today.body });
+      expect((await send({ channel: 'facebook_messenger', contactId, text: 'yesterday' }, { headers })).status).toBe(422);
+    });
+
     it('refuses the same key with a different request with 422', async () => {
       const { contactId } = await contact();
       const headers = { 'idempotency-key': 'reused-key' };

@@ -7,6 +7,10 @@ import { DomainError, DomainErrorCode } from '../../common/domain-error';
 /** How long a key is remembered: a client retrying later than this sends again. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
+/** How often an organization's expired keys are cleared (by the instance claiming one of its keys). */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+const MAX_SWEEPS_REMEMBERED = 10_000;
+
 export const IDEMPOTENCY_KEY_REUSED =
   'This Idempotency-Key was already used for a different request. Use a new key for a new message.';
 
@@ -38,6 +42,9 @@ export function requestHash(request: unknown): string {
  */
 @Injectable()
 export class IdempotencyService {
+  /** When this instance last cleared each organization's expired keys. */
+  private readonly sweptAt = new Map<string, number>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The answer already given for the key (committed), without claiming it. */
@@ -50,23 +57,40 @@ export class IdempotencyService {
     return row ? this.answerOf(row, hash) : null;
   }
 
-  /** Claims the key inside `manager`'s transaction; returns the earlier answer if it was used. */
+  /**
+   * Claims the key inside `manager`'s transaction; returns the earlier answer if it was used.
+   * An expired use of the key is taken over in the same statement; the organization's other
+   * expired keys are cleared now and then, not on every claim.
+   */
   async claim(manager: EntityManager, organizationId: string, key: string, hash: string): Promise<StoredAnswer | null> {
-    await manager.query(
-      `DELETE FROM idempotency_keys WHERE organization_id = $1 AND created_at < now() - make_interval(hours => $2)`,
-      [organizationId, IDEMPOTENCY_TTL_HOURS],
-    );
-    const inserted = await manager.query(
+    if (this.sweepDue(organizationId)) {
+      await manager.query(
+        `DELETE FROM idempotency_keys WHERE organization_id = $1 AND created_at < now() - make_interval(hours => $2)`,
+        [organizationId, IDEMPOTENCY_TTL_HOURS],
+      );
+    }
+    const claimed = await manager.query(
       `INSERT INTO idempotency_keys (organization_id, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (organization_id, key) DO NOTHING RETURNING key`,
-      [organizationId, key, hash],
+       ON CONFLICT (organization_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL, created_at = now()
+         WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
+       RETURNING key`,
+      [organizationId, key, hash, IDEMPOTENCY_TTL_HOURS],
     );
-    if (inserted.length > 0) return null;
+    if (claimed.length > 0) return null;
     const [row] = await manager.query(
       `SELECT request_hash, status_code, response FROM idempotency_keys WHERE organization_id = $1 AND key = $2`,
       [organizationId, key],
     );
     return this.answerOf(row, hash);
+  }
+
+  /** True at most once per SWEEP_INTERVAL_MS for an organization on this instance. */
+  private sweepDue(organizationId: string): boolean {
+    const now = Date.now();
+    if ((this.sweptAt.get(organizationId) ?? 0) > now - SWEEP_INTERVAL_MS) return false;
+    if (this.sweptAt.size >= MAX_SWEEPS_REMEMBERED) this.sweptAt.clear();
+    this.sweptAt.set(organizationId, now);
+    return true;
   }
 
   private answerOf(row: { request_hash: string; status_code: number; response: unknown }, hash: string): StoredAnswer {
