@@ -30,6 +30,12 @@ const WAKE_LEAD_MS = 50;
 const TURN_LATE_MS = 100;
 /** Slots reserved in one statement, at most. */
 const MAX_BATCH = 25;
+/**
+ * A reservation also covers the calls this instance can expect for the Page in this much time
+ * (as many as came in the last as long): under a steady stream it takes the row once per window,
+ * not once per call. A slot no call takes in time is dropped: budget lost, never overspent.
+ */
+const DEMAND_WINDOW_MS = 50;
 /** A leased slot this far in the past is dropped rather than spent late. */
 const LEASE_LATE_MS = 50;
 /** Past this many (Page, lane) departures kept, the long-past ones are forgotten. */
@@ -70,9 +76,10 @@ export function pacedRate(limit: number): number {
  * instance holds them. So the row is the Page's one budget, and no instance can overspend it.
  *
  * The row is not updated once per call: an instance reserves as many slots in one statement as
- * it has calls waiting for that Page at that moment (up to MAX_BATCH, about 90 ms of a 270/s
- * budget) and hands them out in order. A leased slot not taken within LEASE_LATE_MS of its time
- * is dropped unused (that budget is lost, never spent late).
+ * it has calls waiting for that Page at that moment, or as it had calls for it in the last
+ * DEMAND_WINDOW_MS if more (up to MAX_BATCH, about 90 ms of a 270/s budget), and hands them out
+ * in order. A leased slot not taken within LEASE_LATE_MS of its time is dropped unused (that
+ * budget is lost, never spent late).
  *
  * A queued call does not sleep long on its worker: when its slot is more than MAX_SLOT_WAIT_MS off
  * (the Page is paused after a 613, or many calls are ahead of it) it throws `ChannelBusyError`
@@ -83,6 +90,8 @@ export function pacedRate(limit: number): number {
 @Injectable()
 export class MetaRateLimiter {
   private readonly leases = new Map<string, Lease>();
+  /** Calls that asked for a slot per (Page, lane), in the current and the previous DEMAND_WINDOW_MS. */
+  private readonly demand = new Map<string, { windowStart: number; current: number; previous: number }>();
   /** When this instance's last call of each (Page, lane) leaves (or left). */
   private readonly departures = new Map<string, number>();
 
@@ -120,6 +129,7 @@ export class MetaRateLimiter {
   /** The next slot of this instance's lease (in this machine's clock), reserving more when it is used up. */
   private async nextSlot(pageId: string, lane: SendLane): Promise<number> {
     const key = `${lane}:${pageId}`;
+    this.noteCall(key);
     let lease = this.leases.get(key);
     if (!lease) this.leases.set(key, (lease = { slots: [], waiting: 0 }));
     lease.waiting += 1;
@@ -131,13 +141,34 @@ export class MetaRateLimiter {
         if (slot !== undefined) return slot;
         // Everyone waiting now shares one statement: the first caller reserves for all of them.
         const current = lease;
-        current.reserving ??= this.reserve(pageId, lane, Math.min(MAX_BATCH, current.waiting), current).finally(() => (current.reserving = undefined));
+        current.reserving ??= this.reserve(pageId, lane, Math.min(MAX_BATCH, Math.max(current.waiting, this.expectedCalls(key))), current).finally(
+          () => (current.reserving = undefined),
+        );
         await current.reserving;
       }
     } finally {
       lease.waiting -= 1;
       if (lease.waiting === 0 && lease.slots.length === 0 && !lease.reserving) this.leases.delete(key);
     }
+  }
+
+  /** Counts a call that asks for a slot, in the current DEMAND_WINDOW_MS. */
+  private noteCall(key: string): void {
+    const now = Date.now();
+    let demand = this.demand.get(key);
+    if (!demand || now - demand.windowStart >= 2 * DEMAND_WINDOW_MS) {
+      if (!demand && this.demand.size >= MAX_REMEMBERED_DEPARTURES) this.demand.clear();
+      this.demand.set(key, (demand = { windowStart: now, current: 0, previous: 0 }));
+    } else if (now - demand.windowStart >= DEMAND_WINDOW_MS) {
+      Object.assign(demand, { windowStart: demand.windowStart + DEMAND_WINDOW_MS, previous: demand.current, current: 0 });
+    }
+    demand.current += 1;
+  }
+
+  /** The calls this instance can expect for a (Page, lane) in the next DEMAND_WINDOW_MS: as many as in the last one. */
+  private expectedCalls(key: string): number {
+    const demand = this.demand.get(key);
+    return demand && Date.now() - demand.windowStart < 2 * DEMAND_WINDOW_MS ? Math.max(demand.previous, demand.current) : 1;
   }
 
   private async reserve(pageId: string, lane: SendLane, count: number, lease: Lease): Promise<void> {
