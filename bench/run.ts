@@ -18,6 +18,7 @@ import { BenchResults, renderTables, targetRows } from './report';
 import { runSocketLatency } from './socket-latency';
 import { DbCounters, installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
 import { sleep } from './processes';
+import { postgresCpuMs, processCpuMs } from './cpu';
 
 /** Database work per unit (transactions, rows written), from pg_stat_database deltas. */
 async function perUnit(service: OurService, before: DbCounters, units: number): Promise<Record<string, number> | null> {
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
         const count = env('BENCH_SENDS', 3000);
         log(`outbound: ${count} sends across ${ours!.organizations.length} Pages, ${perPage} conversations each`);
         const before = await ours!.dbCounters();
+        const cpuBefore = { service: processCpuMs(ours!.pid), postgres: postgresCpuMs(postgres.clusterDir) };
         results.outbound = await runOutbound({
           baseUrl: ours!.baseUrl,
           sandbox: sandbox!,
@@ -221,8 +223,16 @@ async function main(): Promise<void> {
           concurrency: env('BENCH_SEND_CONCURRENCY', 32),
         });
         const r = results.outbound;
+        const cpuAfter = { service: processCpuMs(ours!.pid), postgres: postgresCpuMs(postgres.clusterDir) };
         (r as { dbPerSend?: unknown }).dbPerSend = await perUnit(ours!, before, r.accepted);
         log(`  database work per send: ${JSON.stringify((r as { dbPerSend?: unknown }).dbPerSend)}`);
+        // CPU time per send, unlike sends/s, hardly moves with other work on the machine.
+        const cpuMsPerSend = (now: number | null, then: number | null) => (now === null || then === null || !r.accepted ? null : Math.round(((now - then) / r.accepted) * 100) / 100);
+        (r as { cpuMsPerSend?: unknown }).cpuMsPerSend = {
+          service: cpuMsPerSend(cpuAfter.service, cpuBefore.service),
+          postgres: cpuMsPerSend(cpuAfter.postgres, cpuBefore.postgres),
+        };
+        log(`  CPU ms per send (first POST to last Graph call, idle polling included): ${JSON.stringify((r as { cpuMsPerSend?: unknown }).cpuMsPerSend)}`);
         log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page; codes ${JSON.stringify(r.statusCodes)}`);
       });
     }

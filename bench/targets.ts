@@ -148,6 +148,8 @@ export interface DbCounters {
 export interface OurService extends IngestTarget {
   /** The service database's cumulative counters (pg_stat_database; flushed by backends within ~1 s). */
   dbCounters(): Promise<DbCounters>;
+  /** The service process, for its CPU time. */
+  pid: number | undefined;
   api: Api;
   baseUrl: string;
   databaseUrl: string;
@@ -221,6 +223,7 @@ export async function startOurs(options: {
     name: 'ours',
     label: 'meta-inbox (durable ingest)',
     webhookUrl: `${baseUrl}/api/meta/webhook`,
+    pid: process_.child.pid,
     api,
     baseUrl,
     databaseUrl,

@@ -392,7 +392,7 @@ describe('POST /api/messaging/send', () => {
     it('refuses a send at once on the instance that disconnected, and within the cache time on another instance', async () => {
       const { other, otherPage } = await otherConnectedOrg();
       const b = await TestApp.start({
-        DATABASE_URL: t.config.databaseUrl,
+        DATABASE_URL: t.env.DATABASE_URL,
         // The same encryption key, as every instance of one deployment has.
         DATA_DIR: t.env.DATA_DIR,
         META_GRAPH_URL: sandbox.url,
