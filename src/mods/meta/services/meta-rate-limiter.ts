@@ -38,8 +38,8 @@ const MAX_BATCH = 25;
 const DEMAND_WINDOW_MS = 50;
 /** A leased slot this far in the past is dropped rather than spent late. */
 const LEASE_LATE_MS = 50;
-/** Past this many (Page, lane) departures kept, the long-past ones are forgotten. */
-const MAX_REMEMBERED_DEPARTURES = 1000;
+/** Past this many (Page, lane) pairs remembered, the long-past ones are forgotten. */
+const MAX_REMEMBERED_PAGES = 1000;
 
 /** Slots this instance reserved for one (Page, lane) and has not handed out yet, in order. */
 interface Lease {
@@ -92,8 +92,8 @@ export class MetaRateLimiter {
   private readonly leases = new Map<string, Lease>();
   /** Calls that asked for a slot per (Page, lane), in the current and the previous DEMAND_WINDOW_MS. */
   private readonly demand = new Map<string, { windowStart: number; current: number; previous: number }>();
-  /** When this instance's last call of each (Page, lane) leaves (or left). */
-  private readonly departures = new Map<string, number>();
+  /** The last slot this instance reserved per (Page, lane), in this machine's clock. */
+  private readonly lastSlots = new Map<string, number>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -103,27 +103,11 @@ export class MetaRateLimiter {
   /** Resolves when this call may go (or throws `ChannelBusyError` for a queued call whose slot is later). */
   async acquire(pageId: string, lane: SendLane, options: AcquireOptions = {}): Promise<void> {
     const turnAt = slotOfTurn(options.turn, pageId, lane);
-    if (turnAt !== null && turnAt >= Date.now() - TURN_LATE_MS) return this.departAt(pageId, lane, turnAt);
+    if (turnAt !== null && turnAt >= Date.now() - TURN_LATE_MS) return sleep(turnAt - Date.now());
     const slotAt = await this.nextSlot(pageId, lane);
     const waitMs = slotAt - Date.now();
     if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) throw new ChannelBusyError(new Date(slotAt - WAKE_LEAD_MS), turnOf(pageId, lane, slotAt));
-    await this.departAt(pageId, lane, slotAt);
-  }
-
-  /**
-   * Waits for `slotAt`, and on this instance never lets two calls of a (Page, lane) leave closer
-   * than the paced spacing: a call that leaves late (a busy machine, a turn picked up late) would
-   * otherwise land right before the next slot's call, and a second could carry one call too many.
-   */
-  private departAt(pageId: string, lane: SendLane, slotAt: number): Promise<void> {
-    const key = `${lane}:${pageId}`;
-    const now = Date.now();
-    const previous = this.departures.get(key);
-    const at = Math.max(slotAt, now, previous === undefined ? 0 : previous + 1000 / this.limit(lane));
-    this.departures.set(key, at);
-    // Forgotten once it is long past: it only ever pushes a call a spacing later.
-    if (this.departures.size > MAX_REMEMBERED_DEPARTURES) for (const [k, t] of this.departures) if (t < now - 1000) this.departures.delete(k);
-    return sleep(at - now);
+    await sleep(waitMs);
   }
 
   /** The next slot of this instance's lease (in this machine's clock), reserving more when it is used up. */
@@ -157,7 +141,7 @@ export class MetaRateLimiter {
     const now = Date.now();
     let demand = this.demand.get(key);
     if (!demand || now - demand.windowStart >= 2 * DEMAND_WINDOW_MS) {
-      if (!demand && this.demand.size >= MAX_REMEMBERED_DEPARTURES) this.demand.clear();
+      if (!demand && this.demand.size >= MAX_REMEMBERED_PAGES) this.demand.clear();
       this.demand.set(key, (demand = { windowStart: now, current: 0, previous: 0 }));
     } else if (now - demand.windowStart >= DEMAND_WINDOW_MS) {
       Object.assign(demand, { windowStart: demand.windowStart + DEMAND_WINDOW_MS, previous: demand.current, current: 0 });
@@ -185,8 +169,19 @@ export class MetaRateLimiter {
       [pageId, lane, spacingMs, SLOWDOWN_FACTOR, count],
     );
     // Read as a wait from now, so the slots are in this machine's clock (a little late, never early).
-    const first = Date.now() + Number(row.wait_ms);
+    // How late depends on how long the answer took to be read: a reservation read quickly could
+    // start right behind the previous one read slowly, so it never starts closer than the spacing.
+    const key = `${lane}:${pageId}`;
+    const previous = this.lastSlots.get(key);
+    const first = Math.max(Date.now() + Number(row.wait_ms), previous === undefined ? 0 : previous + spacingMs);
     for (let i = 0; i < count; i++) lease.slots.push(first + i * Number(row.step_ms));
+    if (!this.lastSlots.has(key) && this.lastSlots.size >= MAX_REMEMBERED_PAGES) this.forgetPastSlots();
+    this.lastSlots.set(key, first + (count - 1) * Number(row.step_ms));
+  }
+
+  private forgetPastSlots(): void {
+    const past = Date.now() - 1000;
+    for (const [key, at] of this.lastSlots) if (at < past) this.lastSlots.delete(key);
   }
 
   /** Meta said the Page (or app) is over its limit: pause it briefly, then go slower for a while. */
