@@ -33,9 +33,13 @@ export class JobNudges implements EntitySubscriberInterface {
     this.quietPoolIds.add(pool.id);
   }
 
-  /** Called whenever a pool's LISTEN connection is (re)established. */
+  /**
+   * Called whenever a pool's LISTEN connection is (re)established, just before graphile-worker
+   * attaches its notification handler and sends LISTEN: a quiet pool's handler is taken off
+   * right after (the connection still listens; what it hears goes nowhere).
+   */
   onListening(poolId: string, client: PoolClient): void {
-    if (this.quietPoolIds.has(poolId)) void client.query('UNLISTEN "jobs:insert"').catch(() => undefined);
+    if (this.quietPoolIds.has(poolId)) setImmediate(() => client.removeAllListeners('notification'));
   }
 
   /** Wakes up to `count` workers of each group once `manager`'s transaction commits (at once without one). */
