@@ -79,6 +79,26 @@ describe('faults', () => {
     });
     return read();
   }
+  /**
+   * A PostgreSQL of the test's own (to stop under the service), the service on it with a
+   * connected Page that the sandbox's webhooks go to, and a pool for the test to read with.
+   */
+  async function withOwnDatabase(pageId: string, work: (setup: { postgres: EmbeddedPostgres; db: Pool; service: ServiceProcess }) => Promise<void>): Promise<void> {
+    const postgres = new EmbeddedPostgres(mkdtempSync(join(tmpdir(), 'mi-faults-pg-')), { fast: true, port: await freePort() });
+    const databaseUrl = await postgres.start();
+    const db = new Pool({ connectionString: databaseUrl, max: 2 });
+    db.on('error', () => undefined);
+    try {
+      const service = await startService(databaseUrl, await freePort(), mkdtempSync(join(tmpdir(), 'mi-faults-db-')));
+      sandbox.webhookTarget = `${service.baseUrl}/api/meta/webhook`;
+      await connectOrganization(service, pageId);
+      await work({ postgres, db, service });
+    } finally {
+      await db.end();
+      await postgres.stop();
+    }
+  }
+
 
   describe('kill -9 of the service', () => {
     let databaseUrl: string;
@@ -245,18 +265,8 @@ describe('faults', () => {
   }, 60000);
 
   it('keeps running when its database stops while events are being applied, and applies each acknowledged event once when it is back', async () => {
-    const pgDir = mkdtempSync(join(tmpdir(), 'mi-faults-pg-busy-'));
-    const postgres = new EmbeddedPostgres(pgDir, { fast: true, port: await freePort() });
-    const databaseUrl = await postgres.start();
-    const db = new Pool({ connectionString: databaseUrl, max: 2 });
-    db.on('error', () => undefined);
-    try {
-      const port = await freePort();
-      const service = await startService(databaseUrl, port, mkdtempSync(join(tmpdir(), 'mi-faults-busy-')));
-      sandbox.webhookTarget = `${service.baseUrl}/api/meta/webhook`;
-      const pageId = '700000000000003';
-      await connectOrganization(service, pageId);
-
+    const pageId = '700000000000003';
+    await withOwnDatabase(pageId, async ({ postgres, db, service }) => {
       const mids = Array.from({ length: 400 }, () => newMid('messenger'));
       const deadline = Date.now() + 150000;
       // Meta's steady stream: the stop lands while jobs run, finish and complete.
@@ -276,26 +286,12 @@ describe('faults', () => {
       );
       expect([...(await storedCounts(db, mids)).values()].every((n) => n === 1)).toBe(true);
       expect(service.child.exitCode).toBeNull();
-    } finally {
-      await db.end();
-      await postgres.stop();
-    }
+    });
   }, 240000);
 
   it('acknowledges everything Meta retries while its database is down for 30 s, and recovers by itself', async () => {
-    const pgDir = mkdtempSync(join(tmpdir(), 'mi-faults-pg-'));
-    const postgres = new EmbeddedPostgres(pgDir, { fast: true, port: await freePort() });
-    const serverUrl = await postgres.start();
-    const databaseUrl = serverUrl.replace(/\/postgres$/, '/postgres');
-    const db = new Pool({ connectionString: databaseUrl, max: 2 });
-    db.on('error', () => undefined);
-    try {
-      const port = await freePort();
-      const service = await startService(databaseUrl, port, mkdtempSync(join(tmpdir(), 'mi-faults-db-')));
-      sandbox.webhookTarget = `${service.baseUrl}/api/meta/webhook`;
-      const pageId = '700000000000002';
-      await connectOrganization(service, pageId);
-
+    const pageId = '700000000000002';
+    await withOwnDatabase(pageId, async ({ postgres, db, service }) => {
       const mids: string[] = [];
       const pending: Promise<void>[] = [];
       const deadline = Date.now() + 120000;
@@ -321,9 +317,6 @@ describe('faults', () => {
       const stored = await storedCounts(db, mids);
       expect([...stored.values()].every((n) => n === 1)).toBe(true);
       expect(service.child.exitCode).toBeNull();
-    } finally {
-      await db.end();
-      await postgres.stop();
-    }
+    });
   }, 180000);
 });
