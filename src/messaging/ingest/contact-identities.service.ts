@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { MessageChannel } from '../message-channel';
+import { ConversationsService } from '../services/conversations.service';
 import type { InboundScope } from './inbound-item';
 
 export interface ResolvedContact {
@@ -15,6 +16,8 @@ export interface ResolvedConversation extends ResolvedContact {
 }
 
 const IDENTITY_KEY = 'uq_contact_identities_org_channel_account_external';
+/** The contact of one identity: `$1`–`$4` are `params(scope, externalId)`. */
+const FIND_IDENTITY = `SELECT contact_id FROM contact_identities WHERE organization_id = $1 AND channel = $2 AND account_id = $3 AND external_id = $4`;
 
 /**
  * Maps a person's id on a channel account (PSID, IGSID) to a contact of the organization, making
@@ -24,7 +27,10 @@ const IDENTITY_KEY = 'uq_contact_identities_org_channel_account_external';
  */
 @Injectable()
 export class ContactIdentitiesService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly conversations: ConversationsService,
+  ) {}
 
   /** The contact of `externalId` on the scope's account, made on first sight. */
   async resolve(scope: InboundScope, externalId: string, manager?: EntityManager): Promise<ResolvedContact> {
@@ -52,15 +58,7 @@ export class ContactIdentitiesService {
     );
     const contact = resolved(row) ?? (await this.settleRace(scope, externalId, row.made, manager));
     const conversationId: string =
-      row.conversation_id ??
-      (
-        await manager.query(
-          `INSERT INTO conversations (organization_id, contact_id, channel, last_message_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel DO UPDATE SET organization_id = EXCLUDED.organization_id
-           RETURNING id`,
-          [scope.organizationId, contact.contactId, scope.channel, at],
-        )
-      )[0].id;
+      row.conversation_id ?? (await this.conversations.findOrCreateId(scope.organizationId, contact.contactId, scope.channel, at, manager));
     return { ...contact, conversationId };
   }
 
@@ -88,10 +86,7 @@ export class ContactIdentitiesService {
   /** Another transaction mapped this sender first (its identity row won): use its contact, drop ours. */
   private async settleRace(scope: InboundScope, externalId: string, made: string | null, manager: EntityManager): Promise<ResolvedContact> {
     if (made) await manager.query(`DELETE FROM contacts WHERE id = $1 AND organization_id = $2`, [made, scope.organizationId]);
-    const [winner] = await manager.query(
-      `SELECT contact_id FROM contact_identities WHERE organization_id = $1 AND channel = $2 AND account_id = $3 AND external_id = $4`,
-      params(scope, externalId),
-    );
+    const [winner] = await manager.query(FIND_IDENTITY, params(scope, externalId));
     return { contactId: winner.contact_id, created: false };
   }
 }
@@ -100,9 +95,7 @@ export class ContactIdentitiesService {
  * `resolved`: the identity's contact if it exists (`found`), else a new contact (`made`) and its
  * identity (`linked`, null when a concurrent transaction's identity won the unique key).
  */
-const RESOLVE = `WITH found AS (
-    SELECT contact_id FROM contact_identities WHERE organization_id = $1 AND channel = $2 AND account_id = $3 AND external_id = $4
-  ), made AS (
+const RESOLVE = `WITH found AS (${FIND_IDENTITY}), made AS (
     INSERT INTO contacts (organization_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING id
   ), linked AS (
     INSERT INTO contact_identities (organization_id, contact_id, channel, account_id, external_id)
