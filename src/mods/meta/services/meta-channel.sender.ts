@@ -150,7 +150,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
 
   async resolveParticipant(organizationId: string, channel: MessageChannel, externalId: string, manager?: EntityManager): Promise<ResolvedParticipant> {
     const connection = await this.settings.requireActive(organizationId, { instagram: channel === MessageChannel.InstagramDm });
-    const scope = { organizationId, channel, accountId: accountIdOf(connection, channel) };
+    const scope = { organizationId, channel, accountId: accountOf(connection, channel) };
     const run = async (tx: EntityManager): Promise<ResolvedParticipant> => {
       const resolved = await this.identities.resolve(scope, externalId, tx);
       // A person we only now learn of (a commenter answered privately, say) gets a profile like any new sender.
@@ -164,7 +164,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   private async route(target: ChannelTarget): Promise<Route> {
     const instagram = target.channel === MessageChannel.InstagramDm;
     const connection = await this.settings.requireActive(target.organizationId, { instagram });
-    const recipientId = await this.identities.externalIdOf(target.organizationId, target.channel, accountIdOf(connection, target.channel), target.contactId);
+    const recipientId = await this.identities.externalIdOf(target.organizationId, target.channel, accountOf(connection, target.channel), target.contactId);
     if (!recipientId) {
       throw instagram
         ? new DomainError(DomainErrorCode.ContactHasNoIgsid, ErrorMessages.noIgsid)
@@ -226,7 +226,10 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   }
 }
 
-/** The account a channel's messages go through: the Page, or the Instagram account linked to it. */
+/**
+ * The account a channel's messages go through, and a contact's identity on it belongs to: the Page,
+ * or the Instagram account linked to it.
+ */
 function accountOf(connection: ActiveConnection, channel: MessageChannel): string {
   switch (channel) {
     case MessageChannel.FacebookMessenger:
@@ -244,18 +247,6 @@ function platformOf(channel: MessageChannel): MetaPlatform {
       return 'messenger';
     case MessageChannel.InstagramDm:
       return 'instagram';
-    default:
-      return assertUnreachable(channel);
-  }
-}
-
-/** The account a contact's identity on this channel belongs to: the Page, or its linked Instagram account. */
-function accountIdOf(connection: ActiveConnection, channel: MessageChannel): string {
-  switch (channel) {
-    case MessageChannel.FacebookMessenger:
-      return connection.pageId;
-    case MessageChannel.InstagramDm:
-      return connection.instagramAccountId!;
     default:
       return assertUnreachable(channel);
   }
