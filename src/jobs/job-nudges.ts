@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 
-interface Nudgeable {
+export interface Nudgeable {
   nudge(count: number): void;
 }
 
@@ -19,18 +19,16 @@ interface Nudgeable {
  */
 @Injectable()
 export class JobNudges implements EntitySubscriberInterface {
-  private readonly pools = new Map<string, Nudgeable>();
   private readonly quietPoolIds = new Set<string>();
-  private readonly pending = new WeakMap<QueryRunner, Map<string, number>>();
+  private readonly pending = new WeakMap<QueryRunner, Map<Nudgeable, number>>();
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     dataSource.subscribers.push(this);
   }
 
-  /** The pool of a worker group that wakes only when told. */
-  addQuietPool(group: string, pool: Nudgeable & { id: string }): void {
-    this.pools.set(group, pool);
-    this.quietPoolIds.add(pool.id);
+  /** A pool that wakes only when told (`afterCommit`), never on another group's new jobs. */
+  quiet(poolId: string): void {
+    this.quietPoolIds.add(poolId);
   }
 
   /**
@@ -42,12 +40,12 @@ export class JobNudges implements EntitySubscriberInterface {
     if (this.quietPoolIds.has(poolId)) setImmediate(() => client.removeAllListeners('notification'));
   }
 
-  /** Wakes up to `count` workers of each group once `manager`'s transaction commits (at once without one). */
-  afterCommit(manager: EntityManager | undefined, counts: Map<string, number>): void {
+  /** Wakes up to `count` workers of `pool` once `manager`'s transaction commits (at once without one). */
+  afterCommit(manager: EntityManager | undefined, pool: Nudgeable, count: number): void {
     const runner = manager?.queryRunner;
-    if (!runner?.isTransactionActive) return this.nudge(counts);
-    const pending = this.pending.get(runner) ?? new Map<string, number>();
-    for (const [group, count] of counts) pending.set(group, (pending.get(group) ?? 0) + count);
+    if (!runner?.isTransactionActive) return pool.nudge(count);
+    const pending = this.pending.get(runner) ?? new Map<Nudgeable, number>();
+    pending.set(pool, (pending.get(pool) ?? 0) + count);
     this.pending.set(runner, pending);
   }
 
@@ -57,14 +55,10 @@ export class JobNudges implements EntitySubscriberInterface {
     const pending = this.pending.get(event.queryRunner);
     if (!pending) return;
     this.pending.delete(event.queryRunner);
-    this.nudge(pending);
+    for (const [pool, count] of pending) pool.nudge(count);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
-  }
-
-  private nudge(counts: Map<string, number>): void {
-    for (const [group, count] of counts) if (count > 0) this.pools.get(group)?.nudge(count);
   }
 }

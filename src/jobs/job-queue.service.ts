@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Logger as WorkerLogger, run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
+import { run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -9,21 +9,14 @@ import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
+import { workerLogger } from './job-failure-log';
 import { JobNudges } from './job-nudges';
-import { attemptsLeft, contextOf, type JobHandler, type RegisterOptions, RunLater } from './job-types';
+import { attemptsLeft, contextOf, type IsolatedGroup, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
 export type { JobContext, JobHandler, RegisterOptions } from './job-types';
 export { RunLater } from './job-types';
-
-/** Failures of other systems that the code already describes: a stack trace adds nothing. */
-const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainError']);
-
-interface FailureMeta {
-  job: { id: string; task_identifier: string; attempts: number; max_attempts: number };
-  error: unknown;
-}
 
 /**
  * How often an idle worker looks for jobs without being told of one. Every idle worker polls on
@@ -51,7 +44,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger('Jobs');
   private readonly tasks: TaskList = {};
   /** Tasks that run on workers of their own, so their jobs never hold the shared workers. */
-  private readonly isolated = new Map<string, { tasks: TaskList; concurrency: number; pool?: Pool; runner?: Runner }>();
+  private readonly isolated = new Map<string, IsolatedGroup>();
+  /** Each isolated group's task names, to its group. */
+  private readonly isolatedTasks = new Map<string, IsolatedGroup>();
   /** Every runner's worker pool, to wake idle workers when a job put back for later is due. */
   private readonly workerPools: { nudge(count: number): void }[] = [];
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
@@ -109,7 +104,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   async onModuleInit(): Promise<void> {
     const client = await this.pool.connect();
     try {
-      await withMigrationLock(client, () => runMigrations({ pgPool: this.pool, logger: this.workerLogger() }));
+      await withMigrationLock(client, () => runMigrations({ pgPool: this.pool, logger: workerLogger(this.logger) }));
     } finally {
       client.release();
     }
@@ -120,11 +115,14 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.liveness.start();
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
-    let creating: string | null = null;
+    let creating: IsolatedGroup | null = null;
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
       this.workerPools.push(workerPool);
-      if (creating !== null) this.nudges.addQuietPool(creating, workerPool);
+      if (creating !== null) {
+        creating.workerPool = workerPool;
+        this.nudges.quiet(workerPool.id);
+      }
     });
     events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(workerPool.id, client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
@@ -137,10 +135,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       concurrency: this.config.workerConcurrency,
       noHandleSignals: true,
       pollInterval: MAIN_POLL_INTERVAL_MS,
-      logger: this.workerLogger(),
+      logger: workerLogger(this.logger),
     });
     for (const [group, isolated] of this.isolated) {
-      creating = group;
+      creating = isolated;
       // These jobs wait on others, not on the database: a few connections serve many workers.
       isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: Math.min(isolated.concurrency, 8) + 2, application_name: `meta-inbox-${group}` });
       surviveConnectionLoss(isolated.pool, (message) => this.logger.warn(`${group} worker pool: ${message}`));
@@ -151,7 +149,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         concurrency: isolated.concurrency,
         noHandleSignals: true,
         pollInterval: POLL_INTERVAL_MS,
-        logger: this.workerLogger(),
+        logger: workerLogger(this.logger),
       });
     }
     await this.liveness.publishWorkers();
@@ -188,6 +186,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     const isolated = this.isolated.get(group) ?? { tasks: {}, concurrency };
     isolated.tasks[name] = this.taskOf(name, handler, options);
     this.isolated.set(group, isolated);
+    this.isolatedTasks.set(name, isolated);
   }
 
   private taskOf<P>(name: string, handler: JobHandler<P>, options: RegisterOptions): Task {
@@ -205,7 +204,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   private isRegistered(name: string): boolean {
-    return name in this.tasks || [...this.isolated.values()].some((group) => name in group.tasks);
+    return name in this.tasks || this.isolatedTasks.has(name);
   }
 
   private orderedTask<P>(name: string, handler: JobHandler<P>): Task {
@@ -244,7 +243,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     const sql = 'SELECT graphile_worker.add_job($1, $2::json, $3, $4::timestamptz, $5::int, $6, $7::int)';
     if (manager) await manager.query(sql, params);
     else await this.pool.query(sql, params);
-    this.wakeAfterCommit(manager, [name]);
+    this.wakeAfterCommit(manager, name);
   }
 
   /** Adds many jobs in one statement (same transaction rules as `add`). */
@@ -255,45 +254,15 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       'SELECT count(*) FROM graphile_worker.add_jobs(array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, $1::json)))';
     if (manager) await manager.query(sql, [JSON.stringify(specs)]);
     else await this.pool.query(sql, [JSON.stringify(specs)]);
-    this.wakeAfterCommit(manager, jobs.map((job) => job.name));
+    for (const job of jobs) this.wakeAfterCommit(manager, job.name);
   }
 
   /**
    * Wakes the workers of the isolated groups these jobs belong to once they are committed (those
    * groups do not listen for new jobs: see `JobNudges`). For jobs added in SQL of one's own.
    */
-  wakeAfterCommit(manager: EntityManager | undefined, names: string[]): void {
-    const counts = new Map<string, number>();
-    for (const name of names) {
-      const group = [...this.isolated].find(([, isolated]) => name in isolated.tasks)?.[0];
-      if (group !== undefined) counts.set(group, (counts.get(group) ?? 0) + 1);
-    }
-    if (counts.size > 0) this.nudges.afterCommit(manager, counts);
-  }
-
-  private workerLogger(): WorkerLogger {
-    return new WorkerLogger(() => (level, message, meta) => {
-      if (meta?.failure) this.logFailure(meta as unknown as FailureMeta);
-      else if (level === 'error') this.logger.error(message);
-      else if (level === 'warning') this.logger.warn(message);
-      else this.logger.debug(message);
-    });
-  }
-
-  /** One line per failed run: the job, its attempt, the error; a stack only for the unexpected. */
-  private logFailure({ job, error }: FailureMeta): void {
-    const final = job.attempts >= job.max_attempts;
-    const err = error as Error | undefined;
-    const fields = {
-      msg: final ? `job ${job.task_identifier} failed for good` : `job ${job.task_identifier} failed, will retry`,
-      jobId: job.id,
-      kind: job.task_identifier,
-      attempt: job.attempts,
-      maxAttempts: job.max_attempts,
-      error: err?.message ?? String(error),
-      ...(err?.stack && !DESCRIBED_ERRORS.has(err.name) ? { stack: err.stack } : {}),
-    };
-    if (final) this.logger.error(fields);
-    else this.logger.warn(fields);
+  wakeAfterCommit(manager: EntityManager | undefined, name: string, count = 1): void {
+    const pool = this.isolatedTasks.get(name)?.workerPool;
+    if (pool && count > 0) this.nudges.afterCommit(manager, pool, count);
   }
 }

@@ -1,4 +1,6 @@
-import type { Job } from 'graphile-worker';
+import type { Job, Runner, TaskList } from 'graphile-worker';
+import type { Pool } from 'pg';
+import type { Nudgeable } from './job-nudges';
 
 export interface JobContext {
   jobId: string;
@@ -41,4 +43,14 @@ export function contextOf({ id, attempts, max_attempts }: Pick<Job, 'id' | 'atte
 /** Putting a job back is not a failure: the new job gets the attempts this one had left. */
 export function attemptsLeft(context: JobContext): number {
   return Math.max(1, context.maxAttempts - context.attempt + 1);
+}
+
+/** A worker group of its own (sends, media, integrator deliveries): its tasks, workers and pools. */
+export interface IsolatedGroup {
+  tasks: TaskList;
+  concurrency: number;
+  pool?: Pool;
+  runner?: Runner;
+  /** graphile-worker's pool of the group, to wake its workers (`JobNudges`). */
+  workerPool?: Nudgeable;
 }

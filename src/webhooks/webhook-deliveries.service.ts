@@ -90,7 +90,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
          FROM made))`,
       [events.map((e) => e.id), events.map((e) => e.organizationId), events.map((e) => e.type), WEBHOOK_DELIVERY_JOB, LANES_PER_ENDPOINT, JOB_ATTEMPTS],
     );
-    this.jobs.wakeAfterCommit(manager, Array.from({ length: Number(count) }, () => WEBHOOK_DELIVERY_JOB));
+    this.jobs.wakeAfterCommit(manager, WEBHOOK_DELIVERY_JOB, Number(count));
   }
 
   /** One attempt of a delivery (the job): one read, the POST, one write. */
