@@ -161,6 +161,63 @@ describe('ordering under failure', () => {
       expect(holds[0].n).toBe(0);
     });
 
+    it('apply a backlog of deliveries together, in few transactions, in the order Meta sent them', async () => {
+      const user = 'user-backlog';
+      const mids = Array.from({ length: 20 }, () => newMid('messenger'));
+      const now = Date.now();
+      // The first delivery's job waits on the table while the other 19 queue up behind it.
+      const blocker = await t.db.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE messages IN EXCLUSIVE MODE');
+      try {
+        for (const [i, mid] of mids.entries()) await post(user, messageEvent('messenger', parties(user), { mid, text: `m${i}`, timestamp: now + i }));
+      } finally {
+        await blocker.query('COMMIT');
+        blocker.release();
+      }
+      const rows = await until(async () => {
+        const { rows } = await t.db.query(`SELECT external_id, xmin::text AS tx FROM messages WHERE external_id = ANY($1) ORDER BY created_at, sent_at`, [mids]);
+        return rows.length === mids.length && rows;
+      });
+      expect(rows.map((row: { external_id: string }) => row.external_id)).toEqual(mids);
+      // The jobs behind the first were applied by the next one, in one transaction.
+      expect(new Set(rows.map((row: { tx: string }) => row.tx)).size).toBeLessThanOrEqual(2);
+      const { rows: unread } = await t.db.query(
+        `SELECT c.unread_count FROM conversations c JOIN messages m ON m.conversation_id = c.id WHERE m.external_id = $1`,
+        [mids[0]],
+      );
+      expect(unread).toEqual([{ unread_count: 20 }]);
+    });
+
+    it('apply the jobs before a failing one in a backlog, and hold the ones after it until its retry succeeds', async () => {
+      const user = 'user-backlog-poison';
+      const [first, poison, after] = [newMid('messenger'), newMid('messenger'), newMid('messenger')];
+      const now = Date.now();
+      await t.db.query(`ALTER TABLE messages ADD CONSTRAINT test_fault_poison_backlog CHECK (text IS DISTINCT FROM 'poison in a backlog')`);
+      try {
+        const blocker = await t.db.connect();
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE messages IN EXCLUSIVE MODE');
+        try {
+          await post(user, messageEvent('messenger', parties(user), { mid: first, text: 'first', timestamp: now }));
+          await post(user, messageEvent('messenger', parties(user), { mid: poison, text: 'poison in a backlog', timestamp: now + 1 }));
+          await post(user, messageEvent('messenger', parties(user), { mid: after, text: 'after', timestamp: now + 2 }));
+        } finally {
+          await blocker.query('COMMIT');
+          blocker.release();
+        }
+        await until(async () => (await t.db.query(`SELECT 1 FROM graphile_worker.jobs WHERE queue_name = $1 AND attempts > 0 AND last_error IS NOT NULL`, [inboundQueueOf(`${page.id}:${user}`)])).rows[0]);
+        await until(() => stored(first));
+        await sleep(500);
+        expect(await stored(after)).toBeUndefined();
+      } finally {
+        await t.db.query(`ALTER TABLE messages DROP CONSTRAINT test_fault_poison_backlog`);
+      }
+      await until(() => stored(after));
+      const rows = (await t.db.query(`SELECT external_id FROM messages WHERE external_id = ANY($1) ORDER BY created_at, id`, [[first, poison, after]])).rows;
+      expect(rows.map((row: { external_id: string }) => row.external_id)).toEqual([first, poison, after]);
+    });
+
     it('hold an edit, a reaction and an unsend that come before their message, and apply them when it arrives', async () => {
       const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
       sockets.push(socket);

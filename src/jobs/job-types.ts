@@ -1,5 +1,6 @@
 import type { Job, Runner, TaskList } from 'graphile-worker';
 import type { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
 import type { Nudgeable } from './job-nudges';
 
 export interface JobContext {
@@ -8,6 +9,20 @@ export interface JobContext {
   attempt: number;
   maxAttempts: number;
   isLastAttempt: boolean;
+  /** For an ordered job's first run while nothing holds its queue's line: the jobs right behind it. */
+  following?: FollowingJobs;
+}
+
+/**
+ * The jobs right behind a running ordered job in its queue, as graphile-worker would run them
+ * next (same kind, first run, due), for a handler that does their work together with its own.
+ */
+export interface FollowingJobs {
+  /**
+   * Up to `limit` of their payloads, in order, deleted in the caller's transaction: they are done
+   * exactly when it commits, and still queued, unchanged, if it does not.
+   */
+  take<P>(manager: EntityManager, limit: number): Promise<P[]>;
 }
 
 export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;

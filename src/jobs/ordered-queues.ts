@@ -1,7 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
 import type { AddJobOptions } from './job-spec';
-import { attemptsLeft, JobContext, JobHandler, RunLater } from './job-types';
+import { attemptsLeft, FollowingJobs, JobContext, JobHandler, RunLater } from './job-types';
 
 /** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
 const ORDER_SEQ = 'orderSeq';
@@ -47,7 +48,9 @@ export class OrderedQueues {
       return;
     }
     try {
-      await handler(payload, context);
+      // Only a first run can be sure the jobs behind it are next: a retry or a put-back holds the line.
+      const first = context.attempt === 1 && payload[ORDER_SEQ] === undefined;
+      await handler(payload, first ? { ...context, following: this.following(name, context) } : context);
     } catch (error) {
       if (error instanceof RunLater) return this.putBackHolding(name, { ...payload, ...error.changes, [ORDER_SEQ]: seq }, context, error.runAt);
       // The job's own failure is what graphile-worker must record, whatever happens to the hold.
@@ -75,6 +78,32 @@ export class OrderedQueues {
     );
     await this.releaseLine(context.jobId);
     this.jobs.wakeAt(runAt);
+  }
+
+  /**
+   * The running job's queue is locked to it, so no other worker takes the jobs behind it: the
+   * leading run of them that graphile-worker would run next, one after the other, is taken in
+   * the caller's transaction. Nothing is taken while any job of the queue holds its line.
+   */
+  private following(name: string, context: JobContext & { queueId: number }): FollowingJobs {
+    return {
+      take: async <P>(manager: EntityManager, limit: number): Promise<P[]> => {
+        const rows: { id: string; payload: P & object; ready: boolean; identifier: string; attempts: number }[] = await manager.query(
+          `SELECT j.id::text AS id, j.payload, j.attempts, j.locked_at IS NULL AND j.run_at <= now() AS ready, t.identifier
+           FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+           WHERE j.job_queue_id = $1 AND j.id <> $2 AND j.attempts < j.max_attempts
+             AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)
+           ORDER BY j.priority, j.run_at, j.id
+           LIMIT $3
+           FOR UPDATE OF j`,
+          [context.queueId, context.jobId, limit],
+        );
+        const end = rows.findIndex((row) => !row.ready || row.attempts !== 0 || row.identifier !== name || ORDER_SEQ in (row.payload ?? {}));
+        const taken = end === -1 ? rows : rows.slice(0, end);
+        if (taken.length > 0) await manager.query(`DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[])`, [taken.map((row) => row.id)]);
+        return taken.map((row) => row.payload);
+      },
+    };
   }
 
   private async releaseLine(jobId: string): Promise<void> {

@@ -15,6 +15,21 @@ export interface ResolvedConversation extends ResolvedContact {
   conversationId: string;
 }
 
+/** A person writing on a channel account, and when (a new conversation's first activity). */
+export interface Sender {
+  scope: InboundScope;
+  externalId: string;
+  at: Date;
+}
+
+interface ResolvedRow {
+  n: number;
+  found: string | null;
+  linked: string | null;
+  made: string | null;
+  conversation_id: string | null;
+}
+
 const IDENTITY_KEY = 'uq_contact_identities_org_channel_account_external';
 /** The contact of one identity: `$1`–`$4` are `params(scope, externalId)`. */
 const FIND_IDENTITY = `SELECT contact_id FROM contact_identities WHERE organization_id = $1 AND channel = $2 AND account_id = $3 AND external_id = $4`;
@@ -60,6 +75,38 @@ export class ContactIdentitiesService {
     const conversationId: string =
       row.conversation_id ?? (await this.conversations.findOrCreateId(scope.organizationId, contact.contactId, scope.channel, at, manager));
     return { ...contact, conversationId };
+  }
+
+  /**
+   * `resolveConversation` for many senders (any scopes) in one statement; the answers come in the
+   * order asked. A sender asked twice is resolved once. A sender whose new identity lost a race
+   * to another transaction is settled on its own afterwards.
+   */
+  async resolveConversations(senders: Sender[], manager: EntityManager): Promise<ResolvedConversation[]> {
+    const keyOf = ({ scope, externalId }: Sender) => JSON.stringify([scope.organizationId, scope.channel, scope.accountId, externalId]);
+    const distinct = new Map<string, Sender>();
+    for (const sender of senders) if (!distinct.has(keyOf(sender))) distinct.set(keyOf(sender), sender);
+    const input = [...distinct.values()].map(({ scope, externalId, at }, n) => ({ n, org: scope.organizationId, channel: scope.channel, account: scope.accountId, ext: externalId, at }));
+    const rows: ResolvedRow[] = await manager.query(RESOLVE_MANY, [JSON.stringify(input)]);
+    const byN = new Map(rows.map((row) => [row.n, row]));
+    const answers = new Map<string, ResolvedConversation>();
+    for (const [n, [key, sender]] of [...distinct].entries()) {
+      const row = byN.get(n);
+      const contact = row && resolved(row);
+      answers.set(
+        key,
+        contact && row.conversation_id
+          ? { ...contact, conversationId: row.conversation_id }
+          : await this.settleLate(sender, row?.made ?? null, manager),
+      );
+    }
+    return senders.map((sender) => answers.get(keyOf(sender))!);
+  }
+
+  /** A sender the one-statement resolve could not finish (a race lost): the made contact dropped, then resolved on its own. */
+  private async settleLate({ scope, externalId, at }: Sender, made: string | null, manager: EntityManager): Promise<ResolvedConversation> {
+    if (made) await manager.query(`DELETE FROM contacts WHERE id = $1 AND organization_id = $2`, [made, scope.organizationId]);
+    return this.resolveConversation(scope, externalId, at, manager);
   }
 
   /** The contact's id on that account (newest if several), or null when the person never wrote to it. */
@@ -114,3 +161,34 @@ function resolved(row: { found: string | null; linked: string | null }): Resolve
   if (row.linked) return { contactId: row.linked, created: true };
   return null;
 }
+
+/**
+ * `RESOLVE` and the conversation for many senders: `$1` is a JSON array of distinct
+ * `{ n, org, channel, account, ext, at }`. New contacts get their ids up front, so each is
+ * matched to its sender; one conversation is made per contact and channel.
+ */
+const RESOLVE_MANY = `WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(n int, org uuid, channel message_channel, account text, ext text, at timestamptz)
+  ), found AS (
+    SELECT i.n, ci.contact_id FROM input i
+    JOIN contact_identities ci ON ci.organization_id = i.org AND ci.channel = i.channel AND ci.account_id = i.account AND ci.external_id = i.ext
+  ), fresh AS (
+    SELECT i.n, gen_random_uuid() AS id FROM input i WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.n = i.n)
+  ), made AS (
+    INSERT INTO contacts (id, organization_id) SELECT f.id, i.org FROM fresh f JOIN input i USING (n) RETURNING id
+  ), linked AS (
+    INSERT INTO contact_identities (organization_id, contact_id, channel, account_id, external_id)
+    SELECT i.org, f.id, i.channel, i.account, i.ext FROM made JOIN fresh f USING (id) JOIN input i USING (n)
+    ON CONFLICT ON CONSTRAINT ${IDENTITY_KEY} DO NOTHING RETURNING contact_id
+  ), resolved AS (
+    SELECT i.n, i.org, i.channel, i.at, f.contact_id AS found, l.contact_id AS linked, fr.id AS made, COALESCE(f.contact_id, l.contact_id) AS contact_id
+    FROM input i LEFT JOIN found f USING (n) LEFT JOIN fresh fr USING (n) LEFT JOIN linked l ON l.contact_id = fr.id
+  ), conversation AS (
+    INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
+    SELECT DISTINCT ON (org, contact_id, channel) org, contact_id, channel, at FROM resolved WHERE contact_id IS NOT NULL
+    ORDER BY org, contact_id, channel, at
+    ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel DO UPDATE SET organization_id = EXCLUDED.organization_id
+    RETURNING id, contact_id, channel
+  )
+  SELECT r.n, r.found, r.linked, r.made, c.id AS conversation_id
+  FROM resolved r LEFT JOIN conversation c ON c.contact_id = r.contact_id AND c.channel = r.channel`;

@@ -6,12 +6,19 @@ import { JobQueue } from '../../jobs/job-queue.service';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message, MessageDirection, MessageKind, MessageSender, MessageStatus } from '../entities/message.entity';
-import { ContactIdentitiesService } from './contact-identities.service';
+import { ContactIdentitiesService, ResolvedConversation } from './contact-identities.service';
 import { InboundChangesService } from './inbound-changes.service';
 import { InboundChannelRegistry } from './inbound-channel';
 import { InboundEffects } from './inbound-effects';
 import type { ConversationItem, InboundAttachment, InboundScope } from './inbound-item';
 import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from './media-copy.job';
+
+/** One conversation item to apply, with the effects it records. */
+export interface ConversationUnit {
+  scope: InboundScope;
+  item: ConversationItem;
+  effects: InboundEffects;
+}
 
 interface NewMessageRow {
   direction: MessageDirection;
@@ -39,10 +46,73 @@ export class InboundMessagesService {
 
   async apply(scope: InboundScope, item: ConversationItem, manager: EntityManager, effects: InboundEffects): Promise<void> {
     const at = new Date(item.timestamp);
-    const { contactId, created, conversationId } = await this.identities.resolveConversation(scope, item.userId, at, manager);
-    const quickReplyTo = await this.offeredQuickReply(conversationId, item, manager);
-    const stored = await this.insert(scope, conversationId, item, at, manager, quickReplyTo);
-    if (!stored) return; // a redelivery: already applied
+    const resolved = await this.identities.resolveConversation(scope, item.userId, at, manager);
+    const quickReplyTo = await this.offeredQuickReply(resolved.conversationId, item, manager);
+    const stored = await this.insert(scope, resolved.conversationId, item, at, manager, quickReplyTo);
+    if (stored) await this.afterInsert({ scope, item, effects }, resolved, stored, manager); // else a redelivery: already applied
+  }
+
+  /** Whether `applyMany` can take the item: one that links to the quick reply it answers goes through `apply`. */
+  canApplyMany(item: ConversationItem): boolean {
+    return !(item.type === 'message' && item.from !== 'page' && typeof item.metadata?.quickReplyPayload === 'string');
+  }
+
+  /**
+   * Many conversations' items (`canApplyMany`), in the order given, with the effects each has
+   * on its own: every sender is resolved in one statement and every message stored in another,
+   * which also moves each conversation's activity once. What few messages need (attachments,
+   * changes that waited for them, a new contact's profile) is done per message after.
+   */
+  async applyMany(units: ConversationUnit[], manager: EntityManager): Promise<void> {
+    if (units.length === 0) return;
+    const resolved = await this.identities.resolveConversations(
+      units.map(({ scope, item }) => ({ scope, externalId: item.userId, at: new Date(item.timestamp) })),
+      manager,
+    );
+    const rows = units.map(({ scope, item }, n) => {
+      const row = this.row(item);
+      return {
+        n,
+        organization_id: scope.organizationId,
+        conversation_id: resolved[n].conversationId,
+        channel: scope.channel,
+        direction: row.direction,
+        sender: row.sender,
+        kind: row.kind,
+        status: row.status,
+        text: row.text,
+        external_id: item.mid,
+        reply_to_external_id: row.replyTo,
+        metadata: row.metadata,
+        sent_at: new Date(item.timestamp).toISOString(),
+      };
+    });
+    const [result] = await manager.query(INSERT_MANY, [JSON.stringify(rows)]);
+    const conversations = new Map<string, Conversation>();
+    for (const { conversation, contact } of result.conversations ?? []) {
+      const record = hydrate(manager.connection, Conversation, conversation);
+      record.contact = hydrate(manager.connection, Contact, contact);
+      conversations.set(record.id, record);
+    }
+    const stored: { n: number; message: Record<string, unknown>; held: boolean }[] = result.messages ?? [];
+    const announced = new Set<string>();
+    for (const { n, message, held } of stored.sort((a, b) => a.n - b.n)) {
+      const record = hydrate(manager.connection, Message, message);
+      const { contactId, created } = resolved[n];
+      // A new contact's profile is fetched once, however many of its messages came together.
+      const first = created && !announced.has(contactId);
+      announced.add(contactId);
+      await this.afterInsert(units[n], { ...resolved[n], created: first }, { message: record, conversation: conversations.get(resolved[n].conversationId)!, held }, manager);
+    }
+  }
+
+  /** What a newly stored message brings with it: the new contact's profile, attachments, changes that waited, its record. */
+  private async afterInsert(
+    { scope, item, effects }: ConversationUnit,
+    { contactId, created, conversationId }: ResolvedConversation,
+    stored: { message: Message; conversation: Conversation; held: boolean },
+    manager: EntityManager,
+  ): Promise<void> {
     if (created) await this.channels.get(scope.channel).contactCreated(scope, contactId, item.userId, manager);
     const attachments = item.type === 'message' ? item.attachments : [];
     await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
@@ -163,3 +233,40 @@ export class InboundMessagesService {
     await this.jobs.addMany(copies, manager);
   }
 }
+
+/**
+ * Many messages (`$1`: a JSON array of rows, each with its place `n`) with `ON CONFLICT DO
+ * NOTHING`, and each conversation that got new ones moved once by all of them; hands back the
+ * stored messages (with the place of the first row that made each, and whether changes wait for
+ * it) and the moved conversations with their contacts. Rows are made in the array's order, each
+ * with its own creation time.
+ */
+const INSERT_MANY = `WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
+      n int, organization_id uuid, conversation_id uuid, channel message_channel, direction message_direction, sender message_sender,
+      kind message_kind, status message_status, text text, external_id text, reply_to_external_id text, metadata jsonb, sent_at timestamptz)
+  ), m AS (
+    INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at, created_at)
+    SELECT organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at, clock_timestamp() FROM input
+    ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
+    RETURNING *
+  ), activity AS (
+    SELECT conversation_id, max(sent_at) AS last_at, max(sent_at) FILTER (WHERE direction = 'inbound') AS inbound_at,
+      count(*) FILTER (WHERE direction = 'inbound')::int AS inbound
+    FROM m GROUP BY conversation_id
+  ), c AS (
+    UPDATE conversations SET
+      last_message_at = GREATEST(conversations.last_message_at, a.last_at),
+      last_inbound_at = CASE WHEN a.inbound_at IS NULL THEN conversations.last_inbound_at ELSE GREATEST(COALESCE(conversations.last_inbound_at, a.inbound_at), a.inbound_at) END,
+      unread_count = conversations.unread_count + a.inbound,
+      updated_at = now()
+    FROM activity a WHERE conversations.id = a.conversation_id
+    RETURNING conversations.*
+  )
+  SELECT
+    (SELECT json_agg(json_build_object(
+       'n', (SELECT min(i.n) FROM input i WHERE i.channel = m.channel AND i.external_id = m.external_id),
+       'message', row_to_json(m),
+       'held', EXISTS (SELECT 1 FROM held_message_changes h WHERE h.organization_id = m.organization_id AND h.channel = m.channel AND h.external_id = m.external_id)))
+     FROM m) AS messages,
+    (SELECT json_agg(json_build_object('conversation', row_to_json(c), 'contact', row_to_json(k))) FROM c JOIN contacts k ON k.id = c.contact_id) AS conversations`;

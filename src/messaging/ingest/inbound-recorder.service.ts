@@ -20,6 +20,14 @@ export class InboundRecorderService {
   ) {}
 
   async record(manager: EntityManager, organizationId: string, effects: InboundEffects): Promise<void> {
+    await this.events.record(manager, organizationId, await this.entries(manager, organizationId, effects));
+  }
+
+  /**
+   * The outbox entries of what the work changed, without recording them: work that applies many
+   * items in one transaction records all of an organization's entries in one statement.
+   */
+  async entries(manager: EntityManager, organizationId: string, effects: InboundEffects): Promise<OutboxEntry[]> {
     // A message created and changed by the same work is recorded once as it ends up, plus the
     // change's own log event (an unsend is still `message.deleted`).
     const updated = [...effects.updatedMessages].filter(([id, type]) => !effects.createdMessages.has(id) || type !== null);
@@ -40,7 +48,7 @@ export class InboundRecorderService {
       if (conversation) conversationEvents.push({ event: 'conversation.updated', payload: this.views.conversation(conversation) });
     }
     if (conversationEvents.length > 0) entries.push({ type: null, realtime: conversationEvents });
-    await this.events.record(manager, organizationId, entries);
+    return entries;
   }
 
   /** Every conversation of a contact (its profile changed), in the transaction that changed it. */

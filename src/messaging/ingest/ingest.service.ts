@@ -2,10 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { assertUnreachable } from '../../common/assert-unreachable';
+import type { OutboxEntry } from '../../events/domain-event.types';
+import { DomainEvents } from '../../events/domain-events.service';
 import { InboundChangesService } from './inbound-changes.service';
 import { InboundEffects } from './inbound-effects';
-import type { InboundItem, InboundScope } from './inbound-item';
-import { InboundMessagesService } from './inbound-messages.service';
+import type { ConversationItem, InboundItem, InboundScope } from './inbound-item';
+import { ConversationUnit, InboundMessagesService } from './inbound-messages.service';
 import { InboundReceiptsService } from './inbound-receipts.service';
 import { InboundRecorderService } from './inbound-recorder.service';
 
@@ -13,6 +15,10 @@ import { InboundRecorderService } from './inbound-recorder.service';
 function isDataException(error: unknown): boolean {
   const code = (error as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (error as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('22');
+}
+
+function isConversationItem(item: InboundItem): item is ConversationItem {
+  return item.type === 'message' || item.type === 'postback' || item.type === 'referral';
 }
 
 /**
@@ -30,10 +36,48 @@ export class IngestService {
     private readonly receipts: InboundReceiptsService,
     private readonly changes: InboundChangesService,
     private readonly recorder: InboundRecorderService,
+    private readonly events: DomainEvents,
   ) {}
 
   async apply(scope: InboundScope, items: InboundItem[]): Promise<void> {
     for (const item of items) await this.applyOne(scope, item);
+  }
+
+  /**
+   * Many conversations' items in the caller's transaction, in the order given: what they change
+   * is the same as `apply` for each in turn. Each run of messages is stored set-based (one
+   * statement resolves every sender, one stores every message), and each organization's outbox
+   * entries are recorded in one statement at the end. Any error (also an item the database
+   * refuses) fails the whole transaction; the caller then applies the items with `apply`, which
+   * passes over an item that cannot be stored.
+   */
+  async applyTogether(manager: EntityManager, units: { scope: InboundScope; items: InboundItem[] }[]): Promise<void> {
+    const entries = new Map<string, OutboxEntry[]>();
+    const recorded = async ({ scope, effects }: { scope: InboundScope; effects: InboundEffects }) => {
+      const list = entries.get(scope.organizationId) ?? [];
+      list.push(...(await this.recorder.entries(manager, scope.organizationId, effects)));
+      entries.set(scope.organizationId, list);
+    };
+    let run: ConversationUnit[] = [];
+    const applyRun = async () => {
+      await this.messages.applyMany(run, manager);
+      for (const unit of run) await recorded(unit);
+      run = [];
+    };
+    for (const { scope, items } of units) {
+      for (const item of items) {
+        const effects = new InboundEffects();
+        if (isConversationItem(item) && this.messages.canApplyMany(item)) {
+          run.push({ scope, item, effects });
+          continue;
+        }
+        await applyRun();
+        await this.dispatch(scope, item, manager, effects);
+        await recorded({ scope, effects });
+      }
+    }
+    await applyRun();
+    for (const [organizationId, list] of entries) await this.events.record(manager, organizationId, list);
   }
 
   private async applyOne(scope: InboundScope, item: InboundItem): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
-import type { InboundItem } from '../../../messaging/ingest/inbound-item';
+import type { InboundItem, InboundScope } from '../../../messaging/ingest/inbound-item';
 import { IngestService } from '../../../messaging/ingest/ingest.service';
 import type { ConversationEvents } from '../mappers/webhook-delivery';
 import { mapMessagingEvent } from '../mappers/webhook-event.mapper';
@@ -20,14 +21,39 @@ export class InboundEventService {
     private readonly settings: MetaSettingsService,
   ) {}
 
-  async applyAll({ channel, accountId, receivedAt, events }: ConversationEvents): Promise<void> {
+  async applyAll(events: ConversationEvents): Promise<void> {
+    const unit = await this.unitOf(events, new Map());
+    if (unit) await this.ingest.apply(unit.scope, unit.items);
+  }
+
+  /**
+   * Many conversations' events (jobs taken together, in their order) in the caller's
+   * transaction; each account is routed once.
+   */
+  async applyTogether(manager: EntityManager, deliveries: ConversationEvents[]): Promise<void> {
+    const routes = new Map<string, Promise<string | null>>();
+    const units: { scope: InboundScope; items: InboundItem[] }[] = [];
+    for (const events of deliveries) {
+      const unit = await this.unitOf(events, routes);
+      if (unit) units.push(unit);
+    }
+    await this.ingest.applyTogether(manager, units);
+  }
+
+  /** The organization's scope and the items of one conversation's events; null when no organization has the account. */
+  private async unitOf(
+    { channel, accountId, receivedAt, events }: ConversationEvents,
+    routes: Map<string, Promise<string | null>>,
+  ): Promise<{ scope: InboundScope; items: InboundItem[] } | null> {
     // Never route by a missing id (a lookup by `undefined` would match any row): such a job
     // fails and stays in the queue for an operator.
     if (typeof accountId !== 'string' || accountId === '' || !Array.isArray(events)) throw new Error('inbound events job without an account id or events');
-    const organizationId = await this.settings.organizationOf(channel, accountId);
+    const route = `${channel}:${accountId}`;
+    if (!routes.has(route)) routes.set(route, this.settings.organizationOf(channel, accountId));
+    const organizationId = await routes.get(route);
     if (!organizationId) {
       this.logger.warn(`ignored ${events.length} ${channel} event(s) for unknown account "${accountId}"`);
-      return;
+      return null;
     }
     const items: InboundItem[] = [];
     for (const { event: raw } of events) {
@@ -39,7 +65,7 @@ export class InboundEventService {
       if (event.type === 'message' && (await this.isOurOwnSend(event.from, event.appId))) continue;
       items.push(event);
     }
-    await this.ingest.apply({ organizationId, channel, accountId }, items);
+    return { scope: { organizationId, channel, accountId }, items };
   }
 
   /**
