@@ -95,4 +95,36 @@ describe('durable jobs with the inbound events job', () => {
     expect(failed.last_error).toContain('without an account id');
     expect(await messageCount(mid)).toBe(0);
   });
+
+  describe('named queues left without jobs', () => {
+    const queueRow = async (name: string) => (await t.db.query(`SELECT id, locked_at FROM graphile_worker._private_job_queues WHERE queue_name = $1`, [name])).rows[0];
+
+    it('lose their rows, while queues with a job waiting keep theirs', async () => {
+      const jobs = t.app.get(JobQueue);
+      const done = newMid('messenger');
+      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(done, 'done'), { queue: 'test:idle-done' });
+      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'later'), { queue: 'test:idle-waiting', runAt: new Date(Date.now() + 3600_000) });
+      await eventually(() => messageCount(done), (n) => n === 1);
+      await eventually(() => queueRow('test:idle-done'), (row) => row?.locked_at === null);
+
+      await jobs.deleteIdleQueues();
+      expect(await queueRow('test:idle-done')).toBeUndefined();
+      expect(await queueRow('test:idle-waiting')).toBeDefined();
+      await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [(await queueRow('test:idle-waiting')).id]);
+    });
+
+    it('are not deleted under a job being added to them, which then runs in its queue', async () => {
+      const jobs = t.app.get(JobQueue);
+      const mid = newMid('messenger');
+      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'first'), { queue: 'test:idle-race' });
+      await eventually(() => queueRow('test:idle-race'), (row) => row?.locked_at === null);
+      await t.app.get(DataSource).transaction(async (manager) => {
+        await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(mid, 'raced'), { queue: 'test:idle-race' }, manager);
+        // The adding transaction holds the table lock the deletion needs: it gives up instead.
+        expect(await jobs.deleteIdleQueues()).toBe(0);
+      });
+      await eventually(() => messageCount(mid), (n) => n === 1);
+      expect(await queueRow('test:idle-race')).toBeDefined();
+    });
+  });
 });

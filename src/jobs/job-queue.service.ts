@@ -9,6 +9,7 @@ import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
+import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
 import { JobNudges } from './job-nudges';
 import { attemptsLeft, contextOf, type IsolatedGroup, type JobHandler, type RegisterOptions, RunLater } from './job-types';
@@ -29,6 +30,8 @@ export { RunLater } from './job-types';
  */
 const MAIN_POLL_INTERVAL_MS = 200;
 const POLL_INTERVAL_MS = 1000;
+/** How often the rows of queues left without jobs are deleted (`deleteIdleQueues`). */
+const IDLE_QUEUES_EVERY_MS = 5000;
 
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
 export const SEND_WORKERS = 'sends';
@@ -50,6 +53,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   /** Every runner's worker pool, to wake idle workers when a job put back for later is due. */
   private readonly workerPools: { nudge(count: number): void }[] = [];
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
+  private idleQueuesTimer?: NodeJS.Timeout;
   private readonly pool: Pool;
   readonly instanceId = randomUUID();
   private runner?: Runner;
@@ -155,9 +159,20 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.liveness.publishWorkers();
     // Jobs a killed predecessor held are freed now, not hours later.
     await this.liveness.sweep();
+    this.idleQueuesTimer = setInterval(
+      () => void this.deleteIdleQueues().catch((error: Error) => this.logger.warn(`deleting idle job queues failed: ${error.message}`)),
+      IDLE_QUEUES_EVERY_MS,
+    );
+    this.idleQueuesTimer.unref();
+  }
+
+  /** Deletes the rows of named queues without jobs (see `deleteIdleQueues`); answers how many. */
+  deleteIdleQueues(): Promise<number> {
+    return deleteIdleQueues(this.pool);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.idleQueuesTimer);
     for (const timer of this.wakeTimers) clearTimeout(timer);
     this.wakeTimers.clear();
     await this.runner?.stop().catch(() => undefined);
