@@ -55,7 +55,17 @@ export interface IngestReport {
    * and the rate they were applied at until the queue was empty (events fully processed per
    * second). Ours only.
    */
-  drain?: { backlogAtEnd: number; drainedInMs: number | null; drainPerSec: number | null } | null;
+  drain?: {
+    backlogAtEnd: number;
+    drainedInMs: number | null;
+    /** The backlog left at the end of the closed loop over the time it took to apply it. */
+    drainPerSec: number | null;
+    /**
+     * Every event of the closed loop over the time from its start until the last one was applied:
+     * what the service fully processes per second under that load, backlog or not.
+     */
+    processedPerSec: number | null;
+  } | null;
   errors: Record<string, string>;
 }
 
@@ -160,11 +170,12 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
   try {
     const count = Math.ceil(warmRate * settings.closedLoopS * 1.6) + 1000;
     const applied = async () => (await target.storedMids!(`${prefixRoot}-closed%`)).distinct.size;
-    let atEnd: { applied: number; at: number; backlog: number } | undefined;
+    let atEnd: { applied: number; at: number; backlog: number; startedAt: number } | undefined;
     const { result, drainMs } = await run('closed', count, undefined, settings.closedLoopS, async (loaded) => {
       if (!target.storedMids || !target.drained) return;
       const count = await applied();
-      atEnd = { applied: count, at: Date.now(), backlog: loaded.ackedMids.size - count };
+      const at = Date.now();
+      atEnd = { applied: count, at, backlog: loaded.ackedMids.size - count, startedAt: at - loaded.durationS * 1000 };
     });
     if (atEnd) {
       const drained = drainMs === null ? null : { applied: await applied(), at: Date.now() };
@@ -172,8 +183,12 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
         backlogAtEnd: atEnd.backlog,
         drainedInMs: drained ? drained.at - atEnd.at : null,
         drainPerSec: drained && drained.at > atEnd.at ? Math.round(((drained.applied - atEnd.applied) * 1000) / (drained.at - atEnd.at)) : null,
+        processedPerSec: drained ? Math.round((drained.applied * 1000) / (drained.at - atEnd.startedAt)) : null,
       };
-      log(`  ${target.name} after the closed loop: ${atEnd.backlog} events not yet applied, applied at ${report.drain.drainPerSec ?? 'n/a'}/s until drained`);
+      log(
+        `  ${target.name} after the closed loop: ${atEnd.backlog} events not yet applied, applied at ${report.drain.drainPerSec ?? 'n/a'}/s until drained; ` +
+          `${report.drain.processedPerSec ?? 'n/a'}/s applied from the start of the closed loop until drained`,
+      );
     }
     report.closedLoop = summary(result, drainMs);
     report.closedLoopPerSec = result.okPerSec;

@@ -53,10 +53,12 @@ export function targetRows(results: BenchResults): TargetRow[] {
       met: ours.lost === undefined || ours.lost === null ? null : ours.lost === 0 && ours.duplicated === 0,
     },
     {
-      what: 'events fully processed per second (drain after the closed loop)',
-      figure: drain ? `${fmt(drain.drainPerSec, '/s')} (backlog ${drain.backlogAtEnd})` : 'n/a',
+      // Over the closed loop and its drain: when applying keeps up with the webhook the backlog
+      // left at the end is small, and its own rate measures little but the polling for it.
+      what: 'events fully processed per second (closed loop until drained)',
+      figure: drain ? `${fmt(drain.processedPerSec, '/s')} (then a backlog of ${drain.backlogAtEnd} at ${fmt(drain.drainPerSec, '/s')})` : 'n/a',
       target: '≥ 2000/s',
-      met: check(drain?.drainPerSec, (v) => v >= 2000),
+      met: check(drain?.processedPerSec, (v) => v >= 2000),
     },
     { what: 'webhook → socket p99 (500/s, 200 sockets)', figure: fmt(socket.p99Ms, ' ms'), target: '≤ 100 ms', met: check(socket.p99Ms, (v) => v <= 100) },
     { what: 'events delivered to a local endpoint/s (burst)', figure: fmt(hooks?.burst.deliveredPerSec, '/s'), target: 'measured', met: null },

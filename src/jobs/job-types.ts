@@ -20,9 +20,12 @@ export interface JobContext {
 export interface FollowingJobs {
   /**
    * Up to `limit` of their payloads, in order, deleted in the caller's transaction: they are done
-   * exactly when it commits, and still queued, unchanged, if it does not.
+   * exactly when it commits, and still queued, unchanged, if it does not. With
+   * `alsoQueuesStartingWith`, also the jobs next in line in other queues of that name prefix that
+   * no worker is running or fetching from (each queue's in its order; the queues are locked to
+   * the transaction meanwhile).
    */
-  take<P>(manager: EntityManager, limit: number): Promise<P[]>;
+  take<P>(manager: EntityManager, limit: number, options?: { alsoQueuesStartingWith?: string }): Promise<P[]>;
 }
 
 export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;

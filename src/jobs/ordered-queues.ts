@@ -84,22 +84,41 @@ export class OrderedQueues {
    * The running job's queue is locked to it, so no other worker takes the jobs behind it: the
    * leading run of them that graphile-worker would run next, one after the other, is taken in
    * the caller's transaction. Nothing is taken while any job of the queue holds its line.
+   *
+   * With `alsoQueuesStartingWith`, the leading runs of other such queues are taken too: their
+   * rows are locked `FOR UPDATE SKIP LOCKED` until the caller's transaction ends, which is what
+   * graphile-worker's own fetch asks of a queue before it takes a job from it, so no worker
+   * takes their jobs meanwhile. Queues that are running a job, hold their line, or are being
+   * fetched from are passed over.
    */
   private following(name: string, context: JobContext & { queueId: number }): FollowingJobs {
     return {
-      take: async <P>(manager: EntityManager, limit: number): Promise<P[]> => {
-        const rows: { id: string; payload: P & object; ready: boolean; identifier: string; attempts: number }[] = await manager.query(
-          `SELECT j.id::text AS id, j.payload, j.attempts, j.locked_at IS NULL AND j.run_at <= now() AS ready, t.identifier
+      take: async <P>(manager: EntityManager, limit: number, options: { alsoQueuesStartingWith?: string } = {}): Promise<P[]> => {
+        const rows: { id: string; queue: number; payload: P & object; ready: boolean; identifier: string; attempts: number }[] = await manager.query(
+          `WITH others AS MATERIALIZED (
+             SELECT q.id FROM graphile_worker._private_job_queues q
+             WHERE $4::text IS NOT NULL AND starts_with(q.queue_name, $4) AND q.is_available AND q.id <> $1
+               AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
+               AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.run_at <= now())
+             FOR UPDATE SKIP LOCKED
+           )
+           SELECT j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, j.locked_at IS NULL AND j.run_at <= now() AS ready, t.identifier
            FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-           WHERE j.job_queue_id = $1 AND j.id <> $2 AND j.attempts < j.max_attempts
-             AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)
-           ORDER BY j.priority, j.run_at, j.id
+           WHERE j.id <> $2 AND j.attempts < j.max_attempts
+             AND ((j.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR j.job_queue_id IN (SELECT id FROM others))
+           ORDER BY j.job_queue_id = $1 DESC, j.job_queue_id, j.priority, j.run_at, j.id
            LIMIT $3
            FOR UPDATE OF j`,
-          [context.queueId, context.jobId, limit],
+          [context.queueId, context.jobId, limit, options.alsoQueuesStartingWith ?? null],
         );
-        const end = rows.findIndex((row) => !row.ready || row.attempts !== 0 || row.identifier !== name || ORDER_SEQ in (row.payload ?? {}));
-        const taken = end === -1 ? rows : rows.slice(0, end);
+        // Each queue's jobs up to its first one that is not next in line.
+        const stopped = new Set<number>();
+        const taken = rows.filter((row) => {
+          if (stopped.has(row.queue)) return false;
+          if (row.ready && row.attempts === 0 && row.identifier === name && !(ORDER_SEQ in (row.payload ?? {}))) return true;
+          stopped.add(row.queue);
+          return false;
+        });
         if (taken.length > 0) await manager.query(`DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[])`, [taken.map((row) => row.id)]);
         return taken.map((row) => row.payload);
       },

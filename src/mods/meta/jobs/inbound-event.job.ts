@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobContext, JobQueue } from '../../../jobs/job-queue.service';
 import { Metrics } from '../../../metrics/metrics.service';
-import type { ConversationEvents } from '../mappers/webhook-delivery';
+import { ConversationEvents, INBOUND_QUEUE_PREFIX } from '../mappers/webhook-delivery';
 import { InboundEventService } from '../services/inbound-event.service';
 
 export const INBOUND_EVENTS_JOB = 'meta.inbound.events';
@@ -24,8 +24,9 @@ export const INBOUND_JOBS_PER_TRANSACTION = 200;
  * orders a queue by run_at, which is the same for every job added in one statement.)
  *
  * A backlog is applied in batches: a job on its first run takes the jobs queued right behind it
- * (its queue is locked to it, so they are next) and applies all of them in one transaction,
- * which also deletes them. If that transaction fails, nothing of it stays, and the job applies
+ * (its queue is locked to it, so they are next), and those next in line in the other inbound
+ * queues no worker is busy with, and applies all of them in one transaction, which also deletes
+ * them. If that transaction fails, nothing of it stays, and the job applies
  * its own events alone, as a job that failed alone is retried and holds its queue's line.
  */
 @Injectable()
@@ -59,7 +60,7 @@ export class InboundEventJob implements OnModuleInit {
     let applied: ConversationEvents[] = [];
     try {
       await this.dataSource.transaction(async (manager) => {
-        const rest = await following.take<ConversationEvents>(manager, INBOUND_JOBS_PER_TRANSACTION);
+        const rest = await following.take<ConversationEvents>(manager, INBOUND_JOBS_PER_TRANSACTION, { alsoQueuesStartingWith: INBOUND_QUEUE_PREFIX });
         applied = [payload, ...rest];
         await this.inbound.applyTogether(manager, applied);
       });

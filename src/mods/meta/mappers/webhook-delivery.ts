@@ -3,8 +3,13 @@ import type { WebhookBody } from '../types/webhook.types';
 import { shardedQueue } from '../../../jobs/sharded-queue';
 import { conversationUserId, EntryEvent, entryEvents } from './webhook-event.mapper';
 
+const INBOUND_QUEUES = 'meta:inbound';
+
+/** The start of every inbound queue's name. */
+export const INBOUND_QUEUE_PREFIX = `${INBOUND_QUEUES}:`;
+
 /** The queue of a conversation (`<account>:<person>`) among the inbound queues. */
-export const inboundQueueOf = (conversation: string): string => shardedQueue('meta:inbound', conversation);
+export const inboundQueueOf = (conversation: string): string => shardedQueue(INBOUND_QUEUES, conversation);
 
 /** One conversation's events from one delivery, in the order Meta sent them. */
 export interface ConversationEvents {
