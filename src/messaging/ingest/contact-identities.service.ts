@@ -57,30 +57,10 @@ export class ContactIdentitiesService {
   }
 
   /**
-   * The contact and its one conversation on the scope's channel (made on first use), in one
-   * statement on the common path: the inbound pipeline calls this for every conversation item.
-   */
-  async resolveConversation(scope: InboundScope, externalId: string, at: Date, manager: EntityManager): Promise<ResolvedConversation> {
-    const [row] = await manager.query(
-      `${RESOLVE}, conversation AS (
-         INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
-         SELECT $1, COALESCE(found, linked), $2, $5 FROM resolved WHERE COALESCE(found, linked) IS NOT NULL
-         ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel DO UPDATE SET organization_id = EXCLUDED.organization_id
-         RETURNING id
-       )
-       SELECT found, linked, made, (SELECT id FROM conversation) AS conversation_id FROM resolved`,
-      [...params(scope, externalId), at],
-    );
-    const contact = resolved(row) ?? (await this.settleRace(scope, externalId, row.made, manager));
-    const conversationId: string =
-      row.conversation_id ?? (await this.conversations.findOrCreateId(scope.organizationId, contact.contactId, scope.channel, at, manager));
-    return { ...contact, conversationId };
-  }
-
-  /**
-   * `resolveConversation` for many senders (any scopes) in one statement; the answers come in the
-   * order asked. A sender asked twice is resolved once. A sender whose new identity lost a race
-   * to another transaction is settled on its own afterwards.
+   * The contact of each sender and its one conversation on the scope's channel (both made on
+   * first sight), for many senders of any scopes in one statement; the answers come in the order
+   * asked. A sender asked twice is resolved once. A sender whose new identity lost a race to
+   * another transaction is settled on its own afterwards.
    */
   async resolveConversations(senders: Sender[], manager: EntityManager): Promise<ResolvedConversation[]> {
     const keyOf = ({ scope, externalId }: Sender) => JSON.stringify([scope.organizationId, scope.channel, scope.accountId, externalId]);
@@ -103,10 +83,10 @@ export class ContactIdentitiesService {
     return senders.map((sender) => answers.get(keyOf(sender))!);
   }
 
-  /** A sender the one-statement resolve could not finish (a race lost): the made contact dropped, then resolved on its own. */
+  /** A sender the one-statement resolve could not finish (its identity lost a race): the winner's contact, and its conversation. */
   private async settleLate({ scope, externalId, at }: Sender, made: string | null, manager: EntityManager): Promise<ResolvedConversation> {
-    if (made) await manager.query(`DELETE FROM contacts WHERE id = $1 AND organization_id = $2`, [made, scope.organizationId]);
-    return this.resolveConversation(scope, externalId, at, manager);
+    const contact = await this.settleRace(scope, externalId, made, manager);
+    return { ...contact, conversationId: await this.conversations.findOrCreateId(scope.organizationId, contact.contactId, scope.channel, at, manager) };
   }
 
   /** The contact's id on that account (newest if several), or null when the person never wrote to it. */

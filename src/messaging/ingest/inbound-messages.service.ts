@@ -45,23 +45,14 @@ export class InboundMessagesService {
   ) {}
 
   async apply(scope: InboundScope, item: ConversationItem, manager: EntityManager, effects: InboundEffects): Promise<void> {
-    const at = new Date(item.timestamp);
-    const resolved = await this.identities.resolveConversation(scope, item.userId, at, manager);
-    const quickReplyTo = await this.offeredQuickReply(resolved.conversationId, item, manager);
-    const stored = await this.insert(scope, resolved.conversationId, item, at, manager, quickReplyTo);
-    if (stored) await this.afterInsert({ scope, item, effects }, resolved, stored, manager); // else a redelivery: already applied
-  }
-
-  /** Whether `applyMany` can take the item: one that links to the quick reply it answers goes through `apply`. */
-  canApplyMany(item: ConversationItem): boolean {
-    return !(item.type === 'message' && item.from !== 'page' && typeof item.metadata?.quickReplyPayload === 'string');
+    await this.applyMany([{ scope, item, effects }], manager);
   }
 
   /**
-   * Many conversations' items (`canApplyMany`), in the order given, with the effects each has
-   * on its own: every sender is resolved in one statement and every message stored in another,
-   * which also moves each conversation's activity once. What few messages need (attachments,
-   * changes that waited for them, a new contact's profile) is done per message after.
+   * Many conversations' items, in the order given, with the effects each has on its own: every
+   * sender is resolved in one statement and every message stored in another, which also moves
+   * each conversation's activity once. What few messages need (the quick reply a tap answers,
+   * attachments, changes that waited for them, a new contact's profile) is done per message.
    */
   async applyMany(units: ConversationUnit[], manager: EntityManager): Promise<void> {
     if (units.length === 0) return;
@@ -69,9 +60,12 @@ export class InboundMessagesService {
       units.map(({ scope, item }) => ({ scope, externalId: item.userId, at: new Date(item.timestamp) })),
       manager,
     );
-    const rows = units.map(({ scope, item }, n) => {
+    const rows = [];
+    for (const [n, { scope, item }] of units.entries()) {
       const row = this.row(item);
-      return {
+      const quickReplyTo = await this.offeredQuickReply(resolved[n].conversationId, item, manager);
+      if (quickReplyTo) row.metadata = { ...row.metadata, quickReplyTo };
+      rows.push({
         n,
         organization_id: scope.organizationId,
         conversation_id: resolved[n].conversationId,
@@ -85,8 +79,8 @@ export class InboundMessagesService {
         reply_to_external_id: row.replyTo,
         metadata: row.metadata,
         sent_at: new Date(item.timestamp).toISOString(),
-      };
-    });
+      });
+    }
     const [result] = await manager.query(INSERT_MANY, [JSON.stringify(rows)]);
     const conversations = new Map<string, Conversation>();
     for (const { conversation, contact } of result.conversations ?? []) {
@@ -122,47 +116,6 @@ export class InboundMessagesService {
     // A message with attachments, or changed by an edit or a reaction that came first, is read again for its record.
     if (attachments.length === 0 && !changed) effects.known.messages.set(stored.message.id, Object.assign(stored.message, { attachments: [] }));
     effects.known.conversations.set(conversationId, stored.conversation);
-  }
-
-  /**
-   * The message row and, only when it is new, the conversation's activity, the 24-hour window
-   * (inbound only) and unread count — in one statement that hands back both rows, the contact,
-   * and whether changes that came before the message wait for it.
-   */
-  private async insert(
-    scope: InboundScope,
-    conversationId: string,
-    item: ConversationItem,
-    at: Date,
-    manager: EntityManager,
-    quickReplyTo: string | null,
-  ): Promise<{ message: Message; conversation: Conversation; held: boolean } | null> {
-    const row = this.row(item);
-    if (quickReplyTo) row.metadata = { ...row.metadata, quickReplyTo };
-    const [stored] = await manager.query(
-      `WITH m AS (
-         INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, kind, status, text, external_id, reply_to_external_id, metadata, sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT ON CONSTRAINT uq_messages_channel_external_id DO NOTHING
-         RETURNING *
-       ), c AS (
-         UPDATE conversations SET
-           last_message_at = GREATEST(conversations.last_message_at, $12),
-           last_inbound_at = CASE WHEN $13::boolean THEN GREATEST(COALESCE(conversations.last_inbound_at, $12), $12) ELSE conversations.last_inbound_at END,
-           unread_count = conversations.unread_count + CASE WHEN $13::boolean THEN 1 ELSE 0 END,
-           updated_at = now()
-         FROM m WHERE conversations.id = m.conversation_id
-         RETURNING conversations.*
-       )
-       SELECT row_to_json(m) AS message, row_to_json(c) AS conversation, row_to_json(k) AS contact,
-         EXISTS (SELECT 1 FROM held_message_changes h WHERE h.organization_id = $1 AND h.channel = $3 AND h.external_id = $9) AS held
-       FROM m, c JOIN contacts k ON k.id = c.contact_id`,
-      [scope.organizationId, conversationId, scope.channel, row.direction, row.sender, row.kind, row.status, row.text, item.mid, row.replyTo, row.metadata, at, row.direction === MessageDirection.Inbound],
-    );
-    if (!stored) return null;
-    const conversation = hydrate(manager.connection, Conversation, stored.conversation);
-    conversation.contact = hydrate(manager.connection, Contact, stored.contact);
-    return { message: hydrate(manager.connection, Message, stored.message), conversation, held: stored.held === true };
   }
 
   /**

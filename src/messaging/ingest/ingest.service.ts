@@ -67,7 +67,7 @@ export class IngestService {
     for (const { scope, items } of units) {
       for (const item of items) {
         const effects = new InboundEffects();
-        if (isConversationItem(item) && this.messages.canApplyMany(item)) {
+        if (isConversationItem(item)) {
           run.push({ scope, item, effects });
           continue;
         }
