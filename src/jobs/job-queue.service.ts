@@ -11,7 +11,7 @@ import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
-import { JobNudges } from './job-nudges';
+import { JobNudges, Nudgeable } from './job-nudges';
 import { attemptsLeft, contextOf, type IsolatedGroup, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
@@ -30,6 +30,8 @@ export { RunLater } from './job-types';
  */
 const MAIN_POLL_INTERVAL_MS = 200;
 const POLL_INTERVAL_MS = 1000;
+/** How long after a job of a named queue finished one idle worker of its pool looks for the queue's next job. */
+const QUEUE_FREE_NUDGE_MS = 5;
 /** How often the rows of queues left without jobs are deleted (`deleteIdleQueues`). */
 const IDLE_QUEUES_EVERY_MS = 5000;
 
@@ -54,6 +56,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly workerPools: { nudge(count: number): void }[] = [];
   private readonly wakeTimers = new Set<NodeJS.Timeout>();
   private idleQueuesTimer?: NodeJS.Timeout;
+  /** Set once shutdown begins: graphile-worker refuses a nudge to a pool that has stopped. */
+  private stopping = false;
   private readonly pool: Pool;
   readonly instanceId = randomUUID();
   private runner?: Runner;
@@ -131,7 +135,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(workerPool.id, client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
     events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
-    events.on('job:complete', ({ job }) => this.liveness?.running.delete(job.id));
+    events.on('job:complete', ({ worker, job }) => {
+      this.liveness?.running.delete(job.id);
+      if (job.job_queue_id !== null) this.nudgeWhenQueueFree(worker.workerPool);
+    });
     this.runner = await run({
       events,
       pgPool: this.pool,
@@ -172,6 +179,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.idleQueuesTimer);
     for (const timer of this.wakeTimers) clearTimeout(timer);
     this.wakeTimers.clear();
@@ -232,16 +240,35 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   /**
+   * graphile-worker does not wait for a finished job's completion statement (which unlocks its
+   * named queue) before its worker looks for the next job: that fetch finds the queue still
+   * locked, and the queue's next job then waited for the next poll (a second in the quiet
+   * groups) unless new work woke a worker. One idle worker of the pool looks again shortly
+   * after, by when the completion has normally committed.
+   */
+  private nudgeWhenQueueFree(pool: Nudgeable): void {
+    this.later(QUEUE_FREE_NUDGE_MS, () => pool.nudge(1));
+  }
+
+  /** Runs `wake` after `ms` unless the service is shutting down by then. */
+  private later(ms: number, wake: () => void): void {
+    if (this.stopping) return;
+    const timer = setTimeout(() => {
+      this.wakeTimers.delete(timer);
+      if (!this.stopping) wake();
+    }, Math.max(0, ms));
+    timer.unref();
+    this.wakeTimers.add(timer);
+  }
+
+  /**
    * Idle workers find a job that became due by polling (every 200 ms); this instance put it back,
    * so it wakes its own workers when it is due. Any other instance still finds it by polling.
    */
   private wakeAt(runAt: Date): void {
-    const timer = setTimeout(() => {
-      this.wakeTimers.delete(timer);
+    this.later(runAt.getTime() - Date.now(), () => {
       for (const pool of this.workerPools) pool.nudge(1);
-    }, Math.max(0, runAt.getTime() - Date.now()));
-    timer.unref();
-    this.wakeTimers.add(timer);
+    });
   }
 
   /** Adds a job; pass the transaction's manager so the job exists only if it commits. */
