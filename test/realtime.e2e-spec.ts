@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { DomainEvents } from '../src/events/domain-events.service';
+import { RealtimeGateway } from '../src/realtime/realtime.gateway';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -37,5 +38,29 @@ describe('realtime handshake and rooms', () => {
     expect(event.source).toEqual({ id: expect.any(String), sequence: 1, type: 'connection.updated' });
     await new Promise((r) => setTimeout(r, 200));
     expect(theirs.events).toHaveLength(0);
+  });
+
+  it('delivers a burst of events to a socket whole and in order, each flush written to it in one go', async () => {
+    const org = await t.createOrganization('Burst');
+    const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    sockets.push(socket);
+    // The service's end of that socket sends through the WebSocket transport with its TCP socket corked per flush.
+    const gateway = t.app.get(RealtimeGateway);
+    type EngineClient = { transport: { name: string; send: unknown; constructor: { prototype: { send: unknown } } } };
+    const clients = Object.values((gateway.server.engine as unknown as { clients: Record<string, EngineClient> }).clients);
+    const websockets = clients.filter((client) => client.transport.name === 'websocket');
+    expect(websockets.length).toBeGreaterThan(0);
+    for (const client of websockets) expect(client.transport.send).not.toBe(client.transport.constructor.prototype.send);
+
+    const statuses = Array.from({ length: 50 }, (_, i) => ({ connected: false, status: null, pageId: `page-${i}`, pageName: 'x'.repeat(i * 100), instagramAccountId: null, instagramUsername: null }));
+    await t.app.get(DataSource).transaction((manager) =>
+      t.app.get(DomainEvents).record(
+        manager,
+        org.id,
+        statuses.map((status) => ({ type: 'connection.updated' as const, object: status, realtime: [{ event: 'connection.updated' as const }] })),
+      ),
+    );
+    await expect(socket.waitFor('connection.updated', (status) => status.pageId === 'page-49')).resolves.toEqual(statuses[49]);
+    expect(socket.events.map((event) => event.payload)).toEqual(statuses);
   });
 });

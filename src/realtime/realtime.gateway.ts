@@ -5,6 +5,7 @@ import { Metrics } from '../metrics/metrics.service';
 import { ScopedTokenService } from '../auth/scoped-token.service';
 import { ApiKeyService, AuthenticatedApiKey } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
+import { coalesceFrames } from './coalesced-frames';
 
 /** How often each instance looks for sockets opened with a key that was revoked since. */
 const REVOCATION_CHECK_MS = 2000;
@@ -41,6 +42,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   afterInit(server: Server): void {
+    coalesceFrames(server);
     server.use((socket: Socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       if (typeof token !== 'string' || token === '') return next(new Error('unauthorized'));
