@@ -21,6 +21,8 @@ export interface Nudgeable {
 export class JobNudges implements EntitySubscriberInterface {
   private readonly quietPoolIds = new Set<string>();
   private readonly pending = new WeakMap<QueryRunner, Map<Nudgeable, number>>();
+  /** Set when the job queue shuts down: graphile-worker refuses a nudge to a pool that has stopped. */
+  private stopped = false;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     dataSource.subscribers.push(this);
@@ -40,8 +42,14 @@ export class JobNudges implements EntitySubscriberInterface {
     if (this.quietPoolIds.has(poolId)) setImmediate(() => client.removeAllListeners('notification'));
   }
 
+  /** No more nudges: the pools are stopping. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Wakes up to `count` workers of `pool` once `manager`'s transaction commits (at once without one). */
   afterCommit(manager: EntityManager | undefined, pool: Nudgeable, count: number): void {
+    if (this.stopped) return;
     const runner = manager?.queryRunner;
     if (!runner?.isTransactionActive) return pool.nudge(count);
     const pending = this.pending.get(runner) ?? new Map<Nudgeable, number>();
@@ -55,6 +63,7 @@ export class JobNudges implements EntitySubscriberInterface {
     const pending = this.pending.get(event.queryRunner);
     if (!pending) return;
     this.pending.delete(event.queryRunner);
+    if (this.stopped) return;
     for (const [pool, count] of pending) pool.nudge(count);
   }
 

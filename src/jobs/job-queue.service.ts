@@ -180,6 +180,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.nudges.stop();
     clearInterval(this.idleQueuesTimer);
     for (const timer of this.wakeTimers) clearTimeout(timer);
     this.wakeTimers.clear();
