@@ -261,6 +261,43 @@ describe('integrator webhooks', () => {
     expect(await receivedFor('/big', mid)).toHaveLength(1);
   });
 
+  it("delivers a burst queued in an endpoint's lanes once each, and retries one whose attempt broke without holding up the rest", async () => {
+    const endpoint = await register('/ok-burst', ['message.received']);
+    // A database fault that breaks recording the outcome of one delivery until it is lifted.
+    await t.db.query(`CREATE FUNCTION test_break_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'succeeded' AND EXISTS (SELECT 1 FROM domain_events e WHERE e.id = NEW.event_id AND e.data->'object'->>'text' = 'break me') THEN
+          RAISE EXCEPTION 'injected delivery fault';
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await t.db.query(`CREATE TRIGGER test_break_delivery BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION test_break_delivery()`);
+    let broken: string;
+    let mids: string[];
+    try {
+      mids = await Promise.all(Array.from({ length: 40 }, (_, i) => inbound(`burst ${i}`)));
+      broken = await inbound('break me');
+      for (const mid of mids) await receivedFor('/ok-burst', mid);
+      await eventually(
+        async () => (await t.db.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'webhooks.deliver' AND last_error LIKE '%injected delivery fault%'`)).rows[0].n,
+        (n) => n > 0,
+        15000,
+      );
+    } finally {
+      await t.db.query(`DROP TRIGGER test_break_delivery ON webhook_deliveries; DROP FUNCTION test_break_delivery()`);
+    }
+    // Each of the burst once, each delivery done in one attempt.
+    for (const mid of mids) expect(integrator.at('/ok-burst').filter((r) => JSON.parse(r.body).data.object.externalId === mid)).toHaveLength(1);
+    const done = await eventually(
+      async () => (await deliveries(endpoint.id)).filter((d: { status: string }) => d.status === 'succeeded'),
+      (list) => list.length === mids.length + 1,
+      20000,
+    );
+    expect(done.every((d: { attempts: number }) => d.attempts === 1)).toBe(true);
+    // The broken one was attempted again after its backoff (at least once: the first POST had gone out).
+    expect((await receivedFor('/ok-burst', broken)).length).toBeGreaterThanOrEqual(1);
+  }, 40000);
+
   it('lets a hanging endpoint delay only its own deliveries: never another endpoint, inbound processing or sends', async () => {
     const hanging = await register('/hang', ['*']);
     await register('/ok-beside-hang', ['*']);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
+import { Job, run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -12,8 +12,9 @@ import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
 import { JobNudges, Nudgeable } from './job-nudges';
-import { attemptsLeft, contextOf, type IsolatedGroup, type JobHandler, type RegisterOptions, RunLater } from './job-types';
+import { attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
+import { QueueDrain } from './queue-drain';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
 export type { JobContext, JobHandler, RegisterOptions } from './job-types';
@@ -63,6 +64,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private runner?: Runner;
   private liveness?: WorkerLiveness;
   private readonly ordered: OrderedQueues;
+  private readonly drain: QueueDrain;
 
   constructor(
     private readonly config: AppConfig,
@@ -76,6 +78,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       application_name: workerBackendName(this.instanceId),
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
+    this.drain = new QueueDrain(this.pool);
     this.ordered = new OrderedQueues(this.pool, this.logger, {
       add: (name, payload, options) => this.add(name, payload, options),
       wakeAt: (runAt) => this.wakeAt(runAt),
@@ -215,16 +218,39 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   private taskOf<P>(name: string, handler: JobHandler<P>, options: RegisterOptions): Task {
     if (options.ordered) return this.orderedTask(name, handler);
-    return async (payload, helpers) => {
-      const context = contextOf(helpers.job);
+    const run = async (payload: P, context: JobContext) => {
       try {
-        await handler(payload as P, context);
+        await handler(payload, context);
       } catch (error) {
         if (!(error instanceof RunLater)) throw error;
         await this.add(name, { ...(payload as object), ...error.changes }, { runAt: error.runAt, maxAttempts: attemptsLeft(context) });
         this.wakeAt(error.runAt);
       }
     };
+    return async (payload, helpers) => {
+      await run(payload as P, contextOf(helpers.job));
+      if (options.drainQueue) await this.drainQueue(helpers.job, options.drainQueue, run);
+    };
+  }
+
+  /** The rest of a job's queue on its worker (`RegisterOptions.drainQueue`). */
+  private async drainQueue<P>(running: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
+    const workerId = running.locked_by;
+    if (!workerId) return;
+    for (let done = 0; done < max && !this.stopping; done++) {
+      const next = await this.drain.claimNext(running);
+      if (!next) return;
+      this.liveness?.running.add(next.id);
+      try {
+        await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
+        await this.drain.complete(next, workerId);
+      } catch (error) {
+        await this.drain.fail(next, workerId, (error as Error)?.message ?? String(error));
+        return;
+      } finally {
+        this.liveness?.running.delete(next.id);
+      }
+    }
   }
 
   private isRegistered(name: string): boolean {

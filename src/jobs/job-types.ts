@@ -37,6 +37,12 @@ export interface RegisterOptions {
    * using up its attempts). graphile-worker alone unlocks the queue when a job fails.
    */
   ordered?: boolean;
+  /**
+   * After a job succeeds, its worker runs up to this many more due jobs of the same task in the
+   * same named queue, one after the other, each claimed, completed or failed as graphile-worker
+   * would (`QueueDrain`), instead of going back to the fetch for each. Not with `ordered`.
+   */
+  drainQueue?: number;
 }
 
 /**

@@ -6,6 +6,12 @@ import { WEBHOOK_DELIVERY_JOB, WEBHOOK_WORKERS, WebhookDeliveriesService, Webhoo
 export type { WebhookDeliveryPayload } from './webhook-deliveries.service';
 
 /**
+ * After its own, a delivery job attempts up to this many more due deliveries of its lane, one
+ * after the other, rather than leaving each to a job fetch of its own.
+ */
+const DELIVERIES_PER_RUN = 50;
+
+/**
  * One attempt of one delivery. Runs on the webhook workers (`WEBHOOK_CONCURRENCY`), apart from
  * the workers inbound processing and sends use, so endpoints that hang for their full 10 s
  * never hold those back.
@@ -19,8 +25,8 @@ export class WebhookDeliveryJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.registerIsolated<WebhookDeliveryPayload>(WEBHOOK_WORKERS, this.config.webhookConcurrency, WEBHOOK_DELIVERY_JOB, (payload) =>
-      this.deliveries.attempt(payload),
-    );
+    this.jobs.registerIsolated<WebhookDeliveryPayload>(WEBHOOK_WORKERS, this.config.webhookConcurrency, WEBHOOK_DELIVERY_JOB, (payload) => this.deliveries.attempt(payload), {
+      drainQueue: DELIVERIES_PER_RUN,
+    });
   }
 }

@@ -1,0 +1,55 @@
+import type { Job } from 'graphile-worker';
+import type { Pool } from 'pg';
+
+/** A job claimed from a named queue by the worker that runs the queue's current job. */
+export interface ClaimedJob {
+  id: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+}
+
+/**
+ * The next jobs of a named queue, run by the worker that holds the queue, one after the other.
+ *
+ * graphile-worker hands out one job per fetch, and its fetch locks every available queue row,
+ * so concurrent fetches come back empty and a queue's next job often waited for a poll. While a
+ * job of a queue runs, the queue is locked to its worker; that worker can claim the queue's
+ * next due job the way graphile-worker's fetch does (locked by the same worker id, one more
+ * attempt) and complete or fail it the way graphile-worker does. A claimed job is an ordinary
+ * locked job: if the process dies, it is freed with the worker's other jobs and runs again.
+ */
+export class QueueDrain {
+  constructor(private readonly pool: Pool) {}
+
+  /** Locks the queue's next due job of this task to the running job's worker, or answers null. */
+  async claimNext(running: Pick<Job, 'job_queue_id' | 'locked_by' | 'task_id'>): Promise<ClaimedJob | null> {
+    if (running.job_queue_id === null || !running.locked_by) return null;
+    const { rows } = await this.pool.query<ClaimedJob>(
+      `UPDATE graphile_worker._private_jobs SET attempts = attempts + 1, locked_by = $2, locked_at = now()
+       WHERE id = (
+         SELECT id FROM graphile_worker._private_jobs
+         WHERE job_queue_id = $1 AND task_id = $3 AND locked_at IS NULL AND run_at <= now() AND attempts < max_attempts
+         ORDER BY priority, run_at, id LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id::text, payload, attempts, max_attempts`,
+      [running.job_queue_id, running.locked_by, running.task_id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** A claimed job done: gone, as graphile-worker completes a job. */
+  async complete(job: ClaimedJob, workerId: string): Promise<void> {
+    await this.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE id = $1 AND locked_by = $2`, [job.id, workerId]);
+  }
+
+  /** A claimed job failed: unlocked with its error, to run again after graphile-worker's backoff (`exp(min(attempts, 10))` s). */
+  async fail(job: ClaimedJob, workerId: string, message: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE graphile_worker._private_jobs
+       SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL, updated_at = now()
+       WHERE id = $1 AND locked_by = $2`,
+      [job.id, workerId, message],
+    );
+  }
+}
