@@ -229,12 +229,18 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     };
     return async (payload, helpers) => {
       await run(payload as P, contextOf(helpers.job));
-      if (options.drainQueue) await this.drainQueue(helpers.job, options.drainQueue, run);
+      // This job is done whatever happens next: a job claimed behind it that cannot be completed
+      // or failed (the database away) stays locked to this worker and is freed as an orphan.
+      if (options.drainQueue) {
+        await this.drainQueue(name, helpers.job, options.drainQueue, run).catch((error: Error) =>
+          this.logger.warn(`stopped running the rest of job ${helpers.job.id}'s queue: ${error.message}`),
+        );
+      }
     };
   }
 
   /** The rest of a job's queue on its worker (`RegisterOptions.drainQueue`). */
-  private async drainQueue<P>(running: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
+  private async drainQueue<P>(name: string, running: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
     const workerId = running.locked_by;
     if (!workerId) return;
     for (let done = 0; done < max && !this.stopping; done++) {
@@ -245,7 +251,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
         await this.drain.complete(next, workerId);
       } catch (error) {
-        await this.drain.fail(next, workerId, (error as Error)?.message ?? String(error));
+        const message = (error as Error)?.message ?? String(error);
+        this.logger.warn(`job ${next.id} (${name}, attempt ${next.attempts} of ${next.max_attempts}) failed: ${message}`);
+        await this.drain.fail(next, workerId, message);
         return;
       } finally {
         this.liveness?.running.delete(next.id);
