@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
 import { QueueDrain } from '../src/jobs/queue-drain';
@@ -137,7 +138,7 @@ describe('durable jobs with the inbound events job', () => {
     const [second, third] = [await add(2), await add(3)];
     await add(4, "now() + interval '1 hour'");
     await t.db.query(`UPDATE graphile_worker._private_jobs SET locked_by = 'worker-test', locked_at = now(), attempts = 1 WHERE id = $1`, [running.id]);
-    const drain = new QueueDrain(t.db);
+    const drain = new QueueDrain(t.db, new Logger('test'), { running: () => undefined, stopping: () => false });
     const job = { job_queue_id: running.job_queue_id, locked_by: 'worker-test', task_id: running.task_id };
     const row = async (id: string) => (await t.db.query(`SELECT locked_by, attempts, last_error, run_at > now() + interval '2 seconds' AS later FROM graphile_worker._private_jobs WHERE id = $1`, [id])).rows[0];
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Job, run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
+import { run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -11,9 +11,10 @@ import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
-import { JobNudges, Nudgeable } from './job-nudges';
+import { JobNudges } from './job-nudges';
 import { attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
+import { PoolWakeups } from './pool-wakeups';
 import { QueueDrain } from './queue-drain';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
@@ -31,8 +32,6 @@ export { RunLater } from './job-types';
  */
 const MAIN_POLL_INTERVAL_MS = 200;
 const POLL_INTERVAL_MS = 1000;
-/** How long after a job of a named queue finished one idle worker of its pool looks for the queue's next job. */
-const QUEUE_FREE_NUDGE_MS = 5;
 /** How often the rows of queues left without jobs are deleted (`deleteIdleQueues`). */
 const IDLE_QUEUES_EVERY_MS = 5000;
 
@@ -53,11 +52,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly isolated = new Map<string, IsolatedGroup>();
   /** Each isolated group's task names, to its group. */
   private readonly isolatedTasks = new Map<string, IsolatedGroup>();
-  /** Every runner's worker pool, to wake idle workers when a job put back for later is due. */
-  private readonly workerPools: { nudge(count: number): void }[] = [];
-  private readonly wakeTimers = new Set<NodeJS.Timeout>();
+  /** Wakes idle workers before their next poll: a job put back for later is due, a queue freed. */
+  private readonly wakeups = new PoolWakeups();
   private idleQueuesTimer?: NodeJS.Timeout;
-  /** Set once shutdown begins: graphile-worker refuses a nudge to a pool that has stopped. */
+  /** Set once shutdown begins: no queue is run further. */
   private stopping = false;
   private readonly pool: Pool;
   readonly instanceId = randomUUID();
@@ -78,10 +76,13 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       application_name: workerBackendName(this.instanceId),
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
-    this.drain = new QueueDrain(this.pool);
+    this.drain = new QueueDrain(this.pool, this.logger, {
+      running: () => this.liveness?.running,
+      stopping: () => this.stopping,
+    });
     this.ordered = new OrderedQueues(this.pool, this.logger, {
       add: (name, payload, options) => this.add(name, payload, options),
-      wakeAt: (runAt) => this.wakeAt(runAt),
+      wakeAt: (runAt) => this.wakeups.at(runAt),
     });
     metrics.addCollector(async () => {
       const rows = await this.backlog();
@@ -129,7 +130,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     let creating: IsolatedGroup | null = null;
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
-      this.workerPools.push(workerPool);
+      this.wakeups.pools.push(workerPool);
       if (creating !== null) {
         creating.workerPool = workerPool;
         this.nudges.quiet(workerPool.id);
@@ -140,7 +141,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
-      if (job.job_queue_id !== null) this.nudgeWhenQueueFree(worker.workerPool);
+      if (job.job_queue_id !== null) this.wakeups.queueFreed(worker.workerPool);
     });
     this.runner = await run({
       events,
@@ -185,8 +186,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     this.stopping = true;
     this.nudges.stop();
     clearInterval(this.idleQueuesTimer);
-    for (const timer of this.wakeTimers) clearTimeout(timer);
-    this.wakeTimers.clear();
+    this.wakeups.stop();
     await this.runner?.stop().catch(() => undefined);
     for (const isolated of this.isolated.values()) {
       await isolated.runner?.stop().catch(() => undefined);
@@ -224,7 +224,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       } catch (error) {
         if (!(error instanceof RunLater)) throw error;
         await this.add(name, { ...(payload as object), ...error.changes }, { runAt: error.runAt, maxAttempts: attemptsLeft(context) });
-        this.wakeAt(error.runAt);
+        this.wakeups.at(error.runAt);
       }
     };
     return async (payload, helpers) => {
@@ -232,33 +232,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       // This job is done whatever happens next: a job claimed behind it that cannot be completed
       // or failed (the database away) stays locked to this worker and is freed as an orphan.
       if (options.drainQueue) {
-        await this.drainQueue(name, helpers.job, options.drainQueue, run).catch((error: Error) =>
+        await this.drain.runRest(name, helpers.job, options.drainQueue, run).catch((error: Error) =>
           this.logger.warn(`stopped running the rest of job ${helpers.job.id}'s queue: ${error.message}`),
         );
       }
     };
-  }
-
-  /** The rest of a job's queue on its worker (`RegisterOptions.drainQueue`). */
-  private async drainQueue<P>(name: string, running: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
-    const workerId = running.locked_by;
-    if (!workerId) return;
-    for (let done = 0; done < max && !this.stopping; done++) {
-      const next = await this.drain.claimNext(running);
-      if (!next) return;
-      this.liveness?.running.add(next.id);
-      try {
-        await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
-        await this.drain.complete(next, workerId);
-      } catch (error) {
-        const message = (error as Error)?.message ?? String(error);
-        this.logger.warn(`job ${next.id} (${name}, attempt ${next.attempts} of ${next.max_attempts}) failed: ${message}`);
-        await this.drain.fail(next, workerId, message);
-        return;
-      } finally {
-        this.liveness?.running.delete(next.id);
-      }
-    }
   }
 
   private isRegistered(name: string): boolean {
@@ -272,38 +250,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       if (queueId === null) return this.taskOf(name, handler, {})(payload, helpers);
       await this.ordered.run(name, payload as OrderedPayload<P>, { ...context, queueId }, handler);
     };
-  }
-
-  /**
-   * graphile-worker does not wait for a finished job's completion statement (which unlocks its
-   * named queue) before its worker looks for the next job: that fetch finds the queue still
-   * locked, and the queue's next job then waited for the next poll (a second in the quiet
-   * groups) unless new work woke a worker. One idle worker of the pool looks again shortly
-   * after, by when the completion has normally committed.
-   */
-  private nudgeWhenQueueFree(pool: Nudgeable): void {
-    this.later(QUEUE_FREE_NUDGE_MS, () => pool.nudge(1));
-  }
-
-  /** Runs `wake` after `ms` unless the service is shutting down by then. */
-  private later(ms: number, wake: () => void): void {
-    if (this.stopping) return;
-    const timer = setTimeout(() => {
-      this.wakeTimers.delete(timer);
-      if (!this.stopping) wake();
-    }, Math.max(0, ms));
-    timer.unref();
-    this.wakeTimers.add(timer);
-  }
-
-  /**
-   * Idle workers find a job that became due by polling (every 200 ms); this instance put it back,
-   * so it wakes its own workers when it is due. Any other instance still finds it by polling.
-   */
-  private wakeAt(runAt: Date): void {
-    this.later(runAt.getTime() - Date.now(), () => {
-      for (const pool of this.workerPools) pool.nudge(1);
-    });
   }
 
   /** Adds a job; pass the transaction's manager so the job exists only if it commits. */

@@ -1,5 +1,7 @@
+import type { Logger } from '@nestjs/common';
 import type { Job } from 'graphile-worker';
 import type { Pool } from 'pg';
+import { contextOf, type JobContext } from './job-types';
 
 /** A job claimed from a named queue by the worker that runs the queue's current job. */
 export interface ClaimedJob {
@@ -20,7 +22,41 @@ export interface ClaimedJob {
  * locked job: if the process dies, it is freed with the worker's other jobs and runs again.
  */
 export class QueueDrain {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+    private readonly instance: {
+      /** The jobs the instance runs now, for its liveness (a claimed job is one of them while it runs). */
+      running: () => Set<string> | undefined;
+      stopping: () => boolean;
+    },
+  ) {}
+
+  /**
+   * After `job` succeeded: up to `max` more due jobs of its task and queue, one after the other,
+   * through `run`; stops at the first that fails (failed as graphile-worker fails a job), when
+   * none is due, or when the instance stops.
+   */
+  async runRest<P>(name: string, job: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
+    const workerId = job.locked_by;
+    if (!workerId) return;
+    for (let done = 0; done < max && !this.instance.stopping(); done++) {
+      const next = await this.claimNext(job);
+      if (!next) return;
+      this.instance.running()?.add(next.id);
+      try {
+        await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
+        await this.complete(next, workerId);
+      } catch (error) {
+        const message = (error as Error)?.message ?? String(error);
+        this.logger.warn(`job ${next.id} (${name}, attempt ${next.attempts} of ${next.max_attempts}) failed: ${message}`);
+        await this.fail(next, workerId, message);
+        return;
+      } finally {
+        this.instance.running()?.delete(next.id);
+      }
+    }
+  }
 
   /** Locks the queue's next due job of this task to the running job's worker, or answers null. */
   async claimNext(running: Pick<Job, 'job_queue_id' | 'locked_by' | 'task_id'>): Promise<ClaimedJob | null> {
