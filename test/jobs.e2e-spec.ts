@@ -130,29 +130,33 @@ describe('durable jobs with the inbound events job', () => {
     });
   });
 
-  it("lets the worker holding a queue claim the queue's next due jobs, complete one and fail another with graphile-worker's backoff", async () => {
+  it("lets the worker holding a queue claim the queue's next due jobs, complete them and fail one with graphile-worker's backoff", async () => {
     // A task no worker runs, so only the drain touches these jobs.
     const add = async (n: number, runAt = 'now()') =>
       (await t.db.query(`SELECT id::text, job_queue_id, task_id FROM graphile_worker.add_job('test.drain', json_build_object('n', $1::int), queue_name => 'test:drain', run_at => ${runAt})`, [n])).rows[0];
     const running = await add(1);
-    const [second, third] = [await add(2), await add(3)];
-    await add(4, "now() + interval '1 hour'");
+    const [second, third, fourth] = [await add(2), await add(3), await add(4)];
+    await add(5, "now() + interval '1 hour'");
     await t.db.query(`UPDATE graphile_worker._private_jobs SET locked_by = 'worker-test', locked_at = now(), attempts = 1 WHERE id = $1`, [running.id]);
     const drain = new QueueDrain(t.db, new Logger('test'), { running: () => undefined, stopping: () => false });
     const job = { job_queue_id: running.job_queue_id, locked_by: 'worker-test', task_id: running.task_id };
     const row = async (id: string) => (await t.db.query(`SELECT locked_by, attempts, last_error, run_at > now() + interval '2 seconds' AS later FROM graphile_worker._private_jobs WHERE id = $1`, [id])).rows[0];
 
-    const first = await drain.claimNext(job);
-    expect(first).toMatchObject({ id: second.id, payload: { n: 2 }, attempts: 1 });
+    const claimed = await drain.claimNext(job);
+    expect(claimed).toMatchObject({ id: second.id, payload: { n: 2 }, attempts: 1 });
     expect(await row(second.id)).toMatchObject({ locked_by: 'worker-test', attempts: 1 });
-    await drain.complete(first!, 'worker-test');
-    expect(await row(second.id)).toBeUndefined();
 
-    const next = await drain.claimNext(job);
+    // The next claim completes the one done.
+    const next = await drain.claimNext(job, claimed);
     expect(next).toMatchObject({ id: third.id, payload: { n: 3 } });
+    expect(await row(second.id)).toBeUndefined();
     await drain.fail(next!, 'worker-test', 'boom');
     expect(await row(third.id)).toEqual({ locked_by: null, attempts: 1, last_error: 'boom', later: true });
 
+    const last = await drain.claimNext(job);
+    expect(last).toMatchObject({ id: fourth.id });
+    await drain.complete(last!, 'worker-test');
+    expect(await row(fourth.id)).toBeUndefined();
     // Nothing else is due: the failed one waits for its backoff, the last for its time.
     expect(await drain.claimNext(job)).toBeNull();
     await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [running.job_queue_id]);

@@ -40,36 +40,47 @@ export class QueueDrain {
   async runRest<P>(name: string, job: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
     const workerId = job.locked_by;
     if (!workerId) return;
-    for (let done = 0; done < max && !this.instance.stopping(); done++) {
-      const next = await this.claimNext(job);
-      if (!next) return;
-      this.instance.running()?.add(next.id);
-      try {
-        await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
-        await this.complete(next, workerId);
-      } catch (error) {
-        const message = (error as Error)?.message ?? String(error);
-        this.logger.warn(`job ${next.id} (${name}, attempt ${next.attempts} of ${next.max_attempts}) failed: ${message}`);
-        await this.fail(next, workerId, message);
-        return;
-      } finally {
-        this.instance.running()?.delete(next.id);
+    // A job done is completed by the statement that claims the next one.
+    let done: ClaimedJob | null = null;
+    try {
+      for (let count = 0; count < max && !this.instance.stopping(); count++) {
+        const next = await this.claimNext(job, done);
+        done = null;
+        if (!next) return;
+        this.instance.running()?.add(next.id);
+        try {
+          await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
+          done = next;
+        } catch (error) {
+          const message = (error as Error)?.message ?? String(error);
+          this.logger.warn(`job ${next.id} (${name}, attempt ${next.attempts} of ${next.max_attempts}) failed: ${message}`);
+          await this.fail(next, workerId, message);
+          return;
+        } finally {
+          this.instance.running()?.delete(next.id);
+        }
       }
+    } finally {
+      if (done) await this.complete(done, workerId);
     }
   }
 
-  /** Locks the queue's next due job of this task to the running job's worker, or answers null. */
-  async claimNext(running: Pick<Job, 'job_queue_id' | 'locked_by' | 'task_id'>): Promise<ClaimedJob | null> {
+  /**
+   * Locks the queue's next due job of this task to the running job's worker, or answers null;
+   * `done`, a job claimed before and finished, is completed in the same statement.
+   */
+  async claimNext(running: Pick<Job, 'job_queue_id' | 'locked_by' | 'task_id'>, done: ClaimedJob | null = null): Promise<ClaimedJob | null> {
     if (running.job_queue_id === null || !running.locked_by) return null;
     const { rows } = await this.pool.query<ClaimedJob>(
-      `UPDATE graphile_worker._private_jobs SET attempts = attempts + 1, locked_by = $2, locked_at = now()
+      `WITH done AS (DELETE FROM graphile_worker._private_jobs WHERE id = $4 AND locked_by = $2)
+       UPDATE graphile_worker._private_jobs SET attempts = attempts + 1, locked_by = $2, locked_at = now()
        WHERE id = (
          SELECT id FROM graphile_worker._private_jobs
          WHERE job_queue_id = $1 AND task_id = $3 AND locked_at IS NULL AND run_at <= now() AND attempts < max_attempts
          ORDER BY priority, run_at, id LIMIT 1
          FOR UPDATE SKIP LOCKED)
        RETURNING id::text, payload, attempts, max_attempts`,
-      [running.job_queue_id, running.locked_by, running.task_id],
+      [running.job_queue_id, running.locked_by, running.task_id, done?.id ?? null],
     );
     return rows[0] ?? null;
   }
