@@ -4,7 +4,7 @@ import { Logger as WorkerLogger } from 'graphile-worker';
 /** Failures of other systems that the code already describes: a stack trace adds nothing. */
 const DESCRIBED_ERRORS = new Set(['ChannelSendError', 'MetaApiError', 'DomainError']);
 
-interface FailureMeta {
+export interface FailureMeta {
   job: { id: string; task_identifier: string; attempts: number; max_attempts: number };
   error: unknown;
 }
@@ -20,7 +20,7 @@ export function workerLogger(logger: Logger): WorkerLogger {
 }
 
 /** One line per failed run: the job, its attempt, the error; a stack only for the unexpected. */
-function logFailure(logger: Logger, { job, error }: FailureMeta): void {
+export function logFailure(logger: Logger, { job, error }: FailureMeta): void {
   const final = job.attempts >= job.max_attempts;
   const err = error as Error | undefined;
   const fields = {

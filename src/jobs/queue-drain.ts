@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Job } from 'graphile-worker';
 import type { Pool } from 'pg';
+import { logFailure } from './job-failure-log';
 import { contextOf, type JobContext } from './job-types';
 
 /** A job claimed from a named queue by the worker that runs the queue's current job. */
@@ -49,12 +50,11 @@ export class QueueDrain {
         if (!next) return;
         this.instance.running()?.add(next.id);
         try {
-          await run(next.payload as P, contextOf({ id: next.id, attempts: next.attempts, max_attempts: next.max_attempts }));
+          await run(next.payload as P, contextOf(next));
           done = next;
         } catch (error) {
-          const message = (error as Error)?.message ?? String(error);
-          this.logger.warn(`job ${next.id} (${name}, attempt ${next.attempts} of ${next.max_attempts}) failed: ${message}`);
-          await this.fail(next, workerId, message);
+          logFailure(this.logger, { job: { ...next, task_identifier: name }, error });
+          await this.fail(next, workerId, (error as Error)?.message ?? String(error));
           return;
         } finally {
           this.instance.running()?.delete(next.id);
