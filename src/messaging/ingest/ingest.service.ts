@@ -22,9 +22,10 @@ function isConversationItem(item: InboundItem): item is ConversationItem {
 }
 
 /**
- * The one way inbound items reach the database, whatever their channel: each item is applied
- * in its own transaction, which also records what it changed in the outbox. Items of one
- * conversation must be handed over in the channel's order, one call at a time.
+ * The one way inbound items reach the database, whatever their channel: `apply` takes each item
+ * in its own transaction, `applyTogether` many conversations' items in the caller's; either way
+ * what they changed is recorded in the outbox in the same transaction. Items of one conversation
+ * must be handed over in the channel's order, one call at a time.
  */
 @Injectable()
 export class IngestService {
