@@ -129,6 +129,35 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
     await page.locator('.conversation-item[data-channel="facebook_messenger"]').waitFor();
   });
 
+  it('keeps a conversation that arrives live while the list is still loading', async () => {
+    const bea = await db.query(`SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.display_name = 'Bea Costa'`);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: boolean[] = [];
+    await page.route('**/api/conversations?*', async (route) => {
+      // The list as it is before the message, answered only once the message showed live.
+      const response = await route.fetch();
+      const body = await response.json();
+      // A marker: the held page's copy of Bea's conversation says 9 unread, so the page is seen applied.
+      for (const conversation of body.data) if (conversation.id === bea.rows[0].id) conversation.unreadCount = 9;
+      held.push(true);
+      await released;
+      await route.fulfill({ response, json: body });
+    });
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await eventually(() => held.length, (n) => n === 1);
+    sandbox.addProfile('psid-browser-eli', { first_name: 'Eli', last_name: 'Moss' });
+    await deliver(messageEvent('messenger', { account: metaPage.id, user: 'psid-browser-eli' }, { text: 'Table for two?' }));
+    const eli = page.locator('.conversation-item', { hasText: 'Eli Moss' });
+    await eli.locator('.unread', { hasText: '1' }).waitFor();
+    release();
+    await page.locator('.conversation-item', { hasText: 'Bea Costa' }).locator('.unread', { hasText: '9' }).waitFor();
+    await expect(eli.locator('.unread').textContent()).resolves.toBe('1');
+    await page.unroute('**/api/conversations?*');
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await page.locator('.conversation-item', { hasText: 'Bea Costa' }).locator('.unread', { hasText: '1' }).waitFor();
+  });
+
   it('opens the conversation, marks it read, and replies with text and an image', async () => {
     await page.locator('.conversation-item', { hasText: 'Ana Silva' }).locator('button').click();
     await messageItem('Are you open today?').waitFor();

@@ -13,6 +13,9 @@ const state = {
   channel: '',
   conversations: new Map(),
   conversationsCursor: null,
+  listLoad: null,
+  liveUpdates: 0,
+  lastLiveUpdate: new Map(),
   openId: null,
   messages: new Map(),
   olderCursor: null,
@@ -51,7 +54,7 @@ async function signIn(token) {
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
-  Object.assign(state, { api, session, conversations: new Map(), openId: null, messages: new Map(), lastSequence: null });
+  Object.assign(state, { api, session, conversations: new Map(), listLoad: null, liveUpdates: 0, lastLiveUpdate: new Map(), openId: null, messages: new Map(), lastSequence: null });
   $('#sign-in').hidden = true;
   $('#inbox').hidden = false;
   $('#who').textContent = [session.agent ? `Signed in as ${session.agent.name}` : 'Signed in', session.expiresAt ? `until ${timeOf(session.expiresAt)}` : null].filter(Boolean).join(' ');
@@ -98,10 +101,21 @@ function showConnection(connection) {
 
 // ---- conversations --------------------------------------------------------------------------
 
+/**
+ * Loads the list (or its next page). A conversation updated live while the page was on its way
+ * keeps its live copy: the service sends each change it commits live, in order, while the page
+ * may be a snapshot from before the change. A load overtaken by a newer one is dropped.
+ */
 async function loadConversations({ more = false } = {}) {
+  const load = {};
+  state.listLoad = load;
+  const since = state.liveUpdates;
   const page = await state.api.conversations(state.channel, more ? state.conversationsCursor : undefined);
-  if (!more) state.conversations = new Map();
-  for (const conversation of page.data) state.conversations.set(conversation.id, conversation);
+  if (state.listLoad !== load) return;
+  state.listLoad = null;
+  const updatedLive = (id) => (state.lastLiveUpdate.get(id) ?? 0) > since;
+  if (!more) state.conversations = new Map([...state.conversations].filter(([id]) => updatedLive(id)));
+  for (const conversation of page.data) if (!updatedLive(conversation.id)) state.conversations.set(conversation.id, conversation);
   state.conversationsCursor = page.nextCursor;
   renderConversationList();
 }
@@ -116,11 +130,23 @@ function renderConversationList() {
   $('#more-conversations').hidden = !state.conversationsCursor;
 }
 
+/** A conversation as a live event, or an answer of the API, shows it. */
 function upsertConversation(conversation) {
+  state.liveUpdates += 1;
+  state.lastLiveUpdate.set(conversation.id, state.liveUpdates);
   state.conversations.set(conversation.id, conversation);
   renderConversationList();
   if (conversation.id === state.openId) renderConversationHeader();
 }
+
+/** A conversation the API answers with; a live update that came while it was on its way is newer, so it stays. */
+async function upsertAnswer(id, request) {
+  const since = state.liveUpdates;
+  const conversation = await request;
+  if ((state.lastLiveUpdate.get(id) ?? 0) <= since) upsertConversation(conversation);
+}
+
+const fetchConversation = (id) => upsertAnswer(id, state.api.conversation(id));
 
 async function openConversation(id) {
   state.openId = id;
@@ -128,15 +154,15 @@ async function openConversation(id) {
   state.olderCursor = null;
   renderConversationList();
   renderConversation();
-  const [conversation, page] = await Promise.all([state.api.conversation(id), state.api.messages(id)]);
+  const [page] = await Promise.all([state.api.messages(id), fetchConversation(id)]);
   if (state.openId !== id) return;
-  state.conversations.set(id, conversation);
-  for (const message of page.data) state.messages.set(message.id, message);
+  // The map was emptied above, so what it holds came live during the fetch and is newer.
+  for (const message of page.data) if (!state.messages.has(message.id)) state.messages.set(message.id, message);
   state.olderCursor = page.nextCursor;
   renderConversation();
   renderConversationList();
   scrollToNewest();
-  if (conversation.unreadCount > 0) await markRead(id);
+  if (state.conversations.get(id)?.unreadCount > 0) await markRead(id);
 }
 
 async function loadOlder() {
@@ -159,7 +185,7 @@ function markReadSoon(id) {
 
 async function markRead(id) {
   if (document.visibilityState !== 'visible') return;
-  upsertConversation(await state.api.markRead(id));
+  await upsertAnswer(id, state.api.markRead(id));
 }
 
 // ---- one conversation -----------------------------------------------------------------------
@@ -375,7 +401,7 @@ function apply(name, record) {
     case 'message.updated':
       upsertMessage(record);
       if (name === 'message.created' && record.direction === 'inbound' && record.conversationId === state.openId) markReadSoon(record.conversationId);
-      if (!state.conversations.has(record.conversationId)) void state.api.conversation(record.conversationId).then(upsertConversation);
+      if (!state.conversations.has(record.conversationId)) void fetchConversation(record.conversationId);
       break;
     case 'conversation.updated':
       upsertConversation(record);
