@@ -64,6 +64,8 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   private stopped = false;
   /** The timer's sweep also looks for rows a dead relay numbered but never announced. */
   private leftoversDue = true;
+  /** Marking relayed batches announced, one after another. */
+  private announcing: Promise<void> = Promise.resolve();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -101,6 +103,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     this.stopped = true;
     this.timers.forEach(clearInterval);
     await this.running;
+    await this.announcing;
     await this.listener?.stop();
   }
 
@@ -108,6 +111,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   async drain(): Promise<void> {
     this.wake();
     while (this.running) await this.running;
+    await this.announcing;
   }
 
   private wake(): void {
@@ -170,8 +174,13 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       return announcements;
     });
     if (announcements.length === 0) return 0;
-    await this.emit(announcements);
-    await this.markAnnounced(announcements.map((a) => a.rowId));
+    // The sockets here get the batch now. Telling the other instances and marking the rows
+    // announced follow in the background, batch after batch, so the next batch need not wait.
+    void this.emit(announcements);
+    const ids = announcements.map((a) => a.rowId);
+    this.announcing = this.announcing
+      .then(() => this.markAnnounced(ids))
+      .catch((error: Error) => this.logger.warn(`marking events announced failed (a later sweep announces them again): ${error.message}`));
     return announcements.length;
   }
 

@@ -41,6 +41,8 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly instanceId = randomUUID();
   private readonly pending = new Map<string, string[]>();
   private listener?: PgListener;
+  /** The other instances are told of each batch after the one before. */
+  private telling: Promise<void> = Promise.resolve();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,14 +64,24 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.telling;
     await this.listener?.stop();
   }
 
-  /** Emits here, then tells the other instances; a lost NOTIFY (the database away) loses only their copies. */
-  async publish(emissions: RealtimeEmission[]): Promise<void> {
-    if (emissions.length === 0) return;
+  /**
+   * Emits here at once, then tells the other instances; the promise settles once they were told.
+   * Batches reach the others in the order they were published, one NOTIFY statement at a time.
+   * A lost NOTIFY (the database away) loses only their copies.
+   */
+  publish(emissions: RealtimeEmission[]): Promise<void> {
+    if (emissions.length === 0) return Promise.resolve();
     this.emitHere(emissions);
     const payloads = notifyPayloads(this.instanceId, randomUUID(), emissions);
+    this.telling = this.telling.then(() => this.tellOthers(payloads));
+    return this.telling;
+  }
+
+  private async tellOthers(payloads: string[]): Promise<void> {
     try {
       await this.dataSource.query(`SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, n) ORDER BY n`, [REALTIME_CHANNEL, payloads]);
     } catch (error) {
@@ -78,13 +90,15 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private emitHere(emissions: RealtimeEmission[]): void {
-    for (const { organizationId, event, payload, source } of emissions) {
-      try {
-        this.gateway.emitLocal(organizationId, event, payload as never, source);
-      } catch (error) {
-        this.logger.warn(`socket emit failed: ${(error as Error).message}`);
+    this.gateway.emitTogether(() => {
+      for (const { organizationId, event, payload, source } of emissions) {
+        try {
+          this.gateway.emitLocal(organizationId, event, payload as never, source);
+        } catch (error) {
+          this.logger.warn(`socket emit failed: ${(error as Error).message}`);
+        }
       }
-    }
+    });
   }
 
   private received(payload: string | undefined): void {

@@ -5,7 +5,7 @@ import { Metrics } from '../metrics/metrics.service';
 import { ScopedTokenService } from '../auth/scoped-token.service';
 import { ApiKeyService, AuthenticatedApiKey } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
-import { coalesceFrames } from './coalesced-frames';
+import { coalesceFrames, InOneWrite } from './coalesced-frames';
 
 /** How often each instance looks for sockets opened with a key that was revoked since. */
 const REVOCATION_CHECK_MS = 2000;
@@ -25,6 +25,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   server: Server;
 
   private revocationTimer?: NodeJS.Timeout;
+  /** Until the server is up, emitting a batch is just emitting it. */
+  private inOneWrite: InOneWrite = (emit) => emit();
 
   constructor(
     private readonly apiKeys: ApiKeyService,
@@ -42,7 +44,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   afterInit(server: Server): void {
-    coalesceFrames(server);
+    this.inOneWrite = coalesceFrames(server);
     server.use((socket: Socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       if (typeof token !== 'string' || token === '') return next(new Error('unauthorized'));
@@ -107,5 +109,10 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
    */
   emitLocal<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E], source: RealtimeEventSource): void {
     this.server.local.to(organizationRoom(organizationId)).emit(event, payload, source);
+  }
+
+  /** Emits a batch (calls of `emitLocal` in `emit`) so that each socket writes it at once. */
+  emitTogether(emit: () => void): void {
+    this.inOneWrite(emit);
   }
 }
