@@ -98,11 +98,11 @@ async function main(): Promise<void> {
     const serverUrl = await postgres.start();
     log('embedded PostgreSQL started (product settings)');
     if (process.env.BENCH_PG_LOG_STATEMENTS === '1') {
-      // Diagnosis only: every statement into the server log (bench keeps the work dir).
+      // Diagnosis only: every statement, with its duration, into the server log (bench keeps the work dir).
       const { Client } = await import('pg');
       const admin = new Client({ connectionString: serverUrl });
       await admin.connect();
-      await admin.query(`ALTER SYSTEM SET log_statement = 'all'`);
+      await admin.query(`ALTER SYSTEM SET log_min_duration_statement = 0`);
       await admin.query('SELECT pg_reload_conf()');
       await admin.end();
     }
@@ -180,6 +180,7 @@ async function main(): Promise<void> {
           sockets: env('BENCH_SOCKETS', 200),
           rate: env('BENCH_SOCKET_RATE', 500),
           durationS: env('BENCH_SOCKET_S', 6),
+          warmupS: env('BENCH_SOCKET_WARMUP_S', 2),
           log,
         });
         const r = results.socketLatency;

@@ -11,6 +11,8 @@ export interface SocketLatencyReport {
   sockets: number;
   rate: number;
   durationS: number;
+  /** Seconds of the same load before the timed part. */
+  warmupS: number;
   posted: number;
   acknowledged: number;
   /** Events the designated socket received as `message.created`. */
@@ -31,10 +33,10 @@ interface FarmMessage {
   error?: string;
 }
 
-/** Starts the other sockets in a child process, so their decoding never delays the measured one. */
-function startFarm(baseUrl: string, apiKey: string, count: number) {
+/** Starts the other sockets in a child process; each counts the events with mid `${midPrefix}${0 … total-1}` it received. */
+function startFarm(baseUrl: string, apiKey: string, count: number, midPrefix: string, total: number) {
   const child = fork(join(__dirname, 'servers', 'socket-farm.js'), [], {
-    env: { ...process.env, BASE_URL: baseUrl, API_KEY: apiKey, SOCKETS: String(count) },
+    env: { ...process.env, BASE_URL: baseUrl, API_KEY: apiKey, SOCKETS: String(count), MID_PREFIX: midPrefix, TOTAL: String(total) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const next = (type: FarmMessage['type']) =>
@@ -51,9 +53,9 @@ function startFarm(baseUrl: string, apiKey: string, count: number) {
     });
   return {
     ready: next('ready'),
-    counts: async (prefix: string) => {
+    counts: async () => {
       const answer = next('counts');
-      child.send({ type: 'counts', prefix });
+      child.send({ type: 'counts' });
       return (await answer).counts!;
     },
     stop: () => {
@@ -77,11 +79,14 @@ export async function runSocketLatency(options: {
   sockets: number;
   rate: number;
   durationS: number;
+  /** Seconds of the same load before the timed part. */
+  warmupS: number;
   log: (line: string) => void;
 }): Promise<SocketLatencyReport> {
   const { baseUrl, rate } = options;
   const prefix = `sock${Date.now().toString(36)}`;
-  const farm = startFarm(baseUrl, options.apiKey, options.sockets - 1);
+  const total = rate * options.durationS;
+  const farm = startFarm(baseUrl, options.apiKey, options.sockets - 1, `m_${prefix}_`, total);
   const designated: Socket = io(baseUrl, { auth: { token: options.apiKey }, transports: ['websocket'], reconnection: false });
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -103,41 +108,49 @@ export async function runSocketLatency(options: {
     const ready = await farm.ready;
     options.log(`  ${1 + (ready.connected ?? 0)} sockets connected`);
 
-    // Pre-build every body so the send loop only writes.
-    const total = rate * options.durationS;
-    const deliveries = Array.from({ length: total }, (_, i) => {
-      const mid = `m_${prefix}_${i}`;
-      const body = Buffer.from(JSON.stringify(messengerTextEvent(options.pageId, psid(0, i % 50), mid, `socket latency ${i}`)));
-      return { mid, body, headers: { ...signatureHeaders(body, options.appSecret), 'content-length': String(body.length) } };
-    });
+    // Pre-build every body so the send loop only writes. The warm-up's mids (`w_…`) are never timed or counted.
+    const build = (kind: 'w' | 'm', count: number) =>
+      Array.from({ length: count }, (_, i) => {
+        const mid = `${kind}_${prefix}_${i}`;
+        const body = Buffer.from(JSON.stringify(messengerTextEvent(options.pageId, psid(0, i % 50), mid, `socket latency ${i}`)));
+        return { mid, body, headers: { ...signatureHeaders(body, options.appSecret), 'content-length': String(body.length) } };
+      });
     const acknowledged = new Set<string>();
     let answered = 0;
-    const post = (delivery: (typeof deliveries)[number]) => {
+    const post = (delivery: ReturnType<typeof build>[number]) => {
       sentAt.set(delivery.mid, performance.now());
       const req = request(`${options.baseUrl}/api/meta/webhook`, { method: 'POST', agent, headers: delivery.headers }, (res) => {
         res.resume();
         res.on('end', () => {
+          if (!delivery.mid.startsWith('m_')) return;
           answered += 1;
           if (res.statusCode === 200) acknowledged.add(delivery.mid);
         });
       });
-      req.on('error', () => (answered += 1));
+      req.on('error', () => (answered += delivery.mid.startsWith('m_') ? 1 : 0));
       req.end(delivery.body);
     };
     // Evenly spaced sends; when the timer is late, catch up so the average rate holds.
-    const start = performance.now();
-    let sent = 0;
-    while (sent < total) {
-      const due = Math.floor(((performance.now() - start) * rate) / 1000) + 1;
-      while (sent < Math.min(due, total)) post(deliveries[sent++]);
-      await sleep(Math.max(1, 1000 / rate));
-    }
+    const postAtRate = async (deliveries: ReturnType<typeof build>) => {
+      const start = performance.now();
+      let sent = 0;
+      while (sent < deliveries.length) {
+        const due = Math.floor(((performance.now() - start) * rate) / 1000) + 1;
+        while (sent < Math.min(due, deliveries.length)) post(deliveries[sent++]);
+        await sleep(Math.max(1, 1000 / rate));
+      }
+    };
+    // The same load first, untimed: the sockets' first events and the service's warm-up are not the steady state.
+    const warmup = build('w', rate * options.warmupS);
+    const measured = build('m', total);
+    await postAtRate(warmup);
+    await postAtRate(measured);
     await waitFor(async () => (answered >= total ? true : undefined), 30000, 'every webhook POST to be answered').catch(() => undefined);
     await waitFor(async () => (seen.size >= acknowledged.size ? true : undefined), 30000, 'the designated socket to receive every event').catch(() => undefined);
     let counts: number[] = [];
     await waitFor(
       async () => {
-        counts = await farm.counts(`m_${prefix}`);
+        counts = await farm.counts();
         return counts.every((n) => n >= acknowledged.size) ? true : undefined;
       },
       15000,
@@ -150,6 +163,7 @@ export async function runSocketLatency(options: {
       sockets: all.length,
       rate,
       durationS: options.durationS,
+      warmupS: options.warmupS,
       posted: total,
       acknowledged: acknowledged.size,
       received: seen.size,

@@ -145,7 +145,7 @@ describe('the reference inbox at /inbox, in headless Chromium', () => {
       await route.fulfill({ response, json: body });
     });
     await page.getByRole('button', { name: 'All', exact: true }).click();
-    await eventually(() => held.length, (n) => n === 1);
+    await eventually(async () => held.length, (n) => n === 1);
     sandbox.addProfile('psid-browser-eli', { first_name: 'Eli', last_name: 'Moss' });
     await deliver(messageEvent('messenger', { account: metaPage.id, user: 'psid-browser-eli' }, { text: 'Table for two?' }));
     const eli = page.locator('.conversation-item', { hasText: 'Eli Moss' });
