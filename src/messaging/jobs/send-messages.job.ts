@@ -24,7 +24,8 @@ export interface SendMessagesPayload {
 }
 
 /** Sends of one conversation run one at a time, in order, also across retries (an ordered queue). */
-export const sendQueueOf = (conversationId: string) => `send:${conversationId}`;
+export const SEND_QUEUE_PREFIX = 'send:';
+export const sendQueueOf = (conversationId: string) => `${SEND_QUEUE_PREFIX}${conversationId}`;
 
 const INTERNAL_FAILURE = 'The message could not be sent because of an internal error. Try sending it again.';
 

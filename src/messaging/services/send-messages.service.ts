@@ -13,11 +13,10 @@ import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message, MessageAgent } from '../entities/message.entity';
-import { SEND_MESSAGES_JOB, SendMessagesPayload, sendQueueOf } from '../jobs/send-messages.job';
+import { SEND_MESSAGES_JOB, SEND_QUEUE_PREFIX } from '../jobs/send-messages.job';
 import { MessageView } from '../views/message.view';
 import { ConversationView } from '../views/conversation.view';
 import { MessageViews } from '../views/message-views.service';
-import { MessageChannel } from '../message-channel';
 import { hydrate } from '../../database/hydrate';
 import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
 import { assertInsideMessagingWindow } from './messaging-window';
@@ -46,6 +45,37 @@ function buttonOf(button: { type: 'postback' | 'web_url'; title: string; payload
 }
 
 const invalid = (message: string) => new DomainError(DomainErrorCode.ValidationFailed, message);
+
+/**
+ * An accepted send in one statement: the one conversation of (organization, contact, channel),
+ * made on first use, with its activity moved to the last record's time; the pending records in
+ * sending order; and the job that sends them, in the conversation's send queue. Answers the
+ * conversation, its contact and the records.
+ */
+const STORE_SEND = `
+  WITH conversation AS (
+    INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
+    VALUES ($1, $2, $3, $4)
+    ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel
+    DO UPDATE SET last_message_at = greatest(conversations.last_message_at, EXCLUDED.last_message_at), updated_at = now()
+    RETURNING *
+  ), inserted AS (
+    INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, status, text, quick_replies, buttons, sent_at, messaging_type, tag, agent)
+    SELECT $1, conversation.id, $3, 'outbound', 'agent', 'pending', e.value->>'text', nullif(e.value->'quick_replies', 'null'), nullif(e.value->'buttons', 'null'),
+           (e.value->>'sent_at')::timestamptz, $6, $7, $8::jsonb
+    FROM conversation, jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(value, n)
+    ORDER BY e.n
+    RETURNING *
+  ), job AS (
+    -- Its payload is a SendMessagesPayload.
+    SELECT graphile_worker.add_job($9::text, json_build_object('messageIds', (SELECT json_agg(id ORDER BY sent_at) FROM inserted), 'address', $10::json),
+             queue_name => $11::text || conversation.id, max_attempts => $12::int)
+    FROM conversation
+  )
+  SELECT row_to_json(conversation) AS conversation, row_to_json(c) AS contact,
+         (SELECT json_agg(row_to_json(inserted) ORDER BY inserted.sent_at) FROM inserted) AS messages,
+         (SELECT count(*) FROM job) AS jobs
+  FROM conversation JOIN contacts c ON c.id = conversation.contact_id`;
 
 /**
  * `POST /api/messaging/send`: refuses what cannot be sent (the contract's refusals, the 24-hour
@@ -185,8 +215,6 @@ export class SendMessagesService {
       ...attachments.map((upload) => ({ upload })),
       ...(request.attachmentUrls ?? []).map((url) => ({ url })),
     ];
-    const conversation = await this.conversationWithActivity(manager, organizationId, contactId, request.channel, new Date(now + contents.length - 1));
-    const conversationId = conversation.id;
     const rows = contents.map((content, index) => ({
       text: 'text' in content ? content.text : null,
       quick_replies: 'text' in content && request.quickReplies?.length ? request.quickReplies.map(({ title, payload }) => ({ title, payload })) : null,
@@ -194,51 +222,33 @@ export class SendMessagesService {
       // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
       sent_at: new Date(now + index).toISOString(),
     }));
-    const inserted: Record<string, unknown>[] = await manager.query(
-      `INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, status, text, quick_replies, buttons, sent_at, messaging_type, tag, agent)
-       SELECT $1, $2, $3, 'outbound', 'agent', 'pending', e.value->>'text', nullif(e.value->'quick_replies', 'null'), nullif(e.value->'buttons', 'null'),
-              (e.value->>'sent_at')::timestamptz, $5, $6, $7::jsonb
-       FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(value, n)
-       ORDER BY e.n
-       RETURNING *`,
-      [organizationId, conversationId, request.channel, JSON.stringify(rows), messagingType, tag, agent === null ? null : JSON.stringify(agent)],
-    );
-    const messages = inserted.map((row) => hydrate(this.dataSource, Message, row)).sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime());
+    const [stored] = await manager.query(STORE_SEND, [
+      organizationId,
+      contactId,
+      request.channel,
+      new Date(now + contents.length - 1),
+      JSON.stringify(rows),
+      messagingType,
+      tag,
+      agent === null ? null : JSON.stringify(agent),
+      SEND_MESSAGES_JOB,
+      JSON.stringify(address),
+      SEND_QUEUE_PREFIX,
+      this.config.sendMaxAttempts,
+    ]);
+    this.jobs.wakeAfterCommit(manager, SEND_MESSAGES_JOB);
+    const conversation = hydrate(this.dataSource, Conversation, stored.conversation);
+    conversation.contact = hydrate(this.dataSource, Contact, stored.contact);
+    const conversationId = conversation.id;
+    const messages = (stored.messages as Record<string, unknown>[]).map((row) => hydrate(this.dataSource, Message, row));
     for (const [index, content] of contents.entries()) {
       if ('upload' in content) await this.attach(manager, content.upload, messages[index].id);
       if ('url' in content) await this.attachRemote(manager, organizationId, content.url, messages[index].id);
     }
     const messageIds = messages.map((m) => m.id);
-    await this.jobs.add<SendMessagesPayload>(
-      SEND_MESSAGES_JOB,
-      { messageIds, address },
-      { queue: sendQueueOf(conversationId), maxAttempts: this.config.sendMaxAttempts },
-      manager,
-    );
     // A text alone has no attachments to read back: its view is the row the insert returned.
     const views = attachments.length + (request.attachmentUrls?.length ?? 0) === 0 ? messages.map((m) => this.messageViews.message(m, [])) : await this.records.views(messageIds, manager);
     return { messageIds, conversationId, views, conversation: this.messageViews.conversation(conversation) };
-  }
-
-  /**
-   * The one conversation of (organization, contact, channel), made on first use, with its activity
-   * moved to `lastMessageAt`, and its contact as the view needs it: one statement.
-   */
-  private async conversationWithActivity(manager: EntityManager, organizationId: string, contactId: string, channel: MessageChannel, lastMessageAt: Date): Promise<Conversation> {
-    const [row] = await manager.query(
-      `WITH conversation AS (
-         INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel
-         DO UPDATE SET last_message_at = greatest(conversations.last_message_at, EXCLUDED.last_message_at), updated_at = now()
-         RETURNING *
-       )
-       SELECT row_to_json(conversation) AS conversation, row_to_json(c) AS contact FROM conversation JOIN contacts c ON c.id = conversation.contact_id`,
-      [organizationId, contactId, channel, lastMessageAt],
-    );
-    const conversation = hydrate(this.dataSource, Conversation, row.conversation);
-    conversation.contact = hydrate(this.dataSource, Contact, row.contact);
-    return conversation;
   }
 
   /** An upload is attached to its first message; sending it again attaches a copy of the row (same file). */
