@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { isStatementRefusal, surviveConnectionLoss } from '../database/pool-errors';
+import { PreparingClient } from '../database/prepared-statements';
 import { Metrics } from '../metrics/metrics.service';
 import { GroupCommit } from './group-commit';
 import { jobSpecOf, NewJob } from './job-spec';
@@ -69,7 +70,7 @@ export class JobBatcher implements OnApplicationShutdown {
     metrics: Metrics,
     private readonly queue: JobQueue,
   ) {
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'meta-inbox-job-batcher' });
+    this.pool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'meta-inbox-job-batcher', Client: PreparingClient });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`job batcher pool: ${message}`));
     this.commits = new GroupCommit<SerializedJob>({
       write: (groups) => this.write(groups),

@@ -7,6 +7,7 @@ import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
+import { PreparingClient } from '../database/prepared-statements';
 import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
@@ -76,6 +77,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       max: config.workerConcurrency + 4,
       // Named after the instance: its live connections are one of the signs that it lives.
       application_name: workerBackendName(this.instanceId),
+      Client: PreparingClient,
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
     this.drain = new QueueDrain(this.pool, this.logger, {
@@ -156,7 +158,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     for (const [group, isolated] of this.isolated) {
       creating = isolated;
       // These jobs wait on others, not on the database: a few connections serve many workers.
-      isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: Math.min(isolated.concurrency, 8) + 2, application_name: `meta-inbox-${group}` });
+      isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: Math.min(isolated.concurrency, 8) + 2, application_name: `meta-inbox-${group}`, Client: PreparingClient });
       surviveConnectionLoss(isolated.pool, (message) => this.logger.warn(`${group} worker pool: ${message}`));
       isolated.runner = await run({
         events,
