@@ -1,6 +1,6 @@
 import { layersOf, SerializedJob } from './job-batcher';
 
-const job = (id: string, queue?: string, jobKey?: string): SerializedJob => ({ name: 'task', json: id, queue, jobKey });
+const job = (id: string, queue?: string, jobKey?: string): SerializedJob => ({ json: id, queue, jobKey });
 const ids = (layers: SerializedJob[][]) => layers.map((layer) => layer.map((j) => j.json));
 
 describe('layersOf', () => {

@@ -6,11 +6,9 @@ import { PreparingClient } from '../database/prepared-statements';
 import { Metrics } from '../metrics/metrics.service';
 import { GroupCommit } from './group-commit';
 import { jobSpecOf, NewJob } from './job-spec';
-import { JobQueue } from './job-queue.service';
 
-/** One job ready for the statement: its kind, its `job_spec` as JSON text, and what its order depends on. */
+/** One job ready for the statement: its `job_spec` as JSON text, and what its order depends on. */
 export interface SerializedJob {
-  name: string;
   json: string;
   queue?: string;
   jobKey?: string;
@@ -65,11 +63,7 @@ export class JobBatcher implements OnApplicationShutdown {
   private readonly pool: Pool;
   private readonly commits: GroupCommit<SerializedJob>;
 
-  constructor(
-    config: AppConfig,
-    metrics: Metrics,
-    private readonly queue: JobQueue,
-  ) {
+  constructor(config: AppConfig, metrics: Metrics) {
     this.pool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'meta-inbox-job-batcher', Client: PreparingClient });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`job batcher pool: ${message}`));
     this.commits = new GroupCommit<SerializedJob>({
@@ -90,7 +84,7 @@ export class JobBatcher implements OnApplicationShutdown {
    */
   add<P>(jobs: NewJob<P>[]): Promise<void> {
     // Serialized here, so a payload that cannot be fails its own caller only.
-    const serialized = jobs.map((job) => ({ name: job.name, json: JSON.stringify(jobSpecOf(job)), queue: job.options?.queue, jobKey: job.options?.jobKey }));
+    const serialized = jobs.map((job) => ({ json: JSON.stringify(jobSpecOf(job)), queue: job.options?.queue, jobKey: job.options?.jobKey }));
     return this.commits.add(serialized);
   }
 
@@ -104,8 +98,5 @@ export class JobBatcher implements OnApplicationShutdown {
       .map((layer) => `[${layer.map((job) => job.json).join(',')}]`)
       .join(',')}]`;
     await this.pool.query(ADD_LAYERS, [layers]);
-    const added = new Map<string, number>();
-    for (const job of groups.flat()) added.set(job.name, (added.get(job.name) ?? 0) + 1);
-    for (const [name, count] of added) this.queue.wakeAfterCommit(undefined, name, count);
   }
 }

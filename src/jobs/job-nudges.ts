@@ -8,15 +8,18 @@ export interface Nudgeable {
 }
 
 /**
- * Wakes each worker pool (inbound, sends, media, integrator deliveries) only for its own jobs.
+ * Wakes the isolated worker groups (sends, media, integrator deliveries) only for their own jobs.
  *
  * graphile-worker tells every worker pool of every job added (one `jobs:insert` channel), and
  * each pool wakes as many idle workers as jobs were added, to look for one: with four pools, the
- * idle sends, media and delivery workers made three job fetches in vain for every inbound job,
- * and the inbound workers one for every send (each fetch locks the queue rows). An `add_jobs`
- * of no jobs told them of one. So no pool listens: whoever adds jobs through `JobQueue` or
- * `JobBatcher` wakes their pool here once the jobs are committed. Jobs added by another instance
+ * idle sends, media and delivery workers made three job fetches in vain for every inbound job
+ * (and each fetch locks the queue rows). So those pools do not listen: whoever adds their jobs
+ * through `JobQueue` wakes them here once the jobs are committed. Jobs added by another instance
  * (and retries that come due) are found by polling.
+ *
+ * The main (inbound) pool keeps listening, though it hears every other group's jobs too: woken
+ * only for its own jobs, its workers sat idle more often while inbound jobs waited behind a busy
+ * queue, and webhook → socket p99 at 500 events/s went from about 115 ms to 160 ms.
  */
 @Injectable()
 export class JobNudges implements EntitySubscriberInterface {

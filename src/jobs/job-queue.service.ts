@@ -12,7 +12,7 @@ import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
-import { JobNudges, Nudgeable } from './job-nudges';
+import { JobNudges } from './job-nudges';
 import { attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { PoolWakeups } from './pool-wakeups';
@@ -25,11 +25,11 @@ export { RunLater } from './job-types';
 /**
  * How often an idle worker looks for jobs without being told of one. Every idle worker polls on
  * its own (graphile-worker's batched fetching would run two jobs of one named queue at once).
- * Every pool is woken for each of its own jobs (`JobNudges`), so polling finds retries that came
- * due and other instances' jobs. The main workers (inbound) poll often: a fetch that finds every
- * queue row locked by another worker's fetch comes back empty, and the worker then waits for the
- * next poll or new job. At 200 ms the isolated groups' hundred-odd idle workers issued most of
- * the database's statements, so they poll each second.
+ * The main workers (inbound) poll often: a fetch that finds every queue row locked by another
+ * worker's fetch comes back empty, and the worker then waits for the next poll or new job. The
+ * isolated groups are woken for each of their jobs (`JobNudges`), so polling only finds their
+ * retries that came due and other instances' jobs: at 200 ms their hundred-odd idle workers
+ * issued most of the database's statements.
  */
 const MAIN_POLL_INTERVAL_MS = 200;
 const POLL_INTERVAL_MS = 1000;
@@ -56,8 +56,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   /** Wakes idle workers before their next poll: a job put back for later is due, a queue freed. */
   private readonly wakeups = new PoolWakeups();
   private idleQueuesTimer?: NodeJS.Timeout;
-  /** The main workers' pool, woken for their jobs like the isolated groups'. */
-  private mainPool?: Nudgeable;
   /** Set once shutdown begins: no queue is run further. */
   private stopping = false;
   private readonly pool: Pool;
@@ -135,9 +133,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
       this.wakeups.pools.push(workerPool);
-      this.nudges.quiet(workerPool.id);
-      if (creating !== null) creating.workerPool = workerPool;
-      else this.mainPool = workerPool;
+      if (creating !== null) {
+        creating.workerPool = workerPool;
+        this.nudges.quiet(workerPool.id);
+      }
     });
     events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(workerPool.id, client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
@@ -284,11 +283,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   /**
-   * Wakes the workers these jobs belong to once they are committed (no pool listens for new jobs:
-   * see `JobNudges`). For jobs added in SQL of one's own, or (without a manager) just committed.
+   * Wakes the workers of the isolated groups these jobs belong to once they are committed (those
+   * groups do not listen for new jobs: see `JobNudges`). For jobs added in SQL of one's own.
    */
   wakeAfterCommit(manager: EntityManager | undefined, name: string, count = 1): void {
-    const pool = this.isolatedTasks.get(name)?.workerPool ?? (name in this.tasks ? this.mainPool : undefined);
+    const pool = this.isolatedTasks.get(name)?.workerPool;
     if (pool && count > 0) this.nudges.afterCommit(manager, pool, count);
   }
 }
