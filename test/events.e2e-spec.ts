@@ -172,6 +172,43 @@ describe('domain events: one log, three ways out', () => {
     expect(socket.events.filter((e) => e.event === 'connection.updated' && e.payload.connected === false)).toHaveLength(0);
   });
 
+  it("numbers a batch of several organizations' events, each after its own last, and names each socket-only row's place", async () => {
+    const other = await t.createOrganization('Batch Org');
+    const otherSocket = await RecordingSocket.connect(t.baseUrl, other.apiKey);
+    try {
+      const before = (await allEvents()).at(-1);
+      const status = (pageName: string) => ({ connected: false, status: null, pageId: null, pageName, instagramAccountId: null, instagramUsername: null });
+      const logged = (name: string) => ({ type: 'connection.updated' as const, object: status(name), realtime: [{ event: 'connection.updated' as const }] });
+      const socketOnly = (name: string) => ({ type: null, realtime: [{ event: 'connection.updated' as const, payload: status(name) }] });
+      await t.app.get(DataSource).transaction(async (manager) => {
+        const events = t.app.get(DomainEvents);
+        await events.record(manager, org.id, [logged('a1'), socketOnly('a-after-a1')]);
+        await events.record(manager, other.id, [socketOnly('b-before-any'), logged('b1'), socketOnly('b-after-b1'), logged('b2')]);
+      });
+      const seen = (recording: RecordingSocket, name: string) => recording.waitFor('connection.updated', (c) => c.pageName === name).then(() => recording.events.find((e) => e.payload?.pageName === name)!.source);
+      const sources = {
+        a1: await seen(socket, 'a1'),
+        afterA1: await seen(socket, 'a-after-a1'),
+        beforeAny: await seen(otherSocket, 'b-before-any'),
+        afterB1: await seen(otherSocket, 'b-after-b1'),
+        b2: await seen(otherSocket, 'b2'),
+      };
+      const [a1] = (await allEvents()).filter((e) => e.data.object.pageName === 'a1');
+      const [b1, b2] = (await allEvents(other.apiKey)).filter((e) => e.data.object.pageName?.startsWith('b'));
+      expect([a1.sequence, b1.sequence, b2.sequence]).toEqual([before.sequence + 1, 1, 2]);
+      expect(sources).toEqual({
+        a1: { id: a1.id, sequence: a1.sequence, type: 'connection.updated' },
+        afterA1: { id: a1.id, sequence: a1.sequence, type: 'connection.updated' },
+        beforeAny: { id: null, sequence: 0, type: null },
+        afterB1: { id: b1.id, sequence: 1, type: 'connection.updated' },
+        b2: { id: b2.id, sequence: 2, type: 'connection.updated' },
+      });
+      expect(socket.events.some((e) => e.payload?.pageName?.startsWith('b'))).toBe(false);
+    } finally {
+      otherSocket.close();
+    }
+  });
+
   it('keeps events for 7 days and prunes older ones', async () => {
     const [first, second] = await allEvents();
     await t.db.query(`UPDATE domain_events SET created_at = now() - interval '6 days 23 hours' WHERE id = $1`, [first.id]);

@@ -1,33 +1,51 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { PgListener } from '../database/pg-listener';
 import { RealtimeBus, RealtimeEmission as SocketEmission } from '../realtime/realtime-bus.service';
 import type { RealtimeEventSource } from '../realtime/realtime.events';
-import type { DomainEventEnvelope, DomainEventType, RealtimeEmission } from './domain-event.types';
+import type { DomainEventType, RealtimeEmission } from './domain-event.types';
 import { DOMAIN_EVENTS_CHANNEL } from './domain-events.service';
 
-/** A log event as the relay hands it to fan-outs: numbered, in the envelope integrators get. */
-export type RelayedEvent = DomainEventEnvelope;
-
 /**
- * Work done for every batch of newly numbered log events, in the transaction that numbers them
+ * Work done for every batch of newly numbered log events in the statement that numbers them
  * (integrator webhooks add their delivery rows and jobs here), so it happens exactly once.
  */
-export type RelayFanOut = (manager: EntityManager, events: RelayedEvent[]) => Promise<void>;
+export interface RelayFanOut {
+  /**
+   * Common table expressions for the numbering statement. They read the batch's log events from
+   * the one named `events` (`id`, `organization_id`, `type`), and the last of them is named `name`
+   * and answers one row with a count `n`. `param(value)` adds a parameter and answers its placeholder.
+   */
+  sql(events: string, name: string, param: (value: unknown) => string): string;
+  /** Once the numbering committed, with the count its expressions answered. */
+  committed(count: number): void;
+}
 
-interface ClaimedRow {
+/** A row relayed but never announced, with the latest log event numbered before its batch. */
+interface LeftoverRow {
   id: string;
   position: string;
   organization_id: string;
   type: DomainEventType | null;
+  sequence: string | null;
   data: { object: unknown } | null;
   realtime: RealtimeEmission[];
-  created_at: Date;
-  last_sequence: string | null;
-  last_event_id: string | null;
-  last_event_type: string | null;
+  before: { id: string; sequence: string; type: string } | null;
+}
+
+/** A relayed row: numbered if a log event, and the log event its socket events name as their place. */
+interface RelayedRow {
+  id: string;
+  organization_id: string;
+  type: DomainEventType | null;
+  data: { object: unknown } | null;
+  realtime: RealtimeEmission[];
+  source_id: string | null;
+  source_sequence: string;
+  source_type: string | null;
+  [fanOut: `fan_out_${number}`]: string | null;
 }
 
 interface Announcement {
@@ -64,6 +82,8 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   private stopped = false;
   /** The timer's sweep also looks for rows a dead relay numbered but never announced. */
   private leftoversDue = true;
+  /** The numbering statement, made once every fan-out is registered. */
+  private statement?: { sql: string; params: unknown[] };
   /** Marking relayed batches announced, one after another. */
   private announcing: Promise<void> = Promise.resolve();
 
@@ -73,7 +93,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     private readonly config: AppConfig,
   ) {}
 
-  /** Registers work for every batch of numbered log events (call from `onModuleInit`). */
+  /** Registers work for every batch of numbered log events (call from `onModuleInit`, before the first batch). */
   addFanOut(fanOut: RelayFanOut): void {
     this.fanOuts.push(fanOut);
   }
@@ -141,39 +161,19 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** One batch: number, fan out and commit; then emit and mark announced. Returns its size. */
+  /** One batch: number and fan out in one statement (its own transaction); then emit, and mark announced. Returns its size. */
   private async relayBatch(): Promise<number> {
-    const announcements = await this.dataSource.transaction(async (manager) => {
-      const claimed = await this.claim(manager);
-      if (claimed.length === 0) return [];
-      const { numbered, announcements, counters } = number(claimed);
-      await manager.query(
-        `WITH marked AS (
-           UPDATE domain_events e SET relayed_at = now(), sequence = n.sequence
-           FROM unnest($1::uuid[], $2::bigint[]) AS n(id, sequence) WHERE e.id = n.id
-           RETURNING 1
-         ), counted AS (
-           INSERT INTO domain_event_sequences (organization_id, last_sequence, last_event_id, last_event_type)
-           SELECT * FROM unnest($3::uuid[], $4::bigint[], $5::uuid[], $6::text[])
-           ON CONFLICT (organization_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence,
-             last_event_id = EXCLUDED.last_event_id, last_event_type = EXCLUDED.last_event_type
-           RETURNING 1
-         )
-         SELECT (SELECT count(*) FROM marked) AS marked, (SELECT count(*) FROM counted) AS counted`,
-        [
-          claimed.map((row) => row.id),
-          claimed.map((row) => numbered.get(row.id)?.sequence ?? null),
-          counters.map((c) => c.organizationId),
-          counters.map((c) => c.sequence),
-          counters.map((c) => c.id),
-          counters.map((c) => c.type),
-        ],
-      );
-      const events = [...numbered.values()];
-      for (const fanOut of this.fanOuts) if (events.length > 0) await fanOut(manager, events);
-      return announcements;
-    });
-    if (announcements.length === 0) return 0;
+    this.statement ??= numberingStatement(this.fanOuts);
+    const rows: RelayedRow[] = await this.dataSource.query(this.statement.sql, this.statement.params);
+    if (rows.length === 0) return 0;
+    this.fanOuts.forEach((fanOut, i) => fanOut.committed(Number(rows[0][`fan_out_${i}`] ?? 0)));
+    const announcements = rows.map((row) => ({
+      rowId: row.id,
+      organizationId: row.organization_id,
+      realtime: row.realtime,
+      object: row.data?.object,
+      source: { id: row.source_id, sequence: Number(row.source_sequence), type: row.source_type },
+    }));
     // The sockets here get the batch now. Telling the other instances and marking the rows
     // announced follow in the background, batch after batch, so the next batch need not wait.
     void this.emit(announcements);
@@ -182,20 +182,6 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       .then(() => this.markAnnounced(ids))
       .catch((error: Error) => this.logger.warn(`marking events announced failed (a later sweep announces them again): ${error.message}`));
     return announcements.length;
-  }
-
-  /** The oldest unrelayed rows, with their organizations' counters locked for numbering. */
-  private claim(manager: EntityManager): Promise<ClaimedRow[]> {
-    return manager.query(
-      `WITH batch AS (
-         SELECT id, position, organization_id, type, data, realtime, created_at FROM domain_events
-         WHERE relayed_at IS NULL ORDER BY position LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED
-       ), counters AS (
-         SELECT * FROM domain_event_sequences WHERE organization_id IN (SELECT organization_id FROM batch) FOR UPDATE
-       )
-       SELECT b.*, c.last_sequence, c.last_event_id, c.last_event_type
-       FROM batch b LEFT JOIN counters c USING (organization_id) ORDER BY b.position`,
-    );
   }
 
   private emit(announcements: Announcement[]): Promise<void> {
@@ -232,13 +218,12 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
          ORDER BY p.sequence DESC LIMIT 1) p) AS before`,
     );
     // An UPDATE through `query` answers [rows, affectedCount].
-    const rows = (result as [(ClaimedRow & { sequence: string | null })[], number])[0];
+    const rows = (result as [LeftoverRow[], number])[0];
     if (rows.length === 0) return;
     rows.sort((a, b) => Number(a.position) - Number(b.position));
     this.logger.log(`announcing ${rows.length} event(s) relayed but not announced before a restart`);
     await this.emit(
-      rows.map((row) => {
-        const before = (row as unknown as { before: { id: string; sequence: string; type: string } | null }).before;
+      rows.map(({ before, ...row }) => {
         const source: RealtimeEventSource =
           row.type !== null
             ? { id: row.id, sequence: Number(row.sequence), type: row.type }
@@ -262,40 +247,52 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
 }
 
 /**
- * Numbers the claimed log events per organization after their counters, and names for each
- * socket-only row the organization's latest log event before it.
+ * The numbering statement: the oldest unrelayed rows (SKIP LOCKED, so relays share the work),
+ * their organizations' counters locked, each log event numbered after its organization's last
+ * (the `sequence` only grows, in commit order of the numbering), every socket-only row given the
+ * latest log event before it as its place, the counters moved on, and the fan-outs run: all of it
+ * one statement, so one round trip and one commit, all or nothing.
  */
-function number(claimed: ClaimedRow[]): {
-  numbered: Map<string, RelayedEvent>;
-  announcements: (Announcement & { rowId: string })[];
-  counters: { organizationId: string; sequence: number; id: string; type: string }[];
-} {
-  const latest = new Map<string, RealtimeEventSource>();
-  const numbered = new Map<string, RelayedEvent>();
-  const announcements: (Announcement & { rowId: string })[] = [];
-  for (const row of claimed) {
-    const before = latest.get(row.organization_id) ?? {
-      id: row.last_event_id,
-      sequence: row.last_sequence === null ? 0 : Number(row.last_sequence),
-      type: row.last_event_type,
-    };
-    let source = before;
-    if (row.type !== null) {
-      source = { id: row.id, sequence: before.sequence + 1, type: row.type };
-      numbered.set(row.id, {
-        id: row.id,
-        sequence: source.sequence,
-        type: row.type,
-        createdAt: new Date(row.created_at).toISOString(),
-        organizationId: row.organization_id,
-        data: row.data as RelayedEvent['data'],
-      });
-    }
-    latest.set(row.organization_id, source);
-    announcements.push({ rowId: row.id, organizationId: row.organization_id, realtime: row.realtime, object: row.data?.object, source });
-  }
-  const counters = [...latest.entries()]
-    .filter(([, source]) => source.id !== null && source.type !== null)
-    .map(([organizationId, source]) => ({ organizationId, sequence: source.sequence, id: source.id!, type: source.type! }));
-  return { numbered, announcements, counters };
+function numberingStatement(fanOuts: RelayFanOut[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [BATCH_SIZE];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const fanOutCtes = fanOuts.map((fanOut, i) => `, ${fanOut.sql('events', `fan_out_${i}`, param)}`).join('');
+  const fanOutCounts = fanOuts.map((_, i) => `, (SELECT n FROM fan_out_${i}) AS fan_out_${i}`).join('');
+  const sql = `
+    WITH batch AS MATERIALIZED (
+      SELECT id, position, organization_id, type, data, realtime FROM domain_events
+      WHERE relayed_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED
+    ), counters AS MATERIALIZED (
+      SELECT organization_id, last_sequence, last_event_id, last_event_type FROM domain_event_sequences
+      WHERE organization_id IN (SELECT organization_id FROM batch) FOR UPDATE
+    ), ranked AS (
+      -- How many log events of its organization the batch has up to this row, this one included.
+      SELECT b.*, c.last_sequence, c.last_event_id, c.last_event_type,
+             count(b.type) OVER (PARTITION BY b.organization_id ORDER BY b.position ROWS UNBOUNDED PRECEDING) AS logged
+      FROM batch b LEFT JOIN counters c USING (organization_id)
+    ), numbered AS (
+      -- A row's place is the log event that opened its run of rows (the same count), or before the batch the counter's.
+      SELECT r.id, r.position, r.organization_id, r.type, r.data, r.realtime,
+             CASE WHEN r.type IS NOT NULL THEN coalesce(r.last_sequence, 0) + r.logged END AS sequence,
+             coalesce(r.last_sequence, 0) + r.logged AS source_sequence,
+             CASE WHEN r.logged = 0 THEN r.last_event_id ELSE first_value(r.id) OVER run END AS source_id,
+             CASE WHEN r.logged = 0 THEN r.last_event_type ELSE first_value(r.type) OVER run END AS source_type
+      FROM ranked r
+      WINDOW run AS (PARTITION BY r.organization_id, r.logged ORDER BY r.position)
+    ), events AS (
+      SELECT id, organization_id, type FROM numbered WHERE type IS NOT NULL
+    ), marked AS (
+      UPDATE domain_events e SET relayed_at = now(), sequence = n.sequence FROM numbered n WHERE e.id = n.id
+      RETURNING 1
+    ), counted AS (
+      INSERT INTO domain_event_sequences (organization_id, last_sequence, last_event_id, last_event_type)
+      SELECT DISTINCT ON (organization_id) organization_id, sequence, id, type FROM numbered WHERE type IS NOT NULL
+      ORDER BY organization_id, position DESC
+      ON CONFLICT (organization_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence,
+        last_event_id = EXCLUDED.last_event_id, last_event_type = EXCLUDED.last_event_type
+      RETURNING 1
+    )${fanOutCtes}
+    SELECT n.id, n.organization_id, n.type, n.data, n.realtime, n.source_id, n.source_sequence, n.source_type${fanOutCounts}
+    FROM numbered n ORDER BY n.position`;
+  return { sql, params };
 }

@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor, isUuid } from '../common/cursor';
 import { notFound } from '../common/domain-error';
 import { IntegratorDeliveryMetrics } from '../metrics/integrator-delivery.metrics';
 import type { DomainEventEnvelope } from '../events/domain-event.types';
-import { EventRelayService, RelayedEvent } from '../events/event-relay.service';
+import { EventRelayService } from '../events/event-relay.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../messaging/api/page-query.dto';
 import { MICROS_PARAM_AS_TIMESTAMP, microsOf } from '../messaging/services/keyset';
@@ -70,27 +70,29 @@ export class WebhookDeliveriesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.relay.addFanOut((manager, events) => this.fanOut(manager, events));
-  }
-
-  /** In the relay's transaction: a row and a job for every enabled endpoint that wants each event. */
-  async fanOut(manager: EntityManager, events: RelayedEvent[]): Promise<void> {
-    const [{ count }] = await manager.query(
-      `WITH made AS (
-         INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, next_attempt_at)
-         SELECT e.organization_id, w.id, e.id, e.type, now()
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS e(id, organization_id, type)
-         JOIN webhook_endpoints w ON w.organization_id = e.organization_id AND w.enabled AND w.events && ARRAY['*', e.type]
-         ON CONFLICT ON CONSTRAINT uq_webhook_deliveries_event_endpoint DO NOTHING
-         RETURNING id, endpoint_id
-       )
-       SELECT count(*) FROM graphile_worker.add_jobs(array(
-         SELECT ROW($4::text, json_build_object('deliveryId', id), 'webhook:' || endpoint_id || ':' || (('x' || lpad(substr(id::text, 1, 8), 16, '0'))::bit(64)::bigint % $5),
-                    NULL, $6::int, 'webhook-delivery:' || id, NULL, NULL)::graphile_worker.job_spec
-         FROM made))`,
-      [events.map((e) => e.id), events.map((e) => e.organizationId), events.map((e) => e.type), WEBHOOK_DELIVERY_JOB, LANES_PER_ENDPOINT, JOB_ATTEMPTS],
-    );
-    this.jobs.wakeAfterCommit(manager, WEBHOOK_DELIVERY_JOB, Number(count));
+    this.relay.addFanOut({
+      // In the relay's numbering statement: a row and a job for every enabled endpoint that wants each event.
+      sql: (events, name, param) => `
+        webhook_deliveries_made AS (
+          INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, next_attempt_at)
+          SELECT e.organization_id, w.id, e.id, e.type, now()
+          FROM ${events} e
+          JOIN webhook_endpoints w ON w.organization_id = e.organization_id AND w.enabled AND w.events && ARRAY['*', e.type]
+          ON CONFLICT ON CONSTRAINT uq_webhook_deliveries_event_endpoint DO NOTHING
+          RETURNING id, endpoint_id
+        ), ${name} AS (
+          SELECT count(*) AS n
+          FROM (SELECT array(
+            SELECT ROW(${param(WEBHOOK_DELIVERY_JOB)}::text, json_build_object('deliveryId', id),
+                       'webhook:' || endpoint_id || ':' || (('x' || lpad(substr(id::text, 1, 8), 16, '0'))::bit(64)::bigint % ${param(LANES_PER_ENDPOINT)}::int),
+                       NULL, ${param(JOB_ATTEMPTS)}::int, 'webhook-delivery:' || id, NULL, NULL)::graphile_worker.job_spec
+            FROM webhook_deliveries_made) AS specs) made
+          -- No call for no deliveries: add_jobs would announce a job to every listening worker.
+          CROSS JOIN LATERAL graphile_worker.add_jobs(made.specs)
+          WHERE cardinality(made.specs) > 0
+        )`,
+      committed: (count) => this.jobs.wakeAfterCommit(undefined, WEBHOOK_DELIVERY_JOB, count),
+    });
   }
 
   /** One attempt of a delivery (the job): one read, the POST, one write. */
