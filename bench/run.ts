@@ -15,7 +15,7 @@ import { IngestSettings, runIngestSuite } from './ingest';
 import { runIntegratorWebhooks } from './integrator-webhooks';
 import { prepareContacts, runOutbound, runOutboundWithLimitedPage } from './outbound';
 import { BenchResults, renderTables, targetRows } from './report';
-import { runSocketLatency } from './socket-latency';
+import { runSocketLatencyApart } from './socket-latency';
 import { DbCounters, installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
 import { sleep } from './processes';
 import { postgresCpuMs, processCpuMs } from './cpu';
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       await guard('socketLatency', async () => {
         log('socket latency: 200 sockets, 500 events/s');
         const org = ours!.organizations[0];
-        results.socketLatency = await runSocketLatency({
+        results.socketLatency = await runSocketLatencyApart({
           baseUrl: ours!.baseUrl,
           apiKey: org.apiKey,
           pageId: org.pageId,

@@ -65,13 +65,7 @@ function startFarm(baseUrl: string, apiKey: string, count: number, midPrefix: st
   };
 }
 
-/**
- * Webhook POST → socket.io `message.created` latency: `sockets` clients of one organization
- * connected (one designated socket here, the others in a child process), deliveries posted
- * at a steady `rate`, and each one timed from just before its POST to the designated
- * socket's receipt of the message with that mid.
- */
-export async function runSocketLatency(options: {
+export interface SocketLatencyOptions {
   baseUrl: string;
   apiKey: string;
   pageId: string;
@@ -82,7 +76,30 @@ export async function runSocketLatency(options: {
   /** Seconds of the same load before the timed part. */
   warmupS: number;
   log: (line: string) => void;
-}): Promise<SocketLatencyReport> {
+}
+
+/** `runSocketLatency` in a fresh process of its own (`socket-latency-process.ts`). */
+export function runSocketLatencyApart(options: SocketLatencyOptions): Promise<SocketLatencyReport> {
+  const { log, ...rest } = options;
+  const child = fork(join(__dirname, 'socket-latency-process.ts'), [], { execArgv: ['-r', 'ts-node/register'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } });
+  return new Promise((resolve, reject) => {
+    child.on('message', (message: { type: 'log' | 'report' | 'error'; line?: string; report?: SocketLatencyReport; error?: string }) => {
+      if (message.type === 'log') log(message.line!);
+      else if (message.type === 'report') resolve(message.report!);
+      else reject(new Error(message.error));
+    });
+    child.once('exit', (code) => reject(new Error(`the socket latency process exited (${code})`)));
+    child.send(rest);
+  });
+}
+
+/**
+ * Webhook POST → socket.io `message.created` latency: `sockets` clients of one organization
+ * connected (one designated socket here, the others in a child process), deliveries posted
+ * at a steady `rate`, and each one timed from just before its POST to the designated
+ * socket's receipt of the message with that mid.
+ */
+export async function runSocketLatency(options: SocketLatencyOptions): Promise<SocketLatencyReport> {
   const { baseUrl, rate } = options;
   const prefix = `sock${Date.now().toString(36)}`;
   const total = rate * options.durationS;
