@@ -85,6 +85,44 @@ describe('ordering under failure', () => {
       expect(await statusOf(second)).toBe('published');
     });
 
+    it('sends the ones waiting behind a retry in order, whichever of them the queue hands out first', async () => {
+      const contactId = await contact();
+      sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
+      const first = await send(contactId, 'first');
+      await until(async () => (await statusOf(first)) === 'failed_waiting_for_retry');
+      const second = await send(contactId, 'second');
+      const third = await send(contactId, 'third');
+
+      // Both wait behind the retry, put back to run when it does.
+      const [{ conversation_id: conversationId }] = (await t.db.query('SELECT conversation_id FROM messages WHERE id = $1', [first])).rows;
+      const waiting = async () =>
+        (
+          await t.db.query(
+            `SELECT j.id, j.run_at, j.payload->'messageIds'->>0 AS message_id FROM graphile_worker._private_jobs j
+             JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
+             WHERE q.queue_name = $1 AND j.payload::jsonb ? 'orderSeq' AND j.locked_at IS NULL`,
+            [`send:${conversationId}`],
+          )
+        ).rows as { id: string; run_at: Date; message_id: string }[];
+      const jobs = await until(async () => {
+        const rows = await waiting();
+        return rows.some((r) => r.message_id === second) && rows.some((r) => r.message_id === third) ? rows : undefined;
+      });
+      // graphile-worker picks a queue's next job by run_at alone: let it hand out the third first.
+      const retryAt = Math.max(...jobs.map((r) => r.run_at.getTime()));
+      for (const [messageId, offsetMs] of [[third, 1], [second, 2]] as const) {
+        await t.db.query('UPDATE graphile_worker._private_jobs SET run_at = $2 WHERE id = $1', [jobs.find((r) => r.message_id === messageId)!.id, new Date(retryAt + offsetMs)]);
+      }
+
+      await until(async () => (await statusOf(third)) === 'published' && (await statusOf(second)) === 'published', 30_000);
+      expect(texts()).toEqual([
+        ['first', 503],
+        ['first', 200],
+        ['second', 200],
+        ['third', 200],
+      ]);
+    });
+
     it('lets a later send go once the earlier one failed for good', async () => {
       const contactId = await contact();
       sandbox.failNext(2, { code: 2, httpStatus: 503, path: /\/messages$/ });

@@ -83,7 +83,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       stopping: () => this.stopping,
     });
     this.ordered = new OrderedQueues(this.pool, this.logger, {
-      add: (name, payload, options) => this.add(name, payload, options),
       wakeAt: (runAt) => this.wakeups.at(runAt),
     });
     metrics.addCollector(async () => {

@@ -1,7 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
-import type { AddJobOptions } from './job-spec';
 import { attemptsLeft, FollowingJobs, JobContext, JobHandler, RunLater } from './job-types';
 
 /** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
@@ -11,7 +10,6 @@ export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 
 /** What ordered queues need of the job queue. */
 interface Requeue {
-  add(name: string, payload: unknown, options: AddJobOptions): Promise<void>;
   wakeAt(runAt: Date): void;
 }
 
@@ -30,21 +28,23 @@ export class OrderedQueues {
    * A queue's line is held by each of its jobs that failed and waits for a retry (a row in
    * `job_queue_holds`, released when the job succeeds or gives up). A job that finds an earlier
    * job holding the line is added again to run right after that job's retry, keeping its place
-   * (its first id) for the jobs behind it.
+   * (its first id) for the jobs behind it, and holds the line itself until it has run.
    */
   async run<P>(name: string, payload: OrderedPayload<P>, context: JobContext & { queueId: number }, handler: JobHandler<P>): Promise<void> {
     const seq = payload[ORDER_SEQ] ?? context.jobId;
     const [holder] = (
       await this.pool.query(
-        `SELECT j.queue_name, greatest(j.run_at, now()) AS run_at
+        `SELECT greatest(j.run_at, now()) AS run_at
          FROM job_queue_holds h JOIN graphile_worker.jobs j ON j.id = h.job_id
          WHERE h.job_queue_id = $1 AND h.seq < $2 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)
          ORDER BY j.run_at DESC LIMIT 1`,
         [context.queueId, seq],
       )
-    ).rows as { queue_name: string; run_at: Date }[];
+    ).rows as { run_at: Date }[];
     if (holder) {
-      await this.jobs.add(name, { ...payload, [ORDER_SEQ]: seq }, { queue: holder.queue_name, runAt: holder.run_at, maxAttempts: context.maxAttempts });
+      // It holds the line while it waits, so the jobs placed after it stay behind it: graphile-worker
+      // picks a queue's next job by run_at alone, and they all wait for the same run_at.
+      await this.putBackHolding(name, { ...payload, [ORDER_SEQ]: seq }, context, holder.run_at, context.maxAttempts);
       return;
     }
     try {
@@ -68,13 +68,19 @@ export class OrderedQueues {
    * The job goes again at `runAt` in the same queue, and holds the line meanwhile (its new row
    * is held before this run's hold is released), so later jobs of the queue stay behind it.
    */
-  private async putBackHolding(name: string, payload: object & { [ORDER_SEQ]: string }, context: JobContext & { queueId: number }, runAt: Date): Promise<void> {
+  private async putBackHolding(
+    name: string,
+    payload: object & { [ORDER_SEQ]: string },
+    context: JobContext & { queueId: number },
+    runAt: Date,
+    maxAttempts = attemptsLeft(context),
+  ): Promise<void> {
     await this.pool.query(
       `INSERT INTO job_queue_holds (job_id, job_queue_id, seq)
        SELECT j.id, q.id, $6
        FROM graphile_worker._private_job_queues q, LATERAL graphile_worker.add_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j
        WHERE q.id = $5`,
-      [name, JSON.stringify(payload), runAt.toISOString(), attemptsLeft(context), context.queueId, payload[ORDER_SEQ]],
+      [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ]],
     );
     await this.releaseLine(context.jobId);
     this.jobs.wakeAt(runAt);
