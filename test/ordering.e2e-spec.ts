@@ -57,14 +57,23 @@ describe('ordering under failure', () => {
     };
     const texts = () => sandbox.requests.filter((r) => r.path.endsWith('/messages')).map((r) => [(r.body as any).message.text, r.status]);
 
-    it('holds a later send while an earlier one waits for its retry, then sends both in order', async () => {
+    /** A first send that fails once (its retry comes after about 2.7 s), and two more to the same contact behind it. */
+    async function threeBehindARetry() {
       const contactId = await contact();
       sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
-
       const first = await send(contactId, 'first');
       await until(async () => (await statusOf(first)) === 'failed_waiting_for_retry');
-      const second = await send(contactId, 'second');
-      const third = await send(contactId, 'third');
+      return { first, second: await send(contactId, 'second'), third: await send(contactId, 'third') };
+    }
+    const sentInOrder = [
+      ['first', 503],
+      ['first', 200],
+      ['second', 200],
+      ['third', 200],
+    ];
+
+    it('holds a later send while an earlier one waits for its retry, then sends both in order', async () => {
+      const { first, second, third } = await threeBehindARetry();
 
       // Until the first is published, nothing after it reaches Meta or leaves `pending`.
       await until(async () => {
@@ -75,23 +84,13 @@ describe('ordering under failure', () => {
         }
         return statuses[2] === 'published';
       });
-      expect(texts()).toEqual([
-        ['first', 503],
-        ['first', 200],
-        ['second', 200],
-        ['third', 200],
-      ]);
+      expect(texts()).toEqual(sentInOrder);
       expect(await statusOf(first)).toBe('published');
       expect(await statusOf(second)).toBe('published');
     });
 
     it('sends the ones waiting behind a retry in order, whichever of them the queue hands out first', async () => {
-      const contactId = await contact();
-      sandbox.failNext(1, { code: 2, httpStatus: 503, path: /\/messages$/ });
-      const first = await send(contactId, 'first');
-      await until(async () => (await statusOf(first)) === 'failed_waiting_for_retry');
-      const second = await send(contactId, 'second');
-      const third = await send(contactId, 'third');
+      const { first, second, third } = await threeBehindARetry();
 
       // Both wait behind the retry, put back to run when it does.
       const [{ conversation_id: conversationId }] = (await t.db.query('SELECT conversation_id FROM messages WHERE id = $1', [first])).rows;
@@ -115,12 +114,7 @@ describe('ordering under failure', () => {
       }
 
       await until(async () => (await statusOf(third)) === 'published' && (await statusOf(second)) === 'published', 30_000);
-      expect(texts()).toEqual([
-        ['first', 503],
-        ['first', 200],
-        ['second', 200],
-        ['third', 200],
-      ]);
+      expect(texts()).toEqual(sentInOrder);
     });
 
     it('lets a later send go once the earlier one failed for good', async () => {
