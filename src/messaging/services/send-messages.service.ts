@@ -74,6 +74,7 @@ const STORE_SEND = `
   )
   SELECT row_to_json(conversation) AS conversation, row_to_json(c) AS contact,
          (SELECT json_agg(row_to_json(inserted) ORDER BY inserted.sent_at) FROM inserted) AS messages,
+         -- Referenced here, or Postgres would never run job: a SELECT in WITH runs only when used.
          (SELECT count(*) FROM job) AS jobs
   FROM conversation JOIN contacts c ON c.id = conversation.contact_id`;
 
