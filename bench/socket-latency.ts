@@ -135,16 +135,17 @@ export async function runSocketLatency(options: SocketLatencyOptions): Promise<S
     const acknowledged = new Set<string>();
     let answered = 0;
     const post = (delivery: ReturnType<typeof build>[number]) => {
+      const timed = delivery.mid.startsWith('m_');
       sentAt.set(delivery.mid, performance.now());
       const req = request(`${options.baseUrl}/api/meta/webhook`, { method: 'POST', agent, headers: delivery.headers }, (res) => {
         res.resume();
         res.on('end', () => {
-          if (!delivery.mid.startsWith('m_')) return;
+          if (!timed) return;
           answered += 1;
           if (res.statusCode === 200) acknowledged.add(delivery.mid);
         });
       });
-      req.on('error', () => (answered += delivery.mid.startsWith('m_') ? 1 : 0));
+      req.on('error', () => (answered += timed ? 1 : 0));
       req.end(delivery.body);
     };
     // Evenly spaced sends; when the timer is late, catch up so the average rate holds.
