@@ -89,26 +89,46 @@ describe('ordering under failure', () => {
       expect(await statusOf(second)).toBe('published');
     });
 
+    /** The jobs of the contact's send queue that wait (not running), with the first message each sends. */
+    async function waitingJobs(first: string) {
+      const [{ conversation_id: conversationId }] = (await t.db.query('SELECT conversation_id FROM messages WHERE id = $1', [first])).rows;
+      return (
+        await t.db.query(
+          `SELECT j.id, j.run_at, j.payload->'messageIds'->>0 AS message_id, h.parked FROM graphile_worker._private_jobs j
+           JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
+           LEFT JOIN job_queue_holds h ON h.job_id = j.id
+           WHERE q.queue_name = $1 AND j.locked_at IS NULL`,
+          [`send:${conversationId}`],
+        )
+      ).rows as { id: string; run_at: Date; message_id: string; parked: boolean | null }[];
+    }
+    const parkedBehind = async (first: string, ...ids: string[]) =>
+      until(async () => {
+        const rows = await waitingJobs(first);
+        return ids.every((id) => rows.some((r) => r.message_id === id && r.parked)) ? rows : undefined;
+      });
+
+    it('parks the sends waiting behind a retry until it is done, then sends them at once', async () => {
+      const { first, second, third } = await threeBehindARetry();
+
+      // Parked: not due when the retry is, but a good while after it; the retry's success wakes them.
+      const jobs = await parkedBehind(first, second, third);
+      const retryAt = jobs.find((r) => r.message_id === first)!.run_at.getTime();
+      for (const id of [second, third]) expect(jobs.find((r) => r.message_id === id)!.run_at.getTime()).toBeGreaterThan(retryAt + 30_000);
+
+      await until(async () => (await statusOf(third)) === 'published', 15_000);
+      expect(texts()).toEqual(sentInOrder);
+      const at = (text: string) => sandbox.requests.find((r) => r.path.endsWith('/messages') && (r.body as any).message.text === text && r.status === 200)!.at;
+      expect(at('third') - at('first')).toBeLessThan(5_000);
+    });
+
     it('sends the ones waiting behind a retry in order, whichever of them the queue hands out first', async () => {
       const { first, second, third } = await threeBehindARetry();
 
-      // Both wait behind the retry, put back to run when it does.
-      const [{ conversation_id: conversationId }] = (await t.db.query('SELECT conversation_id FROM messages WHERE id = $1', [first])).rows;
-      const waiting = async () =>
-        (
-          await t.db.query(
-            `SELECT j.id, j.run_at, j.payload->'messageIds'->>0 AS message_id FROM graphile_worker._private_jobs j
-             JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
-             WHERE q.queue_name = $1 AND j.payload::jsonb ? 'orderSeq' AND j.locked_at IS NULL`,
-            [`send:${conversationId}`],
-          )
-        ).rows as { id: string; run_at: Date; message_id: string }[];
-      const jobs = await until(async () => {
-        const rows = await waiting();
-        return rows.some((r) => r.message_id === second) && rows.some((r) => r.message_id === third) ? rows : undefined;
-      });
-      // graphile-worker picks a queue's next job by run_at alone: let it hand out the third first.
-      const retryAt = Math.max(...jobs.map((r) => r.run_at.getTime()));
+      const jobs = await parkedBehind(first, second, third);
+      // graphile-worker picks a queue's next job by run_at alone: let it hand out the third first,
+      // right after the retry, and the second after it.
+      const retryAt = jobs.find((r) => r.message_id === first)!.run_at.getTime();
       for (const [messageId, offsetMs] of [[third, 1], [second, 2]] as const) {
         await t.db.query('UPDATE graphile_worker._private_jobs SET run_at = $2 WHERE id = $1', [jobs.find((r) => r.message_id === messageId)!.id, new Date(retryAt + offsetMs)]);
       }

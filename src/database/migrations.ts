@@ -16,6 +16,7 @@ import { IntegratorWebhooks1795450100000 } from './migrations/1795450100000-Inte
 import { MessageAgent1795470000000 } from './migrations/1795470000000-MessageAgent';
 import { ContactIdentities1795600000000 } from './migrations/1795600000000-ContactIdentities';
 import { DropSocketIoAttachments1795600100000 } from './migrations/1795600100000-DropSocketIoAttachments';
+import { ParkedQueueHolds1795700000000 } from './migrations/1795700000000-ParkedQueueHolds';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -37,4 +38,5 @@ export const MIGRATIONS: Function[] = [
   MessageAgent1795470000000,
   ContactIdentities1795600000000,
   DropSocketIoAttachments1795600100000,
+  ParkedQueueHolds1795700000000,
 ];

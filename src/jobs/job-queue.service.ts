@@ -12,7 +12,7 @@ import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
-import { JobNudges } from './job-nudges';
+import { JobNudges, type Nudgeable } from './job-nudges';
 import { attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { PoolWakeups } from './pool-wakeups';
@@ -61,6 +61,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly pool: Pool;
   readonly instanceId = randomUUID();
   private runner?: Runner;
+  /** graphile-worker's pool of the main workers, to wake them. */
+  private mainWorkerPool?: Nudgeable;
   private liveness?: WorkerLiveness;
   private readonly ordered: OrderedQueues;
   private readonly drain: QueueDrain;
@@ -83,7 +85,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       stopping: () => this.stopping,
     });
     this.ordered = new OrderedQueues(this.pool, this.logger, {
-      wakeAt: (runAt) => this.wakeups.at(runAt),
+      wakeAt: (runAt, name) => this.wakeups.at(runAt, this.workerPoolOf(name)),
     });
     metrics.addCollector(async () => {
       const rows = await this.backlog();
@@ -132,6 +134,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
       this.wakeups.pools.push(workerPool);
+      if (creating === null) this.mainWorkerPool = workerPool;
       if (creating !== null) {
         creating.workerPool = workerPool;
         this.nudges.quiet(workerPool.id);
@@ -225,7 +228,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       } catch (error) {
         if (!(error instanceof RunLater)) throw error;
         await this.add(name, { ...(payload as object), ...error.changes }, { runAt: error.runAt, maxAttempts: attemptsLeft(context) });
-        this.wakeups.at(error.runAt);
+        this.wakeups.at(error.runAt, this.workerPoolOf(name));
       }
     };
     return async (payload, helpers) => {
@@ -238,6 +241,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         );
       }
     };
+  }
+
+  /** The worker pool that runs jobs of `name` on this instance (once the workers run). */
+  private workerPoolOf(name: string): Nudgeable | undefined {
+    return this.isolatedTasks.has(name) ? this.isolatedTasks.get(name)!.workerPool : this.mainWorkerPool;
   }
 
   private isRegistered(name: string): boolean {

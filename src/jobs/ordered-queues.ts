@@ -10,8 +10,16 @@ export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 
 /** What ordered queues need of the job queue. */
 interface Requeue {
-  wakeAt(runAt: Date): void;
+  /** Wakes an idle worker of the pool that runs `name` at `runAt`. */
+  wakeAt(runAt: Date, name: string): void;
 }
+
+/**
+ * A job parked behind an earlier holder of its queue's line is woken when that one lets go; if
+ * nothing wakes it, it looks again this long after the holder's own run (the holder's instance
+ * died between freeing the line and waking it).
+ */
+const PARKED_FOR_MS = 60_000;
 
 /**
  * Jobs of one named queue in the order they were added, also across retries and put-backs
@@ -27,8 +35,10 @@ export class OrderedQueues {
   /**
    * A queue's line is held by each of its jobs that failed and waits for a retry (a row in
    * `job_queue_holds`, released when the job succeeds or gives up). A job that finds an earlier
-   * job holding the line is added again to run right after that job's retry, keeping its place
-   * (its first id) for the jobs behind it, and holds the line itself until it has run.
+   * job holding the line is parked: added again to run only once that job lets go (its release
+   * wakes the first job parked behind it), keeping its place (its first id) for the jobs behind
+   * it, and holding the line itself until it has run. A parked job costs nothing while the
+   * holder is put back again and again (a rate-limited Page's turns) or waits for its retries.
    */
   async run<P>(name: string, payload: OrderedPayload<P>, context: JobContext & { queueId: number }, handler: JobHandler<P>): Promise<void> {
     const seq = payload[ORDER_SEQ] ?? context.jobId;
@@ -42,9 +52,7 @@ export class OrderedQueues {
       )
     ).rows as { run_at: Date }[];
     if (holder) {
-      // It holds the line while it waits, so the jobs placed after it stay behind it: graphile-worker
-      // picks a queue's next job by run_at alone, and they all wait for the same run_at.
-      await this.putBackHolding(name, { ...payload, [ORDER_SEQ]: seq }, context, holder.run_at, context.maxAttempts);
+      await this.park(name, { ...payload, [ORDER_SEQ]: seq }, context, holder.run_at);
       return;
     }
     try {
@@ -52,38 +60,68 @@ export class OrderedQueues {
       const first = context.attempt === 1 && payload[ORDER_SEQ] === undefined;
       await handler(payload, first ? { ...context, following: this.following(name, context) } : context);
     } catch (error) {
-      if (error instanceof RunLater) return this.putBackHolding(name, { ...payload, ...error.changes, [ORDER_SEQ]: seq }, context, error.runAt);
+      if (error instanceof RunLater) {
+        await this.putBackHolding(name, { ...payload, ...error.changes, [ORDER_SEQ]: seq }, context, error.runAt);
+        return;
+      }
       // The job's own failure is what graphile-worker must record, whatever happens to the hold.
       const line = context.isLastAttempt
-        ? this.releaseLine(context.jobId)
-        : this.pool.query(`INSERT INTO job_queue_holds (job_id, job_queue_id, seq) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, [context.jobId, context.queueId, seq]);
+        ? this.releaseLine(name, context)
+        : this.pool.query(`INSERT INTO job_queue_holds (job_id, job_queue_id, seq) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO UPDATE SET parked = false`, [
+            context.jobId,
+            context.queueId,
+            seq,
+          ]);
       await Promise.resolve(line).catch((holdError: Error) => this.logger.warn(`job ${context.jobId}: could not update its queue's line: ${holdError.message}`));
       throw error;
     }
     // Only a retried or put-back job can hold the line: a first run that succeeds costs nothing more.
-    if (context.attempt > 1 || payload[ORDER_SEQ] !== undefined) await this.releaseLine(context.jobId);
+    if (context.attempt > 1 || payload[ORDER_SEQ] !== undefined) await this.releaseLine(name, context);
   }
 
   /**
    * The job goes again at `runAt` in the same queue, and holds the line meanwhile (its new row
-   * is held before this run's hold is released), so later jobs of the queue stay behind it.
+   * and hold replace this run's in one statement), so later jobs of the queue stay behind it.
+   * Answers the new job's id.
    */
   private async putBackHolding(
     name: string,
     payload: object & { [ORDER_SEQ]: string },
     context: JobContext & { queueId: number },
     runAt: Date,
-    maxAttempts = attemptsLeft(context),
-  ): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO job_queue_holds (job_id, job_queue_id, seq)
-       SELECT j.id, q.id, $6
+    { maxAttempts = attemptsLeft(context), parked = false }: { maxAttempts?: number; parked?: boolean } = {},
+  ): Promise<string> {
+    const { rows } = await this.pool.query(
+      `WITH released AS (DELETE FROM job_queue_holds WHERE job_id = $7)
+       INSERT INTO job_queue_holds (job_id, job_queue_id, seq, parked)
+       SELECT j.id, q.id, $6, $8
        FROM graphile_worker._private_job_queues q, LATERAL graphile_worker.add_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j
-       WHERE q.id = $5`,
-      [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ]],
+       WHERE q.id = $5
+       RETURNING job_id::text AS id`,
+      [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ], context.jobId, parked],
     );
-    await this.releaseLine(context.jobId);
-    this.jobs.wakeAt(runAt);
+    this.jobs.wakeAt(runAt, name);
+    return rows[0].id;
+  }
+
+  /**
+   * Parks the job behind the earlier holder of its line: added again (holding its place) to run
+   * PARKED_FOR_MS after the holder's run, unless the holder's release wakes it first. The holder
+   * may have let go between the look for it and the parking, before the parked row existed to be
+   * woken: so the parked job looks once more, and wakes itself if nothing earlier holds the line.
+   * (A release frees the line and then, in a statement of its own, wakes the first parked job, so
+   * one of the two always sees the other.)
+   */
+  private async park(name: string, payload: object & { [ORDER_SEQ]: string }, context: JobContext & { queueId: number }, holderRunAt: Date): Promise<void> {
+    const jobId = await this.putBackHolding(name, payload, context, new Date(holderRunAt.getTime() + PARKED_FOR_MS), { maxAttempts: context.maxAttempts, parked: true });
+    const { rowCount } = await this.pool.query(
+      `UPDATE graphile_worker._private_jobs SET run_at = now()
+       WHERE id = $1 AND locked_at IS NULL AND NOT EXISTS (
+         SELECT 1 FROM job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id
+         WHERE h.job_queue_id = $2 AND h.seq < $3 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts))`,
+      [jobId, context.queueId, payload[ORDER_SEQ]],
+    );
+    if (rowCount) this.jobs.wakeAt(new Date(), name);
   }
 
   /**
@@ -131,7 +169,23 @@ export class OrderedQueues {
     };
   }
 
-  private async releaseLine(jobId: string): Promise<void> {
-    await this.pool.query(`DELETE FROM job_queue_holds WHERE job_id = $1`, [jobId]);
+  /**
+   * The job lets go of its queue's line; if the first job still holding it is parked behind it,
+   * that one is woken now. Two statements, in this order, so that a job parking meanwhile either
+   * is seen by the wake or sees the line free itself (see `park`).
+   */
+  private async releaseLine(name: string, context: JobContext & { queueId: number }): Promise<void> {
+    await this.pool.query(`DELETE FROM job_queue_holds WHERE job_id = $1`, [context.jobId]);
+    const { rowCount } = await this.pool.query(
+      `WITH first AS (
+         SELECT h.job_id, h.parked FROM job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id
+         WHERE h.job_queue_id = $1 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)
+         ORDER BY h.seq LIMIT 1
+       )
+       UPDATE graphile_worker._private_jobs j SET run_at = now()
+       FROM first WHERE first.parked AND j.id = first.job_id AND j.locked_at IS NULL AND j.run_at > now()`,
+      [context.queueId],
+    );
+    if (rowCount) this.jobs.wakeAt(new Date(), name);
   }
 }

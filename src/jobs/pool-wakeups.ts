@@ -26,11 +26,12 @@ export class PoolWakeups {
 
   /**
    * Idle workers find a job that became due by polling; a job this instance put back for later
-   * wakes its own workers when it is due. Any other instance still finds it by polling.
+   * wakes an idle worker of the pool that runs it (of every pool, when that is not known yet)
+   * when it is due. Any other instance still finds it by polling.
    */
-  at(runAt: Date): void {
+  at(runAt: Date, pool?: Nudgeable): void {
     this.later(runAt.getTime() - Date.now(), () => {
-      for (const pool of this.pools) pool.nudge(1);
+      for (const each of pool ? [pool] : this.pools) each.nudge(1);
     });
   }
 
