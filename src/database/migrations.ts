@@ -17,6 +17,7 @@ import { MessageAgent1795470000000 } from './migrations/1795470000000-MessageAge
 import { ContactIdentities1795600000000 } from './migrations/1795600000000-ContactIdentities';
 import { DropSocketIoAttachments1795600100000 } from './migrations/1795600100000-DropSocketIoAttachments';
 import { ParkedQueueHolds1795700000000 } from './migrations/1795700000000-ParkedQueueHolds';
+import { AddQuietJob1795700100000 } from './migrations/1795700100000-AddQuietJob';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -39,4 +40,5 @@ export const MIGRATIONS: Function[] = [
   ContactIdentities1795600000000,
   DropSocketIoAttachments1795600100000,
   ParkedQueueHolds1795700000000,
+  AddQuietJob1795700100000,
 ];

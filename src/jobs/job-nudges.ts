@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PoolClient } from 'pg';
+import type { Notification, PoolClient } from 'pg';
 import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type { IdleWorkers } from './idle-workers';
 
 export interface Nudgeable {
   nudge(count: number): void;
@@ -17,9 +18,11 @@ export interface Nudgeable {
  * through `JobQueue` wakes them here once the jobs are committed. Jobs added by another instance
  * (and retries that come due) are found by polling.
  *
- * The main (inbound) pool keeps listening, though it hears every other group's jobs too: woken
- * only for its own jobs, its workers sat idle more often while inbound jobs waited behind a busy
- * queue, and webhook → socket p99 at 500 events/s went from about 115 ms to 160 ms.
+ * The main (inbound) pool keeps listening, though it hears other groups' jobs added through
+ * graphile-worker's `add_job`: woken only for its own jobs, its workers sat idle more often while
+ * inbound jobs waited behind a busy queue, and webhook → socket p99 at 500 events/s went from
+ * about 115 ms to 160 ms. Sends and jobs put back for later are added without a notification
+ * (`add_quiet_job`), so it does not hear of those. Every pool is woken through `IdleWorkers`.
  */
 @Injectable()
 export class JobNudges implements EntitySubscriberInterface {
@@ -39,11 +42,23 @@ export class JobNudges implements EntitySubscriberInterface {
 
   /**
    * Called whenever a pool's LISTEN connection is (re)established, just before graphile-worker
-   * attaches its notification handler and sends LISTEN: a quiet pool's handler is taken off
-   * right after (the connection still listens; what it hears goes nowhere).
+   * attaches its notification handler and sends LISTEN. Right after, that handler is taken off:
+   * a quiet pool ignores new jobs (the connection still listens; what it hears goes nowhere), and
+   * any other pool hears of them through `pool`, which wakes idle workers only. Other
+   * notifications (a breaking schema migration) still reach graphile-worker's handler.
    */
-  onListening(poolId: string, client: PoolClient): void {
-    if (this.quietPoolIds.has(poolId)) setImmediate(() => client.removeAllListeners('notification'));
+  onListening(pool: IdleWorkers, client: PoolClient): void {
+    const quiet = this.quietPoolIds.has(pool.pool.id);
+    setImmediate(() => {
+      const graphile = client.listeners('notification') as ((message: Notification) => void)[];
+      client.removeAllListeners('notification');
+      client.on('notification', (message: Notification) => {
+        if (message.channel !== 'jobs:insert') return graphile.forEach((listener) => listener(message));
+        if (quiet || this.stopped) return;
+        const count = countOf(message.payload);
+        if (count > 0) pool.nudge(count);
+      });
+    });
   }
 
   /** No more nudges: the pools are stopping. */
@@ -73,5 +88,15 @@ export class JobNudges implements EntitySubscriberInterface {
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
+  }
+}
+
+/** How many jobs a `jobs:insert` notification announces (graphile-worker sends `{"count": n}`). */
+function countOf(payload: string | undefined): number {
+  try {
+    const count = Number((JSON.parse(payload ?? '{}') as { count?: unknown }).count ?? 1);
+    return Number.isFinite(count) ? count : 1;
+  } catch {
+    return 1;
   }
 }

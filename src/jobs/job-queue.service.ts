@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
+import { run, Runner, runMigrations, Task, TaskList, WorkerEvents, WorkerPool } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -12,8 +12,9 @@ import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
+import { IdleWorkers } from './idle-workers';
 import { JobNudges, type Nudgeable } from './job-nudges';
-import { attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
+import { type Alongside, attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { PoolWakeups } from './pool-wakeups';
 import { QueueDrain } from './queue-drain';
@@ -86,6 +87,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     });
     this.ordered = new OrderedQueues(this.pool, this.logger, {
       wakeAt: (runAt, name) => this.wakeups.at(runAt, this.workerPoolOf(name)),
+      running: () => this.liveness?.running,
+      stopping: () => this.stopping,
     });
     metrics.addCollector(async () => {
       const rows = await this.backlog();
@@ -131,21 +134,27 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
     let creating: IsolatedGroup | null = null;
+    const idleWorkers = new Map<WorkerPool, IdleWorkers>();
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
-      this.wakeups.pools.push(workerPool);
-      if (creating === null) this.mainWorkerPool = workerPool;
-      if (creating !== null) {
-        creating.workerPool = workerPool;
+      const pool = new IdleWorkers(workerPool);
+      idleWorkers.set(workerPool, pool);
+      this.wakeups.pools.push(pool);
+      if (creating === null) this.mainWorkerPool = pool;
+      else {
+        creating.workerPool = pool;
         this.nudges.quiet(workerPool.id);
       }
     });
-    events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(workerPool.id, client));
+    events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(idleWorkers.get(workerPool)!, client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
+    events.on('worker:getJob:start', ({ worker }) => idleWorkers.get(worker.workerPool)?.fetching(worker));
+    events.on('worker:getJob:empty', ({ worker }) => idleWorkers.get(worker.workerPool)?.foundNothing(worker));
+    events.on('worker:release', ({ worker }) => idleWorkers.get(worker.workerPool)?.released(worker));
     events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
-      if (job.job_queue_id !== null) this.wakeups.queueFreed(worker.workerPool);
+      if (job.job_queue_id !== null) this.wakeups.queueFreed(idleWorkers.get(worker.workerPool)!);
     });
     this.runner = await run({
       events,
@@ -221,7 +230,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   private taskOf<P>(name: string, handler: JobHandler<P>, options: RegisterOptions): Task {
-    if (options.ordered) return this.orderedTask(name, handler);
+    if (options.ordered) return this.orderedTask(name, handler, options.alongside);
     const run = async (payload: P, context: JobContext) => {
       try {
         await handler(payload, context);
@@ -252,12 +261,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     return name in this.tasks || this.isolatedTasks.has(name);
   }
 
-  private orderedTask<P>(name: string, handler: JobHandler<P>): Task {
+  private orderedTask<P>(name: string, handler: JobHandler<P>, alongside?: Alongside): Task {
     return async (payload, helpers) => {
-      const context = contextOf(helpers.job);
-      const queueId = helpers.job.job_queue_id;
-      if (queueId === null) return this.taskOf(name, handler, {})(payload, helpers);
-      await this.ordered.run(name, payload as OrderedPayload<P>, { ...context, queueId }, handler);
+      const { job } = helpers;
+      if (job.job_queue_id === null) return this.taskOf(name, handler, {})(payload, helpers);
+      const context = { ...contextOf(job), queueId: job.job_queue_id, lockedBy: job.locked_by, taskId: job.task_id };
+      await this.ordered.run(name, payload as OrderedPayload<P>, context, handler, alongside);
     };
   }
 

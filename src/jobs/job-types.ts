@@ -28,6 +28,12 @@ export interface FollowingJobs {
   take<P>(manager: EntityManager, limit: number, options?: { alsoQueuesStartingWith?: string }): Promise<P[]>;
 }
 
+/** Other queues' jobs an ordered job runs alongside itself (`RegisterOptions.alongside`). */
+export interface Alongside {
+  queuesStartingWith: string;
+  max: number;
+}
+
 export type JobHandler<P> = (payload: P, context: JobContext) => Promise<void>;
 
 export interface RegisterOptions {
@@ -37,6 +43,13 @@ export interface RegisterOptions {
    * using up its attempts). graphile-worker alone unlocks the queue when a job fails.
    */
   ordered?: boolean;
+  /**
+   * With `ordered`: a job on its first run, with nothing holding its line, also claims up to `max`
+   * jobs of its kind that are next in line in other queues of the `queuesStartingWith` prefix,
+   * and runs them alongside itself, each in its own line (completed, failed, put back or held on
+   * its own), instead of a worker fetching each one.
+   */
+  alongside?: Alongside;
   /**
    * After a job succeeds, its worker runs up to this many more due jobs of the same task in the
    * same named queue, one after the other, each claimed, completed or failed as graphile-worker

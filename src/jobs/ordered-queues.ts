@@ -1,7 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
-import { attemptsLeft, FollowingJobs, JobContext, JobHandler, RunLater } from './job-types';
+import { GroupCommit } from './group-commit';
+import { logFailure } from './job-failure-log';
+import { Alongside, attemptsLeft, contextOf, FollowingJobs, JobContext, JobHandler, RunLater } from './job-types';
 
 /** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
 const ORDER_SEQ = 'orderSeq';
@@ -12,6 +14,21 @@ export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 interface Requeue {
   /** Wakes an idle worker of the pool that runs `name` at `runAt`. */
   wakeAt(runAt: Date, name: string): void;
+  /** The jobs the instance runs now, for its liveness (a claimed job is one of them while it runs). */
+  running(): Set<string> | undefined;
+  stopping(): boolean;
+}
+
+/** A running ordered job as graphile-worker handed it out: its queue, and the lock its pool put on both. */
+export type OrderedContext = JobContext & { queueId: number; lockedBy?: string | null; taskId?: number };
+
+/** A job claimed to run alongside the running one. */
+interface ClaimedJob {
+  id: string;
+  queue: number;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
 }
 
 /**
@@ -26,6 +43,15 @@ const PARKED_FOR_MS = 60_000;
  * (graphile-worker alone unlocks a queue when its job fails, and the next job runs).
  */
 export class OrderedQueues {
+  /** Completions of jobs run alongside others, written together when they come at once. */
+  private readonly completions = new GroupCommit<{ id: string; lockedBy: string; name: string }>({
+    write: (groups) => this.complete(groups.flat()),
+    maxItems: 500,
+    maxWeight: Infinity,
+    weigh: (items) => items.length,
+    mayBeOneCallers: () => false,
+  });
+
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
@@ -40,7 +66,7 @@ export class OrderedQueues {
    * it, and holding the line itself until it has run. A parked job costs nothing while the
    * holder is put back again and again (a rate-limited Page's turns) or waits for its retries.
    */
-  async run<P>(name: string, payload: OrderedPayload<P>, context: JobContext & { queueId: number }, handler: JobHandler<P>): Promise<void> {
+  async run<P>(name: string, payload: OrderedPayload<P>, context: OrderedContext, handler: JobHandler<P>, alongside?: Alongside): Promise<void> {
     const seq = payload[ORDER_SEQ] ?? context.jobId;
     const [holder] = (
       await this.pool.query(
@@ -55,10 +81,21 @@ export class OrderedQueues {
       await this.park(name, { ...payload, [ORDER_SEQ]: seq }, context, holder.run_at);
       return;
     }
+    // Only a first run can be sure the jobs behind it are next: a retry or a put-back holds the line.
+    const first = context.attempt === 1 && payload[ORDER_SEQ] === undefined;
+    const claimed = first && alongside ? await this.claimAlongside(context, alongside) : [];
+    const others = claimed.length > 0 ? this.runClaimed(name, claimed, context.lockedBy!, handler) : Promise.resolve();
     try {
-      // Only a first run can be sure the jobs behind it are next: a retry or a put-back holds the line.
-      const first = context.attempt === 1 && payload[ORDER_SEQ] === undefined;
-      await handler(payload, first ? { ...context, following: this.following(name, context) } : context);
+      await this.runInLine(name, payload, seq, first ? { ...context, following: this.following(name, context) } : context, handler);
+    } finally {
+      await others;
+    }
+  }
+
+  /** The job's own work, with nothing earlier holding its line: a failure holds the line, a `RunLater` keeps it held. */
+  private async runInLine<P>(name: string, payload: OrderedPayload<P>, seq: string, context: OrderedContext, handler: JobHandler<P>): Promise<void> {
+    try {
+      await handler(payload, context);
     } catch (error) {
       if (error instanceof RunLater) {
         await this.putBackHolding(name, { ...payload, ...error.changes, [ORDER_SEQ]: seq }, context, error.runAt);
@@ -80,14 +117,105 @@ export class OrderedQueues {
   }
 
   /**
+   * Up to `max` jobs of the running job's kind that are next in line in other queues of the
+   * `queuesStartingWith` prefix, on their first run and due, in queues no worker runs, fetches
+   * from or holds: each locked to the running job's pool with its queue, one more attempt, as
+   * graphile-worker's fetch locks a job. One statement instead of a fetch per job; a claimed job
+   * is an ordinary locked job (if the process dies, it is freed with its pool's other jobs).
+   */
+  private async claimAlongside(context: OrderedContext, { queuesStartingWith, max }: Alongside): Promise<ClaimedJob[]> {
+    if (!context.lockedBy || context.taskId === undefined || this.jobs.stopping()) return [];
+    const { rows } = await this.pool.query<ClaimedJob>(
+      `WITH queues AS MATERIALIZED (
+         SELECT q.id FROM graphile_worker._private_job_queues q
+         WHERE starts_with(q.queue_name, $1) AND q.is_available AND q.id <> $2
+           AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.run_at <= now() AND w.is_available)
+           AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
+         FOR UPDATE SKIP LOCKED
+       ), heads AS (
+         SELECT DISTINCT ON (j.job_queue_id) j.id, j.job_queue_id, j.task_id, j.attempts, j.run_at, j.payload
+         FROM graphile_worker._private_jobs j
+         WHERE j.job_queue_id IN (SELECT id FROM queues) AND j.locked_at IS NULL
+         ORDER BY j.job_queue_id, j.priority, j.run_at, j.id
+       ), picked AS (
+         SELECT id, job_queue_id FROM heads
+         WHERE task_id = $3 AND run_at <= now() AND attempts = 0 AND NOT (payload::jsonb ? '${ORDER_SEQ}')
+         ORDER BY run_at, id LIMIT $5
+       ), locked_queues AS (
+         UPDATE graphile_worker._private_job_queues q SET locked_by = $4, locked_at = now() FROM picked WHERE q.id = picked.job_queue_id
+       )
+       UPDATE graphile_worker._private_jobs j SET attempts = j.attempts + 1, locked_by = $4, locked_at = now()
+       FROM picked WHERE j.id = picked.id
+       RETURNING j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, j.max_attempts`,
+      [queuesStartingWith, context.queueId, context.taskId, context.lockedBy, max],
+    );
+    return rows;
+  }
+
+  /**
+   * Runs the claimed jobs at once, each in its own line as if a worker had fetched it. Each one
+   * that succeeded is completed as soon as it is done (with those of other batches done at the
+   * same time, in one statement), so its queue's next job does not wait for the slowest of the
+   * batch; each one that failed is failed as graphile-worker fails a job.
+   */
+  private async runClaimed<P>(name: string, claimed: ClaimedJob[], lockedBy: string, handler: JobHandler<P>): Promise<void> {
+    await Promise.all(
+      claimed.map(async (job) => {
+        this.jobs.running()?.add(job.id);
+        try {
+          await this.runInLine(name, job.payload as OrderedPayload<P>, job.id, { ...contextOf(job), queueId: job.queue }, handler);
+        } catch (error) {
+          logFailure(this.logger, { job: { ...job, task_identifier: name }, error });
+          await this.pool
+            .query(
+              `WITH j AS (
+                 UPDATE graphile_worker._private_jobs
+                 SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL, updated_at = now()
+                 WHERE id = $1 AND locked_by = $2 RETURNING job_queue_id
+               )
+               UPDATE graphile_worker._private_job_queues q SET locked_by = NULL, locked_at = NULL FROM j WHERE q.id = j.job_queue_id AND q.locked_by = $2`,
+              [job.id, lockedBy, (error as Error)?.message ?? String(error)],
+            )
+            .catch((failError: Error) => this.logger.warn(`job ${job.id}: could not record its failure: ${failError.message}`));
+          return;
+        } finally {
+          this.jobs.running()?.delete(job.id);
+        }
+        // Left locked to the pool if this fails: freed as an orphan and run again (a send is at least once).
+        await this.completions
+          .add([{ id: job.id, lockedBy, name }])
+          .catch((error: Error) => this.logger.warn(`could not complete job ${job.id}, run alongside another: ${error.message}`));
+      }),
+    );
+  }
+
+  /** Claimed jobs done: gone and their queues unlocked, as graphile-worker completes a job; a queue with more due jobs wakes a worker. */
+  private async complete(jobs: { id: string; lockedBy: string; name: string }[]): Promise<void> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `WITH j AS (
+         DELETE FROM graphile_worker._private_jobs j USING unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, locked_by, name)
+         WHERE j.id = d.id AND j.locked_by = d.locked_by RETURNING j.job_queue_id, d.locked_by, d.name
+       ), q AS (
+         UPDATE graphile_worker._private_job_queues q SET locked_by = NULL, locked_at = NULL FROM j
+         WHERE q.id = j.job_queue_id AND q.locked_by = j.locked_by RETURNING q.id, j.name
+       )
+       SELECT DISTINCT q.name FROM q
+       WHERE EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.run_at <= now() AND w.id <> ALL($1::bigint[]))`,
+      [jobs.map((job) => job.id), jobs.map((job) => job.lockedBy), jobs.map((job) => job.name)],
+    );
+    for (const { name } of rows) this.jobs.wakeAt(new Date(), name);
+  }
+
+  /**
    * The job goes again at `runAt` in the same queue, and holds the line meanwhile (its new row
    * and hold replace this run's in one statement), so later jobs of the queue stay behind it.
+   * Added without a NOTIFY: it is not due yet, and this instance wakes its pool when it is.
    * Answers the new job's id.
    */
   private async putBackHolding(
     name: string,
     payload: object & { [ORDER_SEQ]: string },
-    context: JobContext & { queueId: number },
+    context: OrderedContext,
     runAt: Date,
     { maxAttempts = attemptsLeft(context), parked = false }: { maxAttempts?: number; parked?: boolean } = {},
   ): Promise<string> {
@@ -95,7 +223,7 @@ export class OrderedQueues {
       `WITH released AS (DELETE FROM job_queue_holds WHERE job_id = $7)
        INSERT INTO job_queue_holds (job_id, job_queue_id, seq, parked)
        SELECT j.id, q.id, $6, $8
-       FROM graphile_worker._private_job_queues q, LATERAL graphile_worker.add_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j
+       FROM graphile_worker._private_job_queues q, LATERAL add_quiet_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j(id)
        WHERE q.id = $5
        RETURNING job_id::text AS id`,
       [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ], context.jobId, parked],
@@ -112,7 +240,7 @@ export class OrderedQueues {
    * (A release frees the line and then, in a statement of its own, wakes the first parked job, so
    * one of the two always sees the other.)
    */
-  private async park(name: string, payload: object & { [ORDER_SEQ]: string }, context: JobContext & { queueId: number }, holderRunAt: Date): Promise<void> {
+  private async park(name: string, payload: object & { [ORDER_SEQ]: string }, context: OrderedContext, holderRunAt: Date): Promise<void> {
     const jobId = await this.putBackHolding(name, payload, context, new Date(holderRunAt.getTime() + PARKED_FOR_MS), { maxAttempts: context.maxAttempts, parked: true });
     const { rowCount } = await this.pool.query(
       `UPDATE graphile_worker._private_jobs SET run_at = now()
@@ -135,7 +263,7 @@ export class OrderedQueues {
    * takes their jobs meanwhile. Queues that are running a job, hold their line, or are being
    * fetched from are passed over.
    */
-  private following(name: string, context: JobContext & { queueId: number }): FollowingJobs {
+  private following(name: string, context: OrderedContext): FollowingJobs {
     return {
       take: async <P>(manager: EntityManager, limit: number, options: { alsoQueuesStartingWith?: string } = {}): Promise<P[]> => {
         const rows: { id: string; queue: number; payload: P & object; ready: boolean; identifier: string; attempts: number }[] = await manager.query(
@@ -174,7 +302,7 @@ export class OrderedQueues {
    * that one is woken now. Two statements, in this order, so that a job parking meanwhile either
    * is seen by the wake or sees the line free itself (see `park`).
    */
-  private async releaseLine(name: string, context: JobContext & { queueId: number }): Promise<void> {
+  private async releaseLine(name: string, context: OrderedContext): Promise<void> {
     await this.pool.query(`DELETE FROM job_queue_holds WHERE job_id = $1`, [context.jobId]);
     const { rowCount } = await this.pool.query(
       `WITH first AS (

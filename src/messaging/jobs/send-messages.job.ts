@@ -27,6 +27,13 @@ export interface SendMessagesPayload {
 export const SEND_QUEUE_PREFIX = 'send:';
 export const sendQueueOf = (conversationId: string) => `${SEND_QUEUE_PREFIX}${conversationId}`;
 
+/**
+ * Sends of other conversations a send job runs alongside itself, at most: under a backlog one
+ * fetch then starts several sends (8 and 16 measured alike; the per-Page cap in the Meta sender
+ * puts back calls beyond half the send workers anyway).
+ */
+const SENDS_ALONGSIDE = 8;
+
 const INTERNAL_FAILURE = 'The message could not be sent because of an internal error. Try sending it again.';
 
 /**
@@ -56,8 +63,10 @@ export class SendMessagesJob implements OnModuleInit {
   onModuleInit(): void {
     // A later send to a contact waits while an earlier one waits for its retry.
     // On workers of their own: a send backlog never delays inbound processing.
+    // A worker that takes a send also takes the sends next in line of other conversations.
     this.jobs.registerIsolated<SendMessagesPayload>(SEND_WORKERS, this.config.sendWorkerConcurrency, SEND_MESSAGES_JOB, (payload, context) => this.run(payload, context), {
       ordered: true,
+      alongside: { queuesStartingWith: SEND_QUEUE_PREFIX, max: SENDS_ALONGSIDE },
     });
   }
 

@@ -68,8 +68,9 @@ const STORE_SEND = `
     RETURNING *
   ), job AS (
     -- Its payload is a SendMessagesPayload.
-    SELECT graphile_worker.add_job($9::text, json_build_object('messageIds', (SELECT json_agg(id ORDER BY sent_at) FROM inserted), 'address', $10::json),
-             queue_name => $11::text || conversation.id, max_attempts => $12::int)
+    -- Without a NOTIFY: the send workers are woken after the commit (JobNudges), and no other pool needs to hear.
+    SELECT add_quiet_job($9::text, json_build_object('messageIds', (SELECT json_agg(id ORDER BY sent_at) FROM inserted), 'address', $10::json),
+             $11::text || conversation.id, NULL, $12::int)
     FROM conversation
   )
   SELECT row_to_json(conversation) AS conversation, row_to_json(c) AS contact,
