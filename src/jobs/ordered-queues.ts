@@ -38,6 +38,9 @@ interface ClaimedJob {
  */
 const PARKED_FOR_MS = 60_000;
 
+/** How many of the earliest due jobs of its kind a claim looks among for other queues' next jobs. */
+const CLAIM_CANDIDATES = 100;
+
 /**
  * Jobs of one named queue in the order they were added, also across retries and put-backs
  * (graphile-worker alone unlocks a queue when its job fails, and the next job runs).
@@ -83,7 +86,14 @@ export class OrderedQueues {
     }
     // Only a first run can be sure the jobs behind it are next: a retry or a put-back holds the line.
     const first = context.attempt === 1 && payload[ORDER_SEQ] === undefined;
-    const claimed = first && alongside ? await this.claimAlongside(context, alongside) : [];
+    // Claiming is an optimisation: if it fails, the job runs alone (and no claimed job is left half-taken: one statement).
+    const claimed =
+      first && alongside
+        ? await this.claimAlongside(context, alongside).catch((error: Error) => {
+            this.logger.warn(`job ${context.jobId}: could not claim jobs to run alongside it: ${error.message}`);
+            return [];
+          })
+        : [];
     const others = claimed.length > 0 ? this.runClaimed(name, claimed, context.lockedBy!, handler) : Promise.resolve();
     try {
       await this.runInLine(name, payload, seq, first ? { ...context, following: this.following(name, context) } : context, handler);
@@ -126,28 +136,35 @@ export class OrderedQueues {
   private async claimAlongside(context: OrderedContext, { queuesStartingWith, max }: Alongside): Promise<ClaimedJob[]> {
     if (!context.lockedBy || context.taskId === undefined || this.jobs.stopping()) return [];
     const { rows } = await this.pool.query<ClaimedJob>(
-      `WITH queues AS MATERIALIZED (
+      // The due jobs of the kind come from graphile-worker's own index of available jobs (a lookup
+      // by queue would read the whole table, which has no index on it); the first of a queue among
+      // them is its next job. A job is locked before its queue, so a job taken meanwhile by
+      // another worker never leaves its queue locked to this one.
+      `WITH candidates AS MATERIALIZED (
+         SELECT j.id, j.job_queue_id, j.attempts, j.priority, j.run_at, j.payload
+         FROM graphile_worker._private_jobs j
+         WHERE j.is_available AND j.run_at <= now() AND j.task_id = $3 AND j.job_queue_id IS NOT NULL AND j.job_queue_id <> $2
+         ORDER BY j.priority, j.run_at, j.id
+         LIMIT $6
+       ), heads AS (
+         SELECT DISTINCT ON (job_queue_id) id, job_queue_id, attempts, run_at, payload FROM candidates ORDER BY job_queue_id, priority, run_at, id
+       ), queues AS MATERIALIZED (
          SELECT q.id FROM graphile_worker._private_job_queues q
-         WHERE starts_with(q.queue_name, $1) AND q.is_available AND q.id <> $2
-           AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.run_at <= now() AND w.is_available)
+         WHERE q.id IN (SELECT job_queue_id FROM heads WHERE attempts = 0 AND NOT (payload::jsonb ? '${ORDER_SEQ}'))
+           AND starts_with(q.queue_name, $1) AND q.is_available
            AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
          FOR UPDATE SKIP LOCKED
-       ), heads AS (
-         SELECT DISTINCT ON (j.job_queue_id) j.id, j.job_queue_id, j.task_id, j.attempts, j.run_at, j.payload
-         FROM graphile_worker._private_jobs j
-         WHERE j.job_queue_id IN (SELECT id FROM queues) AND j.locked_at IS NULL
-         ORDER BY j.job_queue_id, j.priority, j.run_at, j.id
        ), picked AS (
-         SELECT id, job_queue_id FROM heads
-         WHERE task_id = $3 AND run_at <= now() AND attempts = 0 AND NOT (payload::jsonb ? '${ORDER_SEQ}')
-         ORDER BY run_at, id LIMIT $5
-       ), locked_queues AS (
-         UPDATE graphile_worker._private_job_queues q SET locked_by = $4, locked_at = now() FROM picked WHERE q.id = picked.job_queue_id
+         SELECT heads.id FROM heads JOIN queues ON queues.id = heads.job_queue_id ORDER BY heads.run_at, heads.id LIMIT $5
+       ), taken AS (
+         UPDATE graphile_worker._private_jobs j SET attempts = j.attempts + 1, locked_by = $4, locked_at = now()
+         FROM picked WHERE j.id = picked.id AND j.locked_at IS NULL
+         RETURNING j.id, j.job_queue_id, j.payload, j.attempts, j.max_attempts
+       ), locked AS (
+         UPDATE graphile_worker._private_job_queues q SET locked_by = $4, locked_at = now() FROM taken WHERE q.id = taken.job_queue_id
        )
-       UPDATE graphile_worker._private_jobs j SET attempts = j.attempts + 1, locked_by = $4, locked_at = now()
-       FROM picked WHERE j.id = picked.id
-       RETURNING j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, j.max_attempts`,
-      [queuesStartingWith, context.queueId, context.taskId, context.lockedBy, max],
+       SELECT id::text AS id, job_queue_id AS queue, payload, attempts, max_attempts FROM taken`,
+      [queuesStartingWith, context.queueId, context.taskId, context.lockedBy, max, CLAIM_CANDIDATES],
     );
     return rows;
   }
@@ -200,7 +217,7 @@ export class OrderedQueues {
          WHERE q.id = j.job_queue_id AND q.locked_by = j.locked_by RETURNING q.id, j.name
        )
        SELECT DISTINCT q.name FROM q
-       WHERE EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.run_at <= now() AND w.id <> ALL($1::bigint[]))`,
+       WHERE EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.is_available AND w.run_at <= now() AND w.id <> ALL($1::bigint[]))`,
       [jobs.map((job) => job.id), jobs.map((job) => job.lockedBy), jobs.map((job) => job.name)],
     );
     for (const { name } of rows) this.jobs.wakeAt(new Date(), name);
@@ -271,12 +288,12 @@ export class OrderedQueues {
              SELECT q.id FROM graphile_worker._private_job_queues q
              WHERE $4::text IS NOT NULL AND starts_with(q.queue_name, $4) AND q.is_available AND q.id <> $1
                AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
-               AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.run_at <= now())
+               AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.is_available AND w.run_at <= now())
              FOR UPDATE SKIP LOCKED
            )
-           SELECT j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, j.locked_at IS NULL AND j.run_at <= now() AS ready, t.identifier
+           SELECT j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, j.run_at <= now() AS ready, t.identifier
            FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-           WHERE j.id <> $2 AND j.attempts < j.max_attempts
+           WHERE j.id <> $2 AND j.is_available
              AND ((j.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR j.job_queue_id IN (SELECT id FROM others))
            ORDER BY j.job_queue_id = $1 DESC, j.job_queue_id, j.priority, j.run_at, j.id
            LIMIT $3

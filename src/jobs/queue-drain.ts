@@ -76,7 +76,7 @@ export class QueueDrain {
        UPDATE graphile_worker._private_jobs SET attempts = attempts + 1, locked_by = $2, locked_at = now()
        WHERE id = (
          SELECT id FROM graphile_worker._private_jobs
-         WHERE job_queue_id = $1 AND task_id = $3 AND locked_at IS NULL AND run_at <= now() AND attempts < max_attempts
+         WHERE job_queue_id = $1 AND task_id = $3 AND is_available AND run_at <= now()
          ORDER BY priority, run_at, id LIMIT 1
          FOR UPDATE SKIP LOCKED)
        RETURNING id::text, payload, attempts, max_attempts`,
