@@ -55,7 +55,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   /** Each isolated group's task names, to its group. */
   private readonly isolatedTasks = new Map<string, IsolatedGroup>();
   /** Wakes idle workers before their next poll: a job put back for later is due, a queue freed. */
-  private readonly wakeups = new PoolWakeups();
+  private readonly wakeups = new PoolWakeups((queueIds) => this.dueQueues(queueIds));
   private idleQueuesTimer?: NodeJS.Timeout;
   /** Set once shutdown begins: no queue is run further. */
   private stopping = false;
@@ -118,6 +118,15 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     return rows;
   }
 
+  /** Which of these named queues have a job due now, through graphile-worker's index of available jobs. */
+  private async dueQueues(queueIds: number[]): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      `SELECT DISTINCT job_queue_id AS id FROM graphile_worker._private_jobs WHERE job_queue_id = ANY($1::int[]) AND is_available AND run_at <= now()`,
+      [queueIds],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   /** Installs (or upgrades) the job schema before anything can add a job. */
   async onModuleInit(): Promise<void> {
     const client = await this.pool.connect();
@@ -154,7 +163,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
-      if (job.job_queue_id !== null) this.wakeups.queueFreed(idleWorkers.get(worker.workerPool)!);
+      const pool = idleWorkers.get(worker.workerPool)!;
+      if (job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id, pool !== this.mainWorkerPool);
     });
     this.runner = await run({
       events,

@@ -3,6 +3,9 @@ import type { Nudgeable } from './job-nudges';
 /** How long after a job of a named queue finished one idle worker of its pool looks for the queue's next job. */
 const QUEUE_FREE_NUDGE_MS = 5;
 
+/** Answers which of these named queues have a job due to run now. */
+export type DueQueues = (queueIds: number[]) => Promise<Set<number>>;
+
 /**
  * The timers that wake this instance's idle workers before their next poll, none of which fires
  * once shutdown has begun (graphile-worker refuses a nudge to a pool that has stopped).
@@ -11,17 +14,38 @@ export class PoolWakeups {
   /** Every worker pool of the instance. */
   readonly pools: Nudgeable[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Queues freed in the last QUEUE_FREE_NUDGE_MS, with the pool that ran their job. */
+  private freed = new Map<number, Nudgeable>();
   private stopped = false;
+
+  constructor(private readonly dueQueues: DueQueues) {}
 
   /**
    * graphile-worker does not wait for a finished job's completion statement (which unlocks its
    * named queue) before its worker looks for the next job: that fetch finds the queue still
    * locked, and the queue's next job then waited for the next poll (a second in the quiet
-   * groups) unless new work woke a worker. One idle worker of the pool looks again shortly
-   * after, by when the completion has normally committed.
+   * groups) unless new work woke a worker. Shortly after, by when the completion has normally
+   * committed, one idle worker of the pool looks again.
+   *
+   * With `ifDue` (a pool whose queues mostly hold one job, as the sends' queue per conversation)
+   * that look is only for a freed queue that has a job due: one read for all the queues freed
+   * meanwhile, rather than a fetch (which locks every available queue row) for each, most of
+   * which found nothing. The inbound pool's queues mostly have a backlog: it looks at once.
    */
-  queueFreed(pool: Nudgeable): void {
-    this.later(QUEUE_FREE_NUDGE_MS, () => pool.nudge(1));
+  queueFreed(pool: Nudgeable, queueId: number, ifDue: boolean): void {
+    if (!ifDue) return this.later(QUEUE_FREE_NUDGE_MS, () => pool.nudge(1));
+    if (this.freed.size === 0) this.later(QUEUE_FREE_NUDGE_MS, () => void this.wakeForFreed());
+    this.freed.set(queueId, pool);
+  }
+
+  private async wakeForFreed(): Promise<void> {
+    const freed = this.freed;
+    this.freed = new Map();
+    const due = await this.dueQueues([...freed.keys()]).catch(() => new Set(freed.keys()));
+    if (this.stopped) return;
+    const wake = new Map<Nudgeable, number>();
+    for (const [queueId, pool] of freed) if (due.has(queueId)) wake.set(pool, (wake.get(pool) ?? 0) + 1);
+    for (const [pool, count] of wake) pool.nudge(count);
   }
 
   /**
