@@ -75,6 +75,37 @@ export class DomainEvents {
     );
     return Number(row?.changed ?? 0) > 0;
   }
+
+  /**
+   * Many records' changes with their events in one statement, for changes that come at the same
+   * moment (group commit). Each item's `row` becomes a row of the CTE `input` (with `n`, its
+   * place, and its `organization_id`) typed by `change.columns`; `change.sql` is a data-modifying
+   * statement over `input` that answers `RETURNING i.n` for each item it applied. Each applied
+   * item's entries are recorded, in item order. Answers the places of the items applied.
+   */
+  async recordWithChanges(
+    queryable: Queryable,
+    items: { organizationId: string; entries: OutboxEntry[]; row: Record<string, unknown> }[],
+    change: { sql: string; columns: string },
+  ): Promise<Set<number>> {
+    const input = items.map((item, n) => ({ ...item.row, n, organization_id: item.organizationId, outbox: outboxRows(item.entries) }));
+    const [row] = await queryable.query(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(n int, organization_id uuid, outbox jsonb, ${change.columns})
+       ), changed AS (${change.sql}),
+       recorded AS (
+         INSERT INTO domain_events (organization_id, type, data, realtime)
+         SELECT i.organization_id, e.value->>'type', e.value->'data', e.value->'realtime'
+         FROM input i JOIN changed c ON c.n = i.n, jsonb_array_elements(i.outbox) WITH ORDINALITY AS e(value, k)
+         ORDER BY i.n, e.k
+         RETURNING 1
+       )
+       SELECT array(SELECT n FROM changed) AS applied, CASE WHEN done.n > 0 THEN pg_notify('${DOMAIN_EVENTS_CHANNEL}', '') END
+       FROM (SELECT count(*) AS n FROM recorded) AS done`,
+      [JSON.stringify(input)],
+    );
+    return new Set<number>((row?.applied ?? []).map(Number));
+  }
 }
 
 /** Anything that runs one statement: a data source, or a transaction's manager. */

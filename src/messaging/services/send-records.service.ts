@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { hydrate } from '../../database/hydrate';
+import { GroupCommit } from '../../jobs/group-commit';
 import type { DomainEventType, OutboxEntry } from '../../events/domain-event.types';
 import { DomainEvents } from '../../events/domain-events.service';
 import { Attachment } from '../entities/attachment.entity';
@@ -25,22 +26,41 @@ const RETRYABLE_STATUSES: readonly MessageStatus[] = [MessageStatus.Pending, Mes
  * a socket `message.updated` for every change. Statuses only move forward: a delivery or read
  * recorded by a webhook is never undone here.
  */
+/** A send to record as published, and whether the group's statement applied it. */
+interface Publication {
+  message: Message;
+  externalId: string;
+  entry: OutboxEntry;
+  applied: boolean;
+}
+
 @Injectable()
 export class SendRecordsService {
+  /**
+   * Publications that come while one statement is in flight go together in the next. A statement
+   * refused for one record's external id (an echo stored it first) is retried one record at a
+   * time, so only that one fails (and goes the long way).
+   */
+  private readonly publishing = new GroupCommit<Publication>({
+    write: (groups) => this.publishTogether(groups.flat()),
+    maxItems: 200,
+    maxWeight: Infinity,
+    weigh: (items) => items.length,
+    mayBeOneCallers: (error) => (error as { code?: string })?.code === UNIQUE_VIOLATION,
+  });
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly messageViews: MessageViews,
     private readonly events: DomainEvents,
   ) {}
 
+  /**
+   * The record went out: `published` with Meta's id, and `message.sent`. Sends that come back at
+   * the same moment (a worker's sends run together) are written in one statement.
+   */
   async published(message: Message, externalId: string): Promise<void> {
-    const settled = await this.settledInOneStatement(
-      message,
-      { status: MessageStatus.Published, externalId, error: null, errorDetails: null },
-      `UPDATE messages SET status = 'published', external_id = $2, error = NULL, error_details = NULL, updated_at = now()`,
-      [externalId],
-      'message.sent',
-    ).catch((error: { code?: string }) => {
+    const settled = await this.publishedTogether(message, externalId).catch((error: { code?: string }) => {
       // The echo's copy is in the way: the path below clears it.
       if (error?.code === UNIQUE_VIOLATION) return false;
       throw error;
@@ -93,6 +113,38 @@ export class SendRecordsService {
   }
 
   /**
+   * `published` through the group commit, as `settledInOneStatement` does it alone: false when
+   * the record's copy cannot be trusted or its status moved on (the caller goes the long way).
+   */
+  private async publishedTogether(message: Message, externalId: string): Promise<boolean> {
+    if (!message.attachments || !RETRYABLE_STATUSES.includes(message.status)) return false;
+    const changes = { status: MessageStatus.Published, externalId, error: null, errorDetails: null };
+    const publication: Publication = { message, externalId, entry: this.entryOf(message, changes, 'message.sent'), applied: false };
+    await this.publishing.add([publication]);
+    if (publication.applied) Object.assign(message, changes);
+    return publication.applied;
+  }
+
+  private async publishTogether(publications: Publication[]): Promise<void> {
+    const applied = await this.events.recordWithChanges(
+      this.dataSource,
+      publications.map(({ message, externalId, entry }) => ({ organizationId: message.organizationId, entries: [entry], row: { id: message.id, external_id: externalId } })),
+      {
+        columns: 'id uuid, external_id text',
+        sql: `UPDATE messages m SET status = 'published', external_id = i.external_id, error = NULL, error_details = NULL, updated_at = now()
+              FROM input i WHERE m.id = i.id AND m.status IN ('pending', 'failed_waiting_for_retry') RETURNING i.n`,
+      },
+    );
+    publications.forEach((publication, n) => (publication.applied = applied.has(n)));
+  }
+
+  /** The event of a send-path status change: the record as the job loaded it, with `changes` applied. */
+  private entryOf(message: Message, changes: Partial<Message>, type: 'message.sent' | 'message.failed' | null): OutboxEntry {
+    const view = this.messageViews.message({ ...message, ...changes } as Message, message.attachments!);
+    return type === null ? { type: null, realtime: [{ event: 'message.updated', payload: view }] } : { type, object: view, realtime: [{ event: 'message.updated' }] };
+  }
+
+  /**
    * The send path's status change in one statement, with its event: the record as the job loaded
    * it (a pending or waiting outbound record changes only here), with `changes` applied, is what
    * the event carries. `set` is an `UPDATE messages SET …` whose own parameters start at `$2`;
@@ -107,9 +159,7 @@ export class SendRecordsService {
     type: 'message.sent' | 'message.failed' | null,
   ): Promise<boolean> {
     if (!message.attachments || !RETRYABLE_STATUSES.includes(message.status)) return false;
-    const view = this.messageViews.message({ ...message, ...changes } as Message, message.attachments);
-    const entry: OutboxEntry =
-      type === null ? { type: null, realtime: [{ event: 'message.updated', payload: view }] } : { type, object: view, realtime: [{ event: 'message.updated' }] };
+    const entry = this.entryOf(message, changes, type);
     const applied = await this.events.recordWithChange(this.dataSource, message.organizationId, [entry], {
       sql: `${set} WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry') RETURNING 1`,
       params: [message.id, ...params],
