@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { DomainError } from '../../common/domain-error';
+import { GroupCommit } from '../../jobs/group-commit';
 import { JobContext, JobQueue, RunLater, SEND_WORKERS } from '../../jobs/job-queue.service';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics.service';
@@ -48,6 +49,25 @@ const INTERNAL_FAILURE = 'The message could not be sent because of an internal e
 @Injectable()
 export class SendMessagesJob implements OnModuleInit {
   private readonly logger = new Logger('SendMessagesJob');
+  /**
+   * Everything the sends need from us (records, conversation, attachments) in one statement,
+   * shared by the jobs that start while one is in flight (a worker's sends run together): the
+   * group commit's batching, for a read.
+   */
+  private readonly loading = new GroupCommit<{ ids: string[]; found: Map<string, Message> }>({
+    write: async (groups) => {
+      const loads = groups.flat();
+      const messages = await this.dataSource
+        .getRepository(Message)
+        .find({ where: { id: In(loads.flatMap((load) => load.ids)) }, relations: { conversation: true, attachments: true } });
+      const byId = new Map(messages.map((message) => [message.id, message]));
+      for (const load of loads) for (const id of load.ids) if (byId.has(id)) load.found.set(id, byId.get(id)!);
+    },
+    maxItems: 100,
+    maxWeight: Infinity,
+    weigh: (loads) => loads.length,
+    mayBeOneCallers: () => false,
+  });
 
   constructor(
     private readonly jobs: JobQueue,
@@ -71,11 +91,9 @@ export class SendMessagesJob implements OnModuleInit {
   }
 
   async run({ messageIds, turn, address }: SendMessagesPayload, context: JobContext): Promise<void> {
-    // One statement for everything the sends need from us: records, conversation, attachments.
-    const messages = await this.dataSource
-      .getRepository(Message)
-      .find({ where: { id: In(messageIds) }, relations: { conversation: true, attachments: true } });
-    const byId = new Map(messages.map((m) => [m.id, m]));
+    const load = { ids: messageIds, found: new Map<string, Message>() };
+    await this.loading.add([load]);
+    const byId = load.found;
     for (const id of messageIds) {
       const message = byId.get(id);
       if (!message || SETTLED_STATUSES.includes(message.status)) continue;
