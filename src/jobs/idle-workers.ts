@@ -8,35 +8,54 @@ import type { Nudgeable } from './job-nudges';
  * ones, and marks every busy worker it passes to look again at once after its next fetch: in a
  * busy pool one new job made a cascade of fetches in vain (82 % of the send workers' fetches came
  * back empty in the bench), each of which locks every available queue row. Here a nudge wakes
- * idle workers and leaves busy ones alone: a busy worker looks for a job as soon as its own job
- * is done anyway.
+ * idle workers and leaves workers running a job alone: such a worker looks for a job as soon as
+ * its own is done anyway, and that fetch starts after the nudged job was committed. Only a worker
+ * whose fetch is in flight may have looked before the job was there: when too few workers are
+ * idle, such a worker is told to look again once its fetch comes back empty.
  */
 export class IdleWorkers implements Nudgeable {
   /** Workers whose last fetch came back empty and that wait for their next poll. */
   private readonly idle = new Set<Worker>();
+  /** Workers whose fetch is in flight. */
+  private readonly fetchingNow = new Set<Worker>();
 
   constructor(readonly pool: WorkerPool) {}
 
   /** A worker starts a fetch: it is not idle, whatever the fetch finds. */
   fetching(worker: Worker): void {
     this.idle.delete(worker);
+    this.fetchingNow.add(worker);
   }
 
-  /** A worker's fetch found nothing: it waits for its next poll (or looks again at once, when graphile-worker told it to). */
+  /** A worker's fetch found a job: it runs it, and fetches again when it is done. */
+  running(worker: Worker): void {
+    this.fetchingNow.delete(worker);
+  }
+
+  /** A worker's fetch found nothing: it waits for its next poll (or looks again at once, when it was told to). */
   foundNothing(worker: Worker): void {
+    this.fetchingNow.delete(worker);
     this.idle.add(worker);
   }
 
   released(worker: Worker): void {
     this.idle.delete(worker);
+    this.fetchingNow.delete(worker);
   }
 
-  /** Wakes up to `count` idle workers to look for a job. */
+  /** Wakes up to `count` idle workers to look for a job; for the rest, workers fetching now look again after. */
   nudge(count: number): void {
     for (const worker of this.idle) {
       if (count <= 0) return;
       this.idle.delete(worker);
       if (worker.nudge()) count -= 1;
+    }
+    for (const worker of this.fetchingNow) {
+      if (count <= 0) return;
+      // graphile-worker's nudge of a busy worker: fetch again at once if this fetch finds nothing.
+      this.fetchingNow.delete(worker);
+      worker.nudge();
+      count -= 1;
     }
   }
 }

@@ -160,7 +160,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     events.on('worker:getJob:start', ({ worker }) => idleWorkers.get(worker.workerPool)?.fetching(worker));
     events.on('worker:getJob:empty', ({ worker }) => idleWorkers.get(worker.workerPool)?.foundNothing(worker));
     events.on('worker:release', ({ worker }) => idleWorkers.get(worker.workerPool)?.released(worker));
-    events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
+    events.on('job:start', ({ worker, job }) => {
+      idleWorkers.get(worker.workerPool)?.running(worker);
+      this.liveness?.running.add(job.id);
+    });
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
       const pool = idleWorkers.get(worker.workerPool)!;
