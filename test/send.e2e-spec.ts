@@ -292,6 +292,10 @@ describe('POST /api/messaging/send', () => {
       // The Page was slowed down after Meta's rate-limit answer.
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM meta_send_pacing WHERE page_id = $1 AND slow_until > now()`, [page.id]);
       expect(rows[0].n).toBeGreaterThan(0);
+      // The second 613 in a row paused the Page for as long as it had been refusing (the retry's
+      // backoff, about 2.7 s), not for one second: it backs off while Meta keeps refusing.
+      const [pacing] = (await t.db.query(`SELECT extract(epoch FROM next_at - slow_since)::float8 AS s FROM meta_send_pacing WHERE page_id = $1 AND lane = 'standard'`, [page.id])).rows;
+      expect(pacing.s).toBeGreaterThan(4.5);
       await t.db.query(`UPDATE meta_send_pacing SET slow_until = NULL, next_at = now() WHERE page_id = $1`, [page.id]);
     });
 

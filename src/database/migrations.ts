@@ -18,6 +18,7 @@ import { ContactIdentities1795600000000 } from './migrations/1795600000000-Conta
 import { DropSocketIoAttachments1795600100000 } from './migrations/1795600100000-DropSocketIoAttachments';
 import { ParkedQueueHolds1795700000000 } from './migrations/1795700000000-ParkedQueueHolds';
 import { AddQuietJob1795700100000 } from './migrations/1795700100000-AddQuietJob';
+import { PacingSlowSince1795700200000 } from './migrations/1795700200000-PacingSlowSince';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -41,4 +42,5 @@ export const MIGRATIONS: Function[] = [
   DropSocketIoAttachments1795600100000,
   ParkedQueueHolds1795700000000,
   AddQuietJob1795700100000,
+  PacingSlowSince1795700200000,
 ];

@@ -14,8 +14,13 @@ export enum SendLane {
 
 /** After a rate-limit answer (4, 32, 613) the Page's calls are spaced this much wider… */
 export const SLOWDOWN_FACTOR = 10;
-/** …for this long, and nothing goes out for the first second. */
+/**
+ * …for this long after the last such answer. Nothing goes out right after one: for a second at
+ * first, and for as long as the Page has been answering them (backing off while Meta keeps
+ * refusing), at most MAX_PAUSE_SECONDS.
+ */
 export const SLOWDOWN_SECONDS = 60;
+export const MAX_PAUSE_SECONDS = 60;
 
 /** A queued call whose slot is at most this far off waits for it on its worker… */
 export const MAX_SLOT_WAIT_MS = 50;
@@ -94,6 +99,8 @@ export class MetaRateLimiter {
   private readonly demand = new Map<string, { windowStart: number; current: number; previous: number }>();
   /** The last slot this instance reserved per (Page, lane), in this machine's clock. */
   private readonly lastSlots = new Map<string, number>();
+  /** When each Page this instance saw refuse a call for its rate limit may be called again, in this machine's clock. */
+  private readonly pausedUntil = new Map<string, number>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -102,7 +109,9 @@ export class MetaRateLimiter {
 
   /** Resolves when this call may go (or throws `ChannelBusyError` for a queued call whose slot is later). */
   async acquire(pageId: string, lane: SendLane, options: AcquireOptions = {}): Promise<void> {
-    const turnAt = slotOfTurn(options.turn, pageId, lane);
+    // A turn handed out before the Page was paused is given up for a slot after the pause.
+    const given = slotOfTurn(options.turn, pageId, lane);
+    const turnAt = given !== null && given >= (this.pausedUntil.get(pageId) ?? 0) ? given : null;
     if (turnAt !== null && turnAt >= Date.now() - TURN_LATE_MS) return sleep(turnAt - Date.now());
     const slotAt = await this.nextSlot(pageId, lane);
     const waitMs = slotAt - Date.now();
@@ -184,19 +193,37 @@ export class MetaRateLimiter {
     for (const [key, at] of this.lastSlots) if (at < past) this.lastSlots.delete(key);
   }
 
-  /** Meta said the Page (or app) is over its limit: pause it briefly, then go slower for a while. */
+  /**
+   * Meta said the Page (or app) is over its limit: pause it (a second at first, as long as it has
+   * been refusing so far while it goes on), then go slower for a while. Turns this instance handed
+   * out before the pause are not used: their calls take a new slot, after it.
+   */
   async slowDown(pageId: string): Promise<void> {
     // Slots this instance leased before the answer would go at the old pace: give them up.
     for (const lane of Object.values(SendLane)) this.leases.get(`${lane}:${pageId}`)?.slots.splice(0);
-    await this.dataSource.query(
-      `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at, slow_until)
-       SELECT $1, lane, clock_timestamp(), clock_timestamp() + interval '1 second', clock_timestamp() + make_interval(secs => $2)
+    this.rememberPause(pageId, Date.now());
+    const [row] = await this.dataSource.query(
+      `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at, slow_until, slow_since)
+       SELECT $1, lane, clock_timestamp(), clock_timestamp() + interval '1 second', clock_timestamp() + make_interval(secs => $2), clock_timestamp()
        FROM unnest($3::text[]) AS lane
        ON CONFLICT (page_id, lane) DO UPDATE SET
-         next_at = greatest(p.next_at, EXCLUDED.next_at),
-         slow_until = EXCLUDED.slow_until`,
-      [pageId, SLOWDOWN_SECONDS, Object.values(SendLane)],
+         slow_since = CASE WHEN p.slow_until > clock_timestamp() THEN coalesce(p.slow_since, clock_timestamp()) ELSE clock_timestamp() END,
+         next_at = greatest(p.next_at, clock_timestamp() + least(make_interval(secs => $4), greatest(interval '1 second',
+           clock_timestamp() - CASE WHEN p.slow_until > clock_timestamp() THEN coalesce(p.slow_since, clock_timestamp()) ELSE clock_timestamp() END))),
+         slow_until = EXCLUDED.slow_until
+       RETURNING greatest(0, extract(epoch FROM next_at - clock_timestamp()) * 1000)::float8 AS pause_ms`,
+      [pageId, SLOWDOWN_SECONDS, Object.values(SendLane), MAX_PAUSE_SECONDS],
     );
+    this.rememberPause(pageId, Date.now() + Number(row?.pause_ms ?? 0));
+  }
+
+  /** Until when (this machine's clock) this instance knows the Page to be paused. */
+  private rememberPause(pageId: string, until: number): void {
+    if (!this.pausedUntil.has(pageId) && this.pausedUntil.size >= MAX_REMEMBERED_PAGES) {
+      const now = Date.now();
+      for (const [page, at] of this.pausedUntil) if (at < now) this.pausedUntil.delete(page);
+    }
+    this.pausedUntil.set(pageId, Math.max(until, this.pausedUntil.get(pageId) ?? 0));
   }
 
   private limit(lane: SendLane): number {
