@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
+import { eventually } from './support/eventually';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
@@ -38,15 +39,7 @@ describe('send workers', () => {
   });
   beforeEach(() => sandbox.clear());
 
-  async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await sleep(50);
-    }
-  }
+  const until = <T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000) => eventually(probe, Boolean, timeoutMs) as Promise<T>;
 
   /** A contact of the `tenant`th organization, on its Page. */
   async function contact(tenant: number): Promise<{ tenant: number; contactId: string }> {
