@@ -48,14 +48,23 @@ export class IdleWorkers implements Nudgeable {
     for (const worker of this.idle) {
       if (count <= 0) return;
       this.idle.delete(worker);
-      if (worker.nudge()) count -= 1;
+      if (nudged(worker)) count -= 1;
     }
     for (const worker of this.fetchingNow) {
       if (count <= 0) return;
       // graphile-worker's nudge of a busy worker: fetch again at once if this fetch finds nothing.
       this.fetchingNow.delete(worker);
-      worker.nudge();
+      nudged(worker);
       count -= 1;
     }
+  }
+}
+
+/** A worker that stopped meanwhile refuses a nudge (it throws): it just does not count. */
+function nudged(worker: Worker): boolean {
+  try {
+    return worker.nudge();
+  } catch {
+    return false;
   }
 }

@@ -166,8 +166,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     });
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
-      const pool = idleWorkers.get(worker.workerPool)!;
-      if (job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id, pool !== this.mainWorkerPool);
+      const pool = idleWorkers.get(worker.workerPool);
+      if (pool && job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id, pool !== this.mainWorkerPool);
     });
     this.runner = await run({
       events,
