@@ -5,15 +5,19 @@ export interface GroupCommitOptions<T> {
   write: GroupWriter<T>;
   /** The most items one statement carries; a caller with more still goes, alone. */
   maxItems: number;
-  /** The most weight (e.g. payload size) one statement carries; a heavier caller still goes, alone. */
-  maxWeight: number;
-  weigh: (items: T[]) => number;
+  /**
+   * The most weight (e.g. payload size) one statement carries, as `weigh` tells it; a heavier
+   * caller still goes, alone. Without them, only `maxItems` bounds a statement.
+   */
+  maxWeight?: number;
+  weigh?: (items: T[]) => number;
   /**
    * Whether a failed statement may have failed because of one caller's items (the database
    * refused a row), so writing each caller alone lets the others through. A failure that no
-   * statement can escape now (the database is away) is everyone's and is not tried again.
+   * statement can escape now (the database is away) is everyone's and is not tried again; without
+   * this, every failure is.
    */
-  mayBeOneCallers: (error: unknown) => boolean;
+  mayBeOneCallers?: (error: unknown) => boolean;
   /** After each commit: how many callers' items it carried. */
   onCommit?: (callers: number) => void;
   /** When a combined statement failed and its callers are written one by one. */
@@ -47,11 +51,15 @@ export class GroupCommit<T> {
 
   constructor(private readonly options: GroupCommitOptions<T>) {}
 
+  private mayBeOneCallers(error: unknown): boolean {
+    return this.options.mayBeOneCallers?.(error) ?? false;
+  }
+
   /** Resolves once `items` are committed; rejects with the statement's error if they are not. */
   add(items: T[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ items, weight: this.options.weigh(items), resolve, reject });
+      this.pending.push({ items, weight: this.options.weigh?.(items) ?? 0, resolve, reject });
       this.writing ??= this.drain();
     });
   }
@@ -75,7 +83,7 @@ export class GroupCommit<T> {
     let weight = 0;
     let taken = 0;
     for (const waiter of this.pending) {
-      if (taken > 0 && (items + waiter.items.length > this.options.maxItems || weight + waiter.weight > this.options.maxWeight)) break;
+      if (taken > 0 && (items + waiter.items.length > this.options.maxItems || weight + waiter.weight > (this.options.maxWeight ?? Infinity))) break;
       items += waiter.items.length;
       weight += waiter.weight;
       taken++;
@@ -87,7 +95,7 @@ export class GroupCommit<T> {
     try {
       await this.write(batch);
     } catch (error) {
-      if (batch.length === 1 || !this.options.mayBeOneCallers(error)) {
+      if (batch.length === 1 || !this.mayBeOneCallers(error)) {
         for (const waiter of batch) waiter.reject(error);
         return;
       }
@@ -106,7 +114,7 @@ export class GroupCommit<T> {
       } catch (error) {
         waiter.reject(error);
         // The database went away meanwhile: the rest would only fail the same way, later.
-        if (!this.options.mayBeOneCallers(error)) {
+        if (!this.mayBeOneCallers(error)) {
           for (const rest of batch.slice(index + 1)) rest.reject(error);
           return;
         }

@@ -50,9 +50,6 @@ export class OrderedQueues {
   private readonly completions = new GroupCommit<{ id: string; lockedBy: string; name: string }>({
     write: (groups) => this.complete(groups.flat()),
     maxItems: 500,
-    maxWeight: Infinity,
-    weigh: (items) => items.length,
-    mayBeOneCallers: () => false,
   });
 
   constructor(

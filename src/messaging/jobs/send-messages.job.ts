@@ -64,9 +64,6 @@ export class SendMessagesJob implements OnModuleInit {
       for (const load of loads) for (const id of load.ids) if (byId.has(id)) load.found.set(id, byId.get(id)!);
     },
     maxItems: 100,
-    maxWeight: Infinity,
-    weigh: (loads) => loads.length,
-    mayBeOneCallers: () => false,
   });
 
   constructor(

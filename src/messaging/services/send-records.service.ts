@@ -44,8 +44,6 @@ export class SendRecordsService {
   private readonly publishing = new GroupCommit<Publication>({
     write: (groups) => this.publishTogether(groups.flat()),
     maxItems: 200,
-    maxWeight: Infinity,
-    weigh: (items) => items.length,
     mayBeOneCallers: (error) => (error as { code?: string })?.code === UNIQUE_VIOLATION,
   });
 
