@@ -3,6 +3,9 @@ import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { Nudgeable } from './job-nudges';
 
+/** Where an ordered job put back behind an earlier one keeps its place: the id of the job it was first added as. */
+export const ORDER_SEQ = 'orderSeq';
+
 export interface JobContext {
   jobId: string;
   /** 1 on the first run. */

@@ -1,17 +1,14 @@
 import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
-import { GroupCommit } from './group-commit';
-import { logFailure } from './job-failure-log';
-import { Alongside, attemptsLeft, contextOf, FollowingJobs, JobContext, JobHandler, RunLater } from './job-types';
+import { AlongsideClaims } from './alongside-claims';
+import { Alongside, attemptsLeft, FollowingJobs, JobContext, JobHandler, ORDER_SEQ, RunLater } from './job-types';
 
-/** Where a job put back behind an earlier one keeps its place: the id of the job it was first added as. */
-const ORDER_SEQ = 'orderSeq';
 
 export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 
 /** What ordered queues need of the job queue. */
-interface Requeue {
+export interface Requeue {
   /** Wakes an idle worker of the pool that runs `name` at `runAt`. */
   wakeAt(runAt: Date, name: string): void;
   /** The jobs the instance runs now, for its liveness (a claimed job is one of them while it runs). */
@@ -22,15 +19,6 @@ interface Requeue {
 /** A running ordered job as graphile-worker handed it out: its queue, and the lock its pool put on both. */
 export type OrderedContext = JobContext & { queueId: number; lockedBy?: string | null; taskId?: number };
 
-/** A job claimed to run alongside the running one. */
-interface ClaimedJob {
-  id: string;
-  queue: number;
-  payload: unknown;
-  attempts: number;
-  max_attempts: number;
-}
-
 /**
  * A job parked behind an earlier holder of its queue's line is woken when that one lets go; if
  * nothing wakes it, it looks again this long after the holder's own run (the holder's instance
@@ -38,25 +26,23 @@ interface ClaimedJob {
  */
 const PARKED_FOR_MS = 60_000;
 
-/** How many of the earliest due jobs of its kind a claim looks among for other queues' next jobs. */
-const CLAIM_CANDIDATES = 100;
+/** The holds of queues' lines whose job still lives (runs, or will run again): `h` the hold, `j` its job. */
+const LIVE_HOLDS = `job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)`;
 
 /**
  * Jobs of one named queue in the order they were added, also across retries and put-backs
  * (graphile-worker alone unlocks a queue when its job fails, and the next job runs).
  */
 export class OrderedQueues {
-  /** Completions of jobs run alongside others, written together when they come at once. */
-  private readonly completions = new GroupCommit<{ id: string; lockedBy: string; name: string }>({
-    write: (groups) => this.complete(groups.flat()),
-    maxItems: 500,
-  });
+  private readonly claims: AlongsideClaims;
 
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
     private readonly jobs: Requeue,
-  ) {}
+  ) {
+    this.claims = new AlongsideClaims(pool, logger, jobs);
+  }
 
   /**
    * A queue's line is held by each of its jobs that failed and waits for a retry (a row in
@@ -70,10 +56,7 @@ export class OrderedQueues {
     const seq = payload[ORDER_SEQ] ?? context.jobId;
     const [holder] = (
       await this.pool.query(
-        `SELECT greatest(j.run_at, now()) AS run_at
-         FROM job_queue_holds h JOIN graphile_worker.jobs j ON j.id = h.job_id
-         WHERE h.job_queue_id = $1 AND h.seq < $2 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)
-         ORDER BY j.run_at DESC LIMIT 1`,
+        `SELECT greatest(j.run_at, now()) AS run_at FROM ${LIVE_HOLDS} WHERE h.job_queue_id = $1 AND h.seq < $2 ORDER BY j.run_at DESC LIMIT 1`,
         [context.queueId, seq],
       )
     ).rows as { run_at: Date }[];
@@ -86,12 +69,14 @@ export class OrderedQueues {
     // Claiming is an optimisation: if it fails, the job runs alone (and no claimed job is left half-taken: one statement).
     const claimed =
       first && alongside
-        ? await this.claimAlongside(context, alongside).catch((error: Error) => {
+        ? await this.claims.claim(context, alongside).catch((error: Error) => {
             this.logger.warn(`job ${context.jobId}: could not claim jobs to run alongside it: ${error.message}`);
             return [];
           })
         : [];
-    const others = claimed.length > 0 ? this.runClaimed(name, claimed, context.lockedBy!, handler) : Promise.resolve();
+    const others = this.claims.run(name, claimed, context.lockedBy!, (job, jobContext) =>
+      this.runInLine(name, job.payload as OrderedPayload<P>, job.id, jobContext, handler),
+    );
     try {
       await this.runInLine(name, payload, seq, first ? { ...context, following: this.following(name, context) } : context, handler);
     } finally {
@@ -121,103 +106,6 @@ export class OrderedQueues {
     }
     // Only a retried or put-back job can hold the line: a first run that succeeds costs nothing more.
     if (context.attempt > 1 || payload[ORDER_SEQ] !== undefined) await this.releaseLine(name, context);
-  }
-
-  /**
-   * Up to `max` jobs of the running job's kind that are next in line in other queues of the
-   * `queuesStartingWith` prefix, on their first run and due, in queues no worker runs, fetches
-   * from or holds: each locked to the running job's pool with its queue, one more attempt, as
-   * graphile-worker's fetch locks a job. One statement instead of a fetch per job; a claimed job
-   * is an ordinary locked job (if the process dies, it is freed with its pool's other jobs).
-   */
-  private async claimAlongside(context: OrderedContext, { queuesStartingWith, max }: Alongside): Promise<ClaimedJob[]> {
-    if (!context.lockedBy || context.taskId === undefined || this.jobs.stopping()) return [];
-    const { rows } = await this.pool.query<ClaimedJob>(
-      // The due jobs of the kind come from graphile-worker's own index of available jobs (a lookup
-      // by queue would read the whole table, which has no index on it); the first of a queue among
-      // them is its next job. A job is locked before its queue, so a job taken meanwhile by
-      // another worker never leaves its queue locked to this one.
-      `WITH candidates AS MATERIALIZED (
-         SELECT j.id, j.job_queue_id, j.attempts, j.priority, j.run_at, j.payload
-         FROM graphile_worker._private_jobs j
-         WHERE j.is_available AND j.run_at <= now() AND j.task_id = $3 AND j.job_queue_id IS NOT NULL AND j.job_queue_id <> $2
-         ORDER BY j.priority, j.run_at, j.id
-         LIMIT $6
-       ), heads AS (
-         SELECT DISTINCT ON (job_queue_id) id, job_queue_id, attempts, run_at, payload FROM candidates ORDER BY job_queue_id, priority, run_at, id
-       ), queues AS MATERIALIZED (
-         SELECT q.id FROM graphile_worker._private_job_queues q
-         WHERE q.id IN (SELECT job_queue_id FROM heads WHERE attempts = 0 AND NOT (payload::jsonb ? '${ORDER_SEQ}'))
-           AND starts_with(q.queue_name, $1) AND q.is_available
-           AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
-         FOR UPDATE SKIP LOCKED
-       ), picked AS (
-         SELECT heads.id FROM heads JOIN queues ON queues.id = heads.job_queue_id ORDER BY heads.run_at, heads.id LIMIT $5
-       ), taken AS (
-         UPDATE graphile_worker._private_jobs j SET attempts = j.attempts + 1, locked_by = $4, locked_at = now()
-         FROM picked WHERE j.id = picked.id AND j.locked_at IS NULL
-         RETURNING j.id, j.job_queue_id, j.payload, j.attempts, j.max_attempts
-       ), locked AS (
-         UPDATE graphile_worker._private_job_queues q SET locked_by = $4, locked_at = now() FROM taken WHERE q.id = taken.job_queue_id
-       )
-       SELECT id::text AS id, job_queue_id AS queue, payload, attempts, max_attempts FROM taken`,
-      [queuesStartingWith, context.queueId, context.taskId, context.lockedBy, max, CLAIM_CANDIDATES],
-    );
-    return rows;
-  }
-
-  /**
-   * Runs the claimed jobs at once, each in its own line as if a worker had fetched it. Each one
-   * that succeeded is completed as soon as it is done (with those of other batches done at the
-   * same time, in one statement), so its queue's next job does not wait for the slowest of the
-   * batch; each one that failed is failed as graphile-worker fails a job.
-   */
-  private async runClaimed<P>(name: string, claimed: ClaimedJob[], lockedBy: string, handler: JobHandler<P>): Promise<void> {
-    await Promise.all(
-      claimed.map(async (job) => {
-        this.jobs.running()?.add(job.id);
-        try {
-          await this.runInLine(name, job.payload as OrderedPayload<P>, job.id, { ...contextOf(job), queueId: job.queue }, handler);
-        } catch (error) {
-          logFailure(this.logger, { job: { ...job, task_identifier: name }, error });
-          await this.pool
-            .query(
-              `WITH j AS (
-                 UPDATE graphile_worker._private_jobs
-                 SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL, updated_at = now()
-                 WHERE id = $1 AND locked_by = $2 RETURNING job_queue_id
-               )
-               UPDATE graphile_worker._private_job_queues q SET locked_by = NULL, locked_at = NULL FROM j WHERE q.id = j.job_queue_id AND q.locked_by = $2`,
-              [job.id, lockedBy, (error as Error)?.message ?? String(error)],
-            )
-            .catch((failError: Error) => this.logger.warn(`job ${job.id}: could not record its failure: ${failError.message}`));
-          return;
-        } finally {
-          this.jobs.running()?.delete(job.id);
-        }
-        // Left locked to the pool if this fails: freed as an orphan and run again (a send is at least once).
-        await this.completions
-          .add([{ id: job.id, lockedBy, name }])
-          .catch((error: Error) => this.logger.warn(`could not complete job ${job.id}, run alongside another: ${error.message}`));
-      }),
-    );
-  }
-
-  /** Claimed jobs done: gone and their queues unlocked, as graphile-worker completes a job; a queue with more due jobs wakes a worker. */
-  private async complete(jobs: { id: string; lockedBy: string; name: string }[]): Promise<void> {
-    const { rows } = await this.pool.query<{ name: string }>(
-      `WITH j AS (
-         DELETE FROM graphile_worker._private_jobs j USING unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, locked_by, name)
-         WHERE j.id = d.id AND j.locked_by = d.locked_by RETURNING j.job_queue_id, d.locked_by, d.name
-       ), q AS (
-         UPDATE graphile_worker._private_job_queues q SET locked_by = NULL, locked_at = NULL FROM j
-         WHERE q.id = j.job_queue_id AND q.locked_by = j.locked_by RETURNING q.id, j.name
-       )
-       SELECT DISTINCT q.name FROM q
-       WHERE EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.is_available AND w.run_at <= now() AND w.id <> ALL($1::bigint[]))`,
-      [jobs.map((job) => job.id), jobs.map((job) => job.lockedBy), jobs.map((job) => job.name)],
-    );
-    for (const { name } of rows) this.jobs.wakeAt(new Date(), name);
   }
 
   /**
@@ -258,9 +146,7 @@ export class OrderedQueues {
     const jobId = await this.putBackHolding(name, payload, context, new Date(holderRunAt.getTime() + PARKED_FOR_MS), { maxAttempts: context.maxAttempts, parked: true });
     const { rowCount } = await this.pool.query(
       `UPDATE graphile_worker._private_jobs SET run_at = now()
-       WHERE id = $1 AND locked_at IS NULL AND NOT EXISTS (
-         SELECT 1 FROM job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id
-         WHERE h.job_queue_id = $2 AND h.seq < $3 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts))`,
+       WHERE id = $1 AND locked_at IS NULL AND NOT EXISTS (SELECT 1 FROM ${LIVE_HOLDS} WHERE h.job_queue_id = $2 AND h.seq < $3)`,
       [jobId, context.queueId, payload[ORDER_SEQ]],
     );
     if (rowCount) this.jobs.wakeAt(new Date(), name);
@@ -319,11 +205,7 @@ export class OrderedQueues {
   private async releaseLine(name: string, context: OrderedContext): Promise<void> {
     await this.pool.query(`DELETE FROM job_queue_holds WHERE job_id = $1`, [context.jobId]);
     const { rowCount } = await this.pool.query(
-      `WITH first AS (
-         SELECT h.job_id, h.parked FROM job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id
-         WHERE h.job_queue_id = $1 AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)
-         ORDER BY h.seq LIMIT 1
-       )
+      `WITH first AS (SELECT h.job_id, h.parked FROM ${LIVE_HOLDS} WHERE h.job_queue_id = $1 ORDER BY h.seq LIMIT 1)
        UPDATE graphile_worker._private_jobs j SET run_at = now()
        FROM first WHERE first.parked AND j.id = first.job_id AND j.locked_at IS NULL AND j.run_at > now()`,
       [context.queueId],

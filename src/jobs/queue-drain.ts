@@ -4,6 +4,14 @@ import type { Pool } from 'pg';
 import { logFailure } from './job-failure-log';
 import { contextOf, type JobContext } from './job-types';
 
+/**
+ * A claimed job (`$1`, locked by `$2`) failed, as graphile-worker fails a job: unlocked with its
+ * error (`$3`), to run again after graphile-worker's backoff (`exp(min(attempts, 10))` s).
+ */
+export const FAIL_CLAIMED_JOB = `UPDATE graphile_worker._private_jobs
+  SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL, updated_at = now()
+  WHERE id = $1 AND locked_by = $2`;
+
 /** A job claimed from a named queue by the worker that runs the queue's current job. */
 export interface ClaimedJob {
   id: string;
@@ -92,11 +100,6 @@ export class QueueDrain {
 
   /** A claimed job failed: unlocked with its error, to run again after graphile-worker's backoff (`exp(min(attempts, 10))` s). */
   async fail(job: ClaimedJob, workerId: string, message: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE graphile_worker._private_jobs
-       SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL, updated_at = now()
-       WHERE id = $1 AND locked_by = $2`,
-      [job.id, workerId, message],
-    );
+    await this.pool.query(FAIL_CLAIMED_JOB, [job.id, workerId, message]);
   }
 }
