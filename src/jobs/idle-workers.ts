@@ -1,4 +1,4 @@
-import type { Worker, WorkerPool } from 'graphile-worker';
+import type { Worker, WorkerEvents, WorkerPool } from 'graphile-worker';
 import type { Nudgeable } from './job-nudges';
 
 /**
@@ -66,5 +66,28 @@ function nudged(worker: Worker): boolean {
     return worker.nudge();
   } catch {
     return false;
+  }
+}
+
+/** The IdleWorkers of each of an instance's worker pools, kept up to date from graphile-worker's events. */
+export class IdleWorkerPools {
+  private readonly pools = new Map<WorkerPool, IdleWorkers>();
+
+  constructor(events: WorkerEvents) {
+    events.on('worker:getJob:start', ({ worker }) => this.of(worker.workerPool)?.fetching(worker));
+    events.on('worker:getJob:empty', ({ worker }) => this.of(worker.workerPool)?.foundNothing(worker));
+    events.on('job:start', ({ worker }) => this.of(worker.workerPool)?.running(worker));
+    events.on('worker:release', ({ worker }) => this.of(worker.workerPool)?.released(worker));
+  }
+
+  /** A pool graphile-worker just created. */
+  add(workerPool: WorkerPool): IdleWorkers {
+    const pool = new IdleWorkers(workerPool);
+    this.pools.set(workerPool, pool);
+    return pool;
+  }
+
+  of(workerPool: WorkerPool): IdleWorkers | undefined {
+    return this.pools.get(workerPool);
   }
 }

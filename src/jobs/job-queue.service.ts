@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { run, Runner, runMigrations, Task, TaskList, WorkerEvents, WorkerPool } from 'graphile-worker';
+import { run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -12,7 +12,7 @@ import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { workerLogger } from './job-failure-log';
-import { IdleWorkers } from './idle-workers';
+import { IdleWorkerPools } from './idle-workers';
 import { JobNudges, type Nudgeable } from './job-nudges';
 import { type Alongside, attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
@@ -55,7 +55,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   /** Each isolated group's task names, to its group. */
   private readonly isolatedTasks = new Map<string, IsolatedGroup>();
   /** Wakes idle workers before their next poll: a job put back for later is due, a queue freed. */
-  private readonly wakeups = new PoolWakeups((queueIds) => this.dueQueues(queueIds));
+  private readonly wakeups: PoolWakeups;
   private idleQueuesTimer?: NodeJS.Timeout;
   /** Set once shutdown begins: no queue is run further. */
   private stopping = false;
@@ -81,6 +81,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       Client: PreparingClient,
     });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
+    this.wakeups = new PoolWakeups(this.pool);
     this.drain = new QueueDrain(this.pool, this.logger, {
       running: () => this.liveness?.running,
       stopping: () => this.stopping,
@@ -118,15 +119,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     return rows;
   }
 
-  /** Which of these named queues have a job due now, through graphile-worker's index of available jobs. */
-  private async dueQueues(queueIds: number[]): Promise<Set<number>> {
-    const { rows } = await this.pool.query<{ id: number }>(
-      `SELECT DISTINCT job_queue_id AS id FROM graphile_worker._private_jobs WHERE job_queue_id = ANY($1::int[]) AND is_available AND run_at <= now()`,
-      [queueIds],
-    );
-    return new Set(rows.map((row) => row.id));
-  }
-
   /** Installs (or upgrades) the job schema before anything can add a job. */
   async onModuleInit(): Promise<void> {
     const client = await this.pool.connect();
@@ -143,11 +135,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     const events: WorkerEvents = new EventEmitter();
     // Jobs are locked by the pool's id (batched fetches) or a worker's id: record both.
     let creating: IsolatedGroup | null = null;
-    const idleWorkers = new Map<WorkerPool, IdleWorkers>();
+    const idleWorkers = new IdleWorkerPools(events);
     events.on('pool:create', ({ workerPool }) => {
       this.liveness?.addWorker(workerPool.id);
-      const pool = new IdleWorkers(workerPool);
-      idleWorkers.set(workerPool, pool);
+      const pool = idleWorkers.add(workerPool);
       this.wakeups.pools.push(pool);
       if (creating === null) this.mainWorkerPool = pool;
       else {
@@ -155,18 +146,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         this.nudges.quiet(workerPool.id);
       }
     });
-    events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(idleWorkers.get(workerPool)!, client));
+    events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(idleWorkers.of(workerPool)!, client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
-    events.on('worker:getJob:start', ({ worker }) => idleWorkers.get(worker.workerPool)?.fetching(worker));
-    events.on('worker:getJob:empty', ({ worker }) => idleWorkers.get(worker.workerPool)?.foundNothing(worker));
-    events.on('worker:release', ({ worker }) => idleWorkers.get(worker.workerPool)?.released(worker));
-    events.on('job:start', ({ worker, job }) => {
-      idleWorkers.get(worker.workerPool)?.running(worker);
-      this.liveness?.running.add(job.id);
-    });
+    events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
-      const pool = idleWorkers.get(worker.workerPool);
+      const pool = idleWorkers.of(worker.workerPool);
       if (pool && job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id, pool !== this.mainWorkerPool);
     });
     this.runner = await run({

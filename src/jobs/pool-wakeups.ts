@@ -1,10 +1,9 @@
+import type { Pool } from 'pg';
 import type { Nudgeable } from './job-nudges';
 
 /** How long after a job of a named queue finished one idle worker of its pool looks for the queue's next job. */
 const QUEUE_FREE_NUDGE_MS = 5;
 
-/** Answers which of these named queues have a job due to run now. */
-export type DueQueues = (queueIds: number[]) => Promise<Set<number>>;
 
 /**
  * The timers that wake this instance's idle workers before their next poll, none of which fires
@@ -18,7 +17,7 @@ export class PoolWakeups {
   private freed = new Map<number, Nudgeable>();
   private stopped = false;
 
-  constructor(private readonly dueQueues: DueQueues) {}
+  constructor(private readonly pool: Pool) {}
 
   /**
    * graphile-worker does not wait for a finished job's completion statement (which unlocks its
@@ -36,6 +35,15 @@ export class PoolWakeups {
     if (!ifDue) return this.later(QUEUE_FREE_NUDGE_MS, () => pool.nudge(1));
     if (this.freed.size === 0) this.later(QUEUE_FREE_NUDGE_MS, () => void this.wakeForFreed());
     this.freed.set(queueId, pool);
+  }
+
+  /** Which of these named queues have a job due now, through graphile-worker's index of available jobs. */
+  private async dueQueues(queueIds: number[]): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      `SELECT DISTINCT job_queue_id AS id FROM graphile_worker._private_jobs WHERE job_queue_id = ANY($1::int[]) AND is_available AND run_at <= now()`,
+      [queueIds],
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   private async wakeForFreed(): Promise<void> {
