@@ -255,6 +255,8 @@ describe('POST /api/messaging/send', () => {
       });
       const row = await settled(id);
       expect(row).toMatchObject({ status: 'published', error: null, error_details: null });
+      // No error details at all, not a JSON null (both read back as null).
+      expect((await t.db.query('SELECT error_details IS NULL AS none FROM messages WHERE id = $1', [id])).rows[0].none).toBe(true);
       expect(sandbox.requests.filter((r) => r.path.endsWith('/messages'))).toHaveLength(2);
       expect(sandbox.sent()).toHaveLength(1);
     });

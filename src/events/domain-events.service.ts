@@ -52,31 +52,6 @@ export class DomainEvents {
   }
 
   /**
-   * A change and its events as one statement, so with no transaction around it: `change.sql` is
-   * a data-modifying statement (its own `$1…$n`) whose `RETURNING` gives a row when it applied;
-   * the entries are recorded only then. Answers whether it applied. For a hot path whose events
-   * can be built before the change runs (the caller knows what the change makes of the record).
-   */
-  async recordWithChange(queryable: Queryable, organizationId: string, entries: OutboxEntry[], change: { sql: string; params: unknown[] }): Promise<boolean> {
-    const next = change.params.length;
-    const [row] = await queryable.query(
-      `WITH changed AS (${change.sql}),
-       recorded AS (
-         INSERT INTO domain_events (organization_id, type, data, realtime)
-         SELECT $${next + 1}, e.value->>'type', e.value->'data', e.value->'realtime'
-         FROM jsonb_array_elements($${next + 2}::jsonb) WITH ORDINALITY AS e(value, n)
-         WHERE EXISTS (SELECT 1 FROM changed)
-         ORDER BY e.n
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM changed)::int AS changed, CASE WHEN done.n > 0 THEN pg_notify('${DOMAIN_EVENTS_CHANNEL}', '') END
-       FROM (SELECT count(*) AS n FROM recorded) AS done`,
-      [...change.params, organizationId, JSON.stringify(outboxRows(entries))],
-    );
-    return Number(row?.changed ?? 0) > 0;
-  }
-
-  /**
    * Many records' changes with their events in one statement, for changes that come at the same
    * moment (group commit). Each item's `row` becomes a row of the CTE `input` (with `n`, its
    * place, and its `organization_id`) typed by `change.columns`; `change.sql` is a data-modifying

@@ -26,10 +26,11 @@ const RETRYABLE_STATUSES: readonly MessageStatus[] = [MessageStatus.Pending, Mes
  * a socket `message.updated` for every change. Statuses only move forward: a delivery or read
  * recorded by a webhook is never undone here.
  */
-/** A send to record as published, and whether the group's statement applied it. */
-interface Publication {
+/** A send-path status change to record with its event, and whether the group's statement applied it. */
+interface Settlement {
   message: Message;
-  externalId: string;
+  /** The record's new status and fields, as the statement's `input` row. */
+  row: { id: string; status: MessageStatus; external_id: string | null; error_details: GraphErrorDetails | null; error: string | null };
   entry: OutboxEntry;
   applied: boolean;
 }
@@ -37,12 +38,13 @@ interface Publication {
 @Injectable()
 export class SendRecordsService {
   /**
-   * Publications that come while one statement is in flight go together in the next. A statement
-   * refused for one record's external id (an echo stored it first) is retried one record at a
-   * time, so only that one fails (and goes the long way).
+   * Status changes that come while one statement is in flight go together in the next (a worker's
+   * sends run together and Meta answers them at about the same moment). A statement refused for
+   * one record's external id (an echo stored it first) is retried one record at a time, so only
+   * that one fails (and goes the long way).
    */
-  private readonly publishing = new GroupCommit<Publication>({
-    write: (groups) => this.publishTogether(groups.flat()),
+  private readonly settling = new GroupCommit<Settlement>({
+    write: (groups) => this.settleTogether(groups.flat()),
     maxItems: 200,
     mayBeOneCallers: (error) => (error as { code?: string })?.code === UNIQUE_VIOLATION,
   });
@@ -53,12 +55,10 @@ export class SendRecordsService {
     private readonly events: DomainEvents,
   ) {}
 
-  /**
-   * The record went out: `published` with Meta's id, and `message.sent`. Sends that come back at
-   * the same moment (a worker's sends run together) are written in one statement.
-   */
+  /** The record went out: `published` with Meta's id, and `message.sent`. */
   async published(message: Message, externalId: string): Promise<void> {
-    const settled = await this.publishedTogether(message, externalId).catch((error: { code?: string }) => {
+    const changes = { status: MessageStatus.Published, externalId, error: null, errorDetails: null };
+    const settled = await this.settledInOneStatement(message, changes, 'message.sent').catch((error: { code?: string }) => {
       // The echo's copy is in the way: the path below clears it.
       if (error?.code === UNIQUE_VIOLATION) return false;
       throw error;
@@ -89,7 +89,7 @@ export class SendRecordsService {
 
   async waitingForRetry(message: Message, details: GraphErrorDetails): Promise<void> {
     const changes = { status: MessageStatus.FailedWaitingForRetry, errorDetails: details };
-    if (await this.settledInOneStatement(message, changes, `UPDATE messages SET status = 'failed_waiting_for_retry', error_details = $2, updated_at = now()`, [JSON.stringify(details)], null)) return;
+    if (await this.settledInOneStatement(message, changes, null)) return;
     await this.update(
       message,
       `UPDATE messages SET status = 'failed_waiting_for_retry', error_details = $2, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
@@ -100,40 +100,13 @@ export class SendRecordsService {
 
   async failed(message: Message, details: GraphErrorDetails | null, error: string): Promise<void> {
     const changes = { status: MessageStatus.Failed, errorDetails: details, error };
-    const set = `UPDATE messages SET status = 'failed', error_details = $2, error = $3, updated_at = now()`;
-    if (await this.settledInOneStatement(message, changes, set, [details === null ? null : JSON.stringify(details), error], 'message.failed')) return;
+    if (await this.settledInOneStatement(message, changes, 'message.failed')) return;
     await this.update(
       message,
       `UPDATE messages SET status = 'failed', error_details = $2, error = $3, updated_at = now() WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry')`,
       [message.id, details === null ? null : JSON.stringify(details), error],
       () => 'message.failed',
     );
-  }
-
-  /**
-   * `published` through the group commit, as `settledInOneStatement` does it alone: false when
-   * the record's copy cannot be trusted or its status moved on (the caller goes the long way).
-   */
-  private async publishedTogether(message: Message, externalId: string): Promise<boolean> {
-    if (!message.attachments || !RETRYABLE_STATUSES.includes(message.status)) return false;
-    const changes = { status: MessageStatus.Published, externalId, error: null, errorDetails: null };
-    const publication: Publication = { message, externalId, entry: this.entryOf(message, changes, 'message.sent'), applied: false };
-    await this.publishing.add([publication]);
-    if (publication.applied) Object.assign(message, changes);
-    return publication.applied;
-  }
-
-  private async publishTogether(publications: Publication[]): Promise<void> {
-    const applied = await this.events.recordWithChanges(
-      this.dataSource,
-      publications.map(({ message, externalId, entry }) => ({ organizationId: message.organizationId, entries: [entry], row: { id: message.id, external_id: externalId } })),
-      {
-        columns: 'id uuid, external_id text',
-        sql: `UPDATE messages m SET status = 'published', external_id = i.external_id, error = NULL, error_details = NULL, updated_at = now()
-              FROM input i WHERE m.id = i.id AND m.status IN ('pending', 'failed_waiting_for_retry') RETURNING i.n`,
-      },
-    );
-    publications.forEach((publication, n) => (publication.applied = applied.has(n)));
   }
 
   /** The event of a send-path status change: the record as the job loaded it, with `changes` applied. */
@@ -145,25 +118,39 @@ export class SendRecordsService {
   /**
    * The send path's status change in one statement, with its event: the record as the job loaded
    * it (a pending or waiting outbound record changes only here), with `changes` applied, is what
-   * the event carries. `set` is an `UPDATE messages SET …` whose own parameters start at `$2`;
-   * it applies only while the record is still pending or waiting. Answers false (nothing done)
-   * when that guard or the job's copy cannot be trusted: the caller then goes the long way.
+   * the event carries. It applies only while the record is still pending or waiting. Answers
+   * false (nothing done) when that guard or the job's copy cannot be trusted: the caller then
+   * goes the long way.
    */
   private async settledInOneStatement(
     message: Message,
-    changes: Partial<Message>,
-    set: string,
-    params: unknown[],
+    changes: Pick<Message, 'status'> & Partial<Pick<Message, 'externalId' | 'errorDetails' | 'error'>>,
     type: 'message.sent' | 'message.failed' | null,
   ): Promise<boolean> {
     if (!message.attachments || !RETRYABLE_STATUSES.includes(message.status)) return false;
-    const entry = this.entryOf(message, changes, type);
-    const applied = await this.events.recordWithChange(this.dataSource, message.organizationId, [entry], {
-      sql: `${set} WHERE id = $1 AND status IN ('pending', 'failed_waiting_for_retry') RETURNING 1`,
-      params: [message.id, ...params],
-    });
-    if (applied) Object.assign(message, changes);
-    return applied;
+    const row = { id: message.id, status: changes.status, external_id: changes.externalId ?? null, error_details: changes.errorDetails ?? null, error: changes.error ?? null };
+    const settlement: Settlement = { message, row, entry: this.entryOf(message, changes, type), applied: false };
+    await this.settling.add([settlement]);
+    if (settlement.applied) Object.assign(message, changes);
+    return settlement.applied;
+  }
+
+  /**
+   * Settlements in one statement: a waiting record keeps its `error`, only a published one takes
+   * an external id, and each sets its `error_details` (none when published).
+   */
+  private async settleTogether(settlements: Settlement[]): Promise<void> {
+    const applied = await this.events.recordWithChanges(
+      this.dataSource,
+      settlements.map(({ message, row, entry }) => ({ organizationId: message.organizationId, entries: [entry], row })),
+      {
+        columns: 'id uuid, status message_status, external_id text, error_details jsonb, error text',
+        sql: `UPDATE messages m SET status = i.status, external_id = coalesce(i.external_id, m.external_id), error_details = i.error_details,
+                error = CASE WHEN i.status = 'failed_waiting_for_retry' THEN m.error ELSE i.error END, updated_at = now()
+              FROM input i WHERE m.id = i.id AND m.status IN ('pending', 'failed_waiting_for_retry') RETURNING i.n`,
+      },
+    );
+    settlements.forEach((settlement, n) => (settlement.applied = applied.has(n)));
   }
 
   /**
