@@ -184,13 +184,7 @@ export class MetaRateLimiter {
     const previous = this.lastSlots.get(key);
     const first = Math.max(Date.now() + Number(row.wait_ms), previous === undefined ? 0 : previous + spacingMs);
     for (let i = 0; i < count; i++) lease.slots.push(first + i * Number(row.step_ms));
-    if (!this.lastSlots.has(key) && this.lastSlots.size >= MAX_REMEMBERED_PAGES) this.forgetPastSlots();
-    this.lastSlots.set(key, first + (count - 1) * Number(row.step_ms));
-  }
-
-  private forgetPastSlots(): void {
-    const past = Date.now() - 1000;
-    for (const [key, at] of this.lastSlots) if (at < past) this.lastSlots.delete(key);
+    rememberTime(this.lastSlots, key, first + (count - 1) * Number(row.step_ms), Date.now() - 1000);
   }
 
   /**
@@ -219,16 +213,18 @@ export class MetaRateLimiter {
 
   /** Until when (this machine's clock) this instance knows the Page to be paused. */
   private rememberPause(pageId: string, until: number): void {
-    if (!this.pausedUntil.has(pageId) && this.pausedUntil.size >= MAX_REMEMBERED_PAGES) {
-      const now = Date.now();
-      for (const [page, at] of this.pausedUntil) if (at < now) this.pausedUntil.delete(page);
-    }
-    this.pausedUntil.set(pageId, Math.max(until, this.pausedUntil.get(pageId) ?? 0));
+    rememberTime(this.pausedUntil, pageId, Math.max(until, this.pausedUntil.get(pageId) ?? 0), Date.now());
   }
 
   private limit(lane: SendLane): number {
     return pacedRate(lane === SendLane.Media ? this.config.metaPageMediaSendsPerSecond : this.config.metaPageSendsPerSecond);
   }
+}
+
+/** Sets a Page's time in a map of MAX_REMEMBERED_PAGES at most: when it is full, the times before `forgetBefore` go first. */
+function rememberTime(times: Map<string, number>, key: string, at: number, forgetBefore: number): void {
+  if (!times.has(key) && times.size >= MAX_REMEMBERED_PAGES) for (const [other, time] of times) if (time < forgetBefore) times.delete(other);
+  times.set(key, at);
 }
 
 function sleep(ms: number): Promise<void> {
