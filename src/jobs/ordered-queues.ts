@@ -166,20 +166,27 @@ export class OrderedQueues {
   private following(name: string, context: OrderedContext): FollowingJobs {
     return {
       take: async <P>(manager: EntityManager, limit: number, options: { alsoQueuesStartingWith?: string } = {}): Promise<P[]> => {
-        const rows: { id: string; queue: number; payload: P & object; ready: boolean; identifier: string; attempts: number }[] = await manager.query(
-          `WITH others AS MATERIALIZED (
+        const rows: { id: string; queue: number; payload: P & object; identifier: string; attempts: number }[] = await manager.query(
+          // The due jobs come from graphile-worker's own index of available jobs, in its order (the
+          // table has no index by queue, so a lookup by queue reads all of it): a queue's jobs among
+          // them are its next ones. Its own queue is locked to the running job; the others' rows
+          // are locked here, skipping those a worker runs, fetches from, or whose line is held.
+          `WITH candidates AS MATERIALIZED (
+             SELECT j.id, j.job_queue_id FROM graphile_worker._private_jobs j
+             WHERE j.is_available AND j.run_at <= now() AND j.job_queue_id IS NOT NULL AND j.id <> $2
+             ORDER BY j.priority, j.run_at, j.id
+             LIMIT $3
+           ), others AS MATERIALIZED (
              SELECT q.id FROM graphile_worker._private_job_queues q
-             WHERE $4::text IS NOT NULL AND starts_with(q.queue_name, $4) AND q.is_available AND q.id <> $1
+             WHERE $4::text IS NOT NULL AND q.id IN (SELECT job_queue_id FROM candidates WHERE job_queue_id <> $1)
+               AND starts_with(q.queue_name, $4) AND q.is_available
                AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
-               AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs w WHERE w.job_queue_id = q.id AND w.is_available AND w.run_at <= now())
              FOR UPDATE SKIP LOCKED
            )
-           SELECT j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, j.run_at <= now() AS ready, t.identifier
-           FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-           WHERE j.id <> $2 AND j.is_available
-             AND ((j.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR j.job_queue_id IN (SELECT id FROM others))
+           SELECT j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, t.identifier
+           FROM candidates c JOIN graphile_worker._private_jobs j ON j.id = c.id JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+           WHERE (c.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR c.job_queue_id IN (SELECT id FROM others)
            ORDER BY j.job_queue_id = $1 DESC, j.job_queue_id, j.priority, j.run_at, j.id
-           LIMIT $3
            FOR UPDATE OF j`,
           [context.queueId, context.jobId, limit, options.alsoQueuesStartingWith ?? null],
         );
@@ -187,7 +194,7 @@ export class OrderedQueues {
         const stopped = new Set<number>();
         const taken = rows.filter((row) => {
           if (stopped.has(row.queue)) return false;
-          if (row.ready && row.attempts === 0 && row.identifier === name && !(ORDER_SEQ in (row.payload ?? {}))) return true;
+          if (row.attempts === 0 && row.identifier === name && !(ORDER_SEQ in (row.payload ?? {}))) return true;
           stopped.add(row.queue);
           return false;
         });
