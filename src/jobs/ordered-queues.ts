@@ -166,11 +166,13 @@ export class OrderedQueues {
   private following(name: string, context: OrderedContext): FollowingJobs {
     return {
       take: async <P>(manager: EntityManager, limit: number, options: { alsoQueuesStartingWith?: string } = {}): Promise<P[]> => {
-        const rows: { id: string; queue: number; payload: P & object; identifier: string; attempts: number }[] = await manager.query(
+        const rows: { payload: P }[] = await manager.query(
           // The due jobs come from graphile-worker's own index of available jobs, in its order (the
           // table has no index by queue, so a lookup by queue reads all of it): a queue's jobs among
           // them are its next ones. Its own queue is locked to the running job; the others' rows
           // are locked here, skipping those a worker runs, fetches from, or whose line is held.
+          // Each queue's jobs are taken up to its first one that is not next in line (another
+          // kind, a retry, or one put back), and deleted in the same statement.
           `WITH candidates AS MATERIALIZED (
              SELECT j.id, j.job_queue_id FROM graphile_worker._private_jobs j
              WHERE j.is_available AND j.run_at <= now() AND j.job_queue_id IS NOT NULL AND j.id <> $2
@@ -182,24 +184,23 @@ export class OrderedQueues {
                AND starts_with(q.queue_name, $4) AND q.is_available
                AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
              FOR UPDATE SKIP LOCKED
+           ), locked AS MATERIALIZED (
+             SELECT j.id, j.job_queue_id, j.priority, j.run_at,
+               j.attempts = 0 AND t.identifier = $5 AND NOT (j.payload::jsonb ? '${ORDER_SEQ}') AS next_in_line
+             FROM candidates c JOIN graphile_worker._private_jobs j ON j.id = c.id JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+             WHERE (c.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR c.job_queue_id IN (SELECT id FROM others)
+             FOR UPDATE OF j
+           ), heads AS (
+             SELECT id, row_number() OVER (ORDER BY job_queue_id = $1 DESC, job_queue_id, priority, run_at, id) AS k
+             FROM (SELECT *, bool_and(next_in_line) OVER (PARTITION BY job_queue_id ORDER BY priority, run_at, id) AS leads FROM locked) l
+             WHERE leads
+           ), taken AS (
+             DELETE FROM graphile_worker._private_jobs j USING heads h WHERE j.id = h.id RETURNING h.k, j.payload
            )
-           SELECT j.id::text AS id, j.job_queue_id AS queue, j.payload, j.attempts, t.identifier
-           FROM candidates c JOIN graphile_worker._private_jobs j ON j.id = c.id JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-           WHERE (c.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR c.job_queue_id IN (SELECT id FROM others)
-           ORDER BY j.job_queue_id = $1 DESC, j.job_queue_id, j.priority, j.run_at, j.id
-           FOR UPDATE OF j`,
-          [context.queueId, context.jobId, limit, options.alsoQueuesStartingWith ?? null],
+           SELECT payload FROM taken ORDER BY k`,
+          [context.queueId, context.jobId, limit, options.alsoQueuesStartingWith ?? null, name],
         );
-        // Each queue's jobs up to its first one that is not next in line.
-        const stopped = new Set<number>();
-        const taken = rows.filter((row) => {
-          if (stopped.has(row.queue)) return false;
-          if (row.attempts === 0 && row.identifier === name && !(ORDER_SEQ in (row.payload ?? {}))) return true;
-          stopped.add(row.queue);
-          return false;
-        });
-        if (taken.length > 0) await manager.query(`DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[])`, [taken.map((row) => row.id)]);
-        return taken.map((row) => row.payload);
+        return rows.map((row) => row.payload);
       },
     };
   }
