@@ -47,7 +47,7 @@ export class IngestService {
   /**
    * Many conversations' items in the caller's transaction, in the order given: what they change
    * is the same as `apply` for each in turn. Each run of messages is stored set-based (one
-   * statement resolves every sender, one stores every message), and each organization's outbox
+   * statement resolves every sender, one stores every message), and every organization's outbox
    * entries are recorded in one statement at the end. Any error (also an item the database
    * refuses) fails the whole transaction; the caller then applies the items with `apply`, which
    * passes over an item that cannot be stored.
@@ -78,7 +78,7 @@ export class IngestService {
       }
     }
     await applyRun();
-    for (const [organizationId, list] of entries) await this.events.record(manager, organizationId, list);
+    await this.events.recordForEach(manager, [...entries].map(([organizationId, list]) => ({ organizationId, entries: list })));
   }
 
   private async applyOne(scope: InboundScope, item: InboundItem): Promise<void> {
