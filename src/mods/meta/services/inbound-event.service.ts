@@ -5,7 +5,7 @@ import type { InboundItem, InboundScope } from '../../../messaging/ingest/inboun
 import { IngestService } from '../../../messaging/ingest/ingest.service';
 import type { ConversationEvents } from '../mappers/webhook-delivery';
 import { mapMessagingEvent } from '../mappers/webhook-event.mapper';
-import { MetaSettingsService } from './meta-settings.service';
+import { MetaSettingsService, routeKey } from './meta-settings.service';
 
 /**
  * A conversation's events from one delivery: routed to the organization that connected the
@@ -22,16 +22,18 @@ export class InboundEventService {
   ) {}
 
   async applyAll(events: ConversationEvents): Promise<void> {
-    const unit = await this.unitOf(events, new Map());
+    checked(events);
+    const unit = await this.unitOf(events, await this.settings.organizationsOf([events]));
     if (unit) await this.ingest.apply(unit.scope, unit.items);
   }
 
   /**
    * Many conversations' events (jobs taken together, in their order) in the caller's
-   * transaction; each account is routed once.
+   * transaction; every account is routed in one read.
    */
   async applyTogether(manager: EntityManager, deliveries: ConversationEvents[]): Promise<void> {
-    const routes = new Map<string, Promise<string | null>>();
+    deliveries.forEach(checked);
+    const routes = await this.settings.organizationsOf(deliveries, manager);
     const units: { scope: InboundScope; items: InboundItem[] }[] = [];
     for (const events of deliveries) {
       const unit = await this.unitOf(events, routes);
@@ -43,14 +45,9 @@ export class InboundEventService {
   /** The organization's scope and the items of one conversation's events; null when no organization has the account. */
   private async unitOf(
     { channel, accountId, receivedAt, events }: ConversationEvents,
-    routes: Map<string, Promise<string | null>>,
+    routes: Map<string, string>,
   ): Promise<{ scope: InboundScope; items: InboundItem[] } | null> {
-    // Never route by a missing id (a lookup by `undefined` would match any row): such a job
-    // fails and stays in the queue for an operator.
-    if (typeof accountId !== 'string' || accountId === '' || !Array.isArray(events)) throw new Error('inbound events job without an account id or events');
-    const route = `${channel}:${accountId}`;
-    if (!routes.has(route)) routes.set(route, this.settings.organizationOf(channel, accountId));
-    const organizationId = await routes.get(route);
+    const organizationId = routes.get(routeKey(channel, accountId));
     if (!organizationId) {
       this.logger.warn(`ignored ${events.length} ${channel} event(s) for unknown account "${accountId}"`);
       return null;
@@ -77,4 +74,12 @@ export class InboundEventService {
     const app = await this.coreConf.metaApp();
     return app?.appId === appId;
   }
+}
+
+/**
+ * Never route by a missing id (a lookup by `undefined` would match any row): such a job fails
+ * and stays in the queue for an operator.
+ */
+function checked({ accountId, events }: ConversationEvents): void {
+  if (typeof accountId !== 'string' || accountId === '' || !Array.isArray(events)) throw new Error('inbound events job without an account id or events');
 }

@@ -58,14 +58,27 @@ export class MetaSettingsService {
 
   /** The organization a webhook for this Page (Messenger) or Instagram account belongs to, if any. */
   async organizationOf(channel: MessageChannel, accountId: string): Promise<string | null> {
-    switch (channel) {
-      case MessageChannel.FacebookMessenger:
-        return (await this.byPageId(accountId))?.organizationId ?? null;
-      case MessageChannel.InstagramDm:
-        return (await this.byInstagramAccountId(accountId))?.organizationId ?? null;
-      default:
-        return assertUnreachable(channel);
+    return (await this.organizationsOf([{ channel, accountId }])).get(routeKey(channel, accountId)) ?? null;
+  }
+
+  /**
+   * The organizations many accounts belong to, in one read: keyed by `routeKey`, an account no
+   * organization has connected is missing.
+   */
+  async organizationsOf(accounts: { channel: MessageChannel; accountId: string }[], manager: EntityManager = this.settings.manager): Promise<Map<string, string>> {
+    const ids = (channel: MessageChannel) => [...new Set(accounts.filter((account) => account.channel === channel).map((account) => account.accountId))];
+    const [pages, instagram] = [ids(MessageChannel.FacebookMessenger), ids(MessageChannel.InstagramDm)];
+    const routes = new Map<string, string>();
+    if (pages.length === 0 && instagram.length === 0) return routes;
+    const rows: { page_id: string; instagram_account_id: string | null; organization_id: string }[] = await manager.query(
+      `SELECT page_id, instagram_account_id, organization_id FROM organization_meta_settings WHERE page_id = ANY($1::text[]) OR instagram_account_id = ANY($2::text[])`,
+      [pages, instagram],
+    );
+    for (const row of rows) {
+      if (pages.includes(row.page_id)) routes.set(routeKey(MessageChannel.FacebookMessenger, row.page_id), row.organization_id);
+      if (row.instagram_account_id && instagram.includes(row.instagram_account_id)) routes.set(routeKey(MessageChannel.InstagramDm, row.instagram_account_id), row.organization_id);
     }
+    return routes;
   }
 
   /**
@@ -151,4 +164,9 @@ export class MetaSettingsService {
     const view = await this.statusView(organizationId, manager);
     await this.events.record(manager, organizationId, [{ type: 'connection.updated', object: view, realtime: [{ event: 'connection.updated' }] }]);
   }
+}
+
+/** How `organizationsOf` names an account. */
+export function routeKey(channel: MessageChannel, accountId: string): string {
+  return `${channel}:${accountId}`;
 }
