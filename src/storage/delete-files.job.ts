@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '../jobs/job-queue.service';
+import { AppConfig } from '../config/app-config';
+import { JobQueue, MEDIA_WORKERS } from '../jobs/job-queue.service';
 import { StorageService } from './storage.service';
 
 export const DELETE_FILES_JOB = 'storage.delete-files';
@@ -19,10 +20,12 @@ export class DeleteFilesJob implements OnModuleInit {
   constructor(
     private readonly jobs: JobQueue,
     private readonly storage: StorageService,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<DeleteFilesPayload>(DELETE_FILES_JOB, async ({ storageKeys }) => {
+    // With the media copies: file work never holds the inbound workers.
+    this.jobs.registerIsolated<DeleteFilesPayload>(MEDIA_WORKERS, this.config.mediaWorkerConcurrency, DELETE_FILES_JOB, async ({ storageKeys }) => {
       for (const key of storageKeys) await this.storage.delete(key);
     });
   }
