@@ -71,7 +71,11 @@ export class WebhookDeliveriesService implements OnModuleInit {
 
   onModuleInit(): void {
     this.relay.addFanOut({
-      // In the relay's numbering statement: a row and a job for every enabled endpoint that wants each event.
+      // In the relay's numbering statement: a row and a job for every enabled endpoint that wants
+      // each event. It answers how many workers to wake: one per lane no worker is draining (a
+      // draining worker takes the lane's new jobs itself), and one more if any lane is being
+      // drained, in case its worker finished just before this commit. Waking a worker per job
+      // sent most of the webhook workers to fetch in vain: a lane runs one job at a time.
       sql: (events, name, param) => `
         webhook_deliveries_made AS (
           INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type, next_attempt_at)
@@ -80,16 +84,25 @@ export class WebhookDeliveriesService implements OnModuleInit {
           JOIN webhook_endpoints w ON w.organization_id = e.organization_id AND w.enabled AND w.events && ARRAY['*', e.type]
           ON CONFLICT ON CONSTRAINT uq_webhook_deliveries_event_endpoint DO NOTHING
           RETURNING id, endpoint_id
-        ), ${name} AS (
+        ), webhook_delivery_lanes AS (
+          SELECT id, 'webhook:' || endpoint_id || ':' || (('x' || lpad(substr(id::text, 1, 8), 16, '0'))::bit(64)::bigint % ${param(LANES_PER_ENDPOINT)}::int) AS lane
+          FROM webhook_deliveries_made
+        ), webhook_delivery_jobs AS (
           SELECT count(*) AS n
           FROM (SELECT array(
-            SELECT ROW(${param(WEBHOOK_DELIVERY_JOB)}::text, json_build_object('deliveryId', id),
-                       'webhook:' || endpoint_id || ':' || (('x' || lpad(substr(id::text, 1, 8), 16, '0'))::bit(64)::bigint % ${param(LANES_PER_ENDPOINT)}::int),
+            SELECT ROW(${param(WEBHOOK_DELIVERY_JOB)}::text, json_build_object('deliveryId', id), lane,
                        NULL, ${param(JOB_ATTEMPTS)}::int, 'webhook-delivery:' || id, NULL, NULL)::graphile_worker.job_spec
-            FROM webhook_deliveries_made) AS specs) made
+            FROM webhook_delivery_lanes) AS specs) made
           -- No call for no deliveries: add_jobs would announce a job to every listening worker.
           CROSS JOIN LATERAL graphile_worker.add_jobs(made.specs)
           WHERE cardinality(made.specs) > 0
+        ), ${name} AS (
+          SELECT CASE WHEN jobs.n > 0 THEN lanes.idle + CASE WHEN lanes.draining THEN 1 ELSE 0 END ELSE 0 END AS n
+          FROM webhook_delivery_jobs jobs, (
+            SELECT count(*) FILTER (WHERE q.locked_at IS NULL) AS idle, bool_or(q.locked_at IS NOT NULL) AS draining
+            FROM (SELECT DISTINCT lane FROM webhook_delivery_lanes) l
+            LEFT JOIN graphile_worker._private_job_queues q ON q.queue_name = l.lane
+          ) lanes
         )`,
       committed: (count) => this.jobs.wakeAfterCommit(undefined, WEBHOOK_DELIVERY_JOB, count),
     });
