@@ -130,6 +130,23 @@ describe('durable jobs with the inbound events job', () => {
     });
   });
 
+  it("finds a queue's next due job through an index of available jobs by queue, not by walking every due job", async () => {
+    const client = await t.db.connect();
+    try {
+      await client.query('BEGIN');
+      // The table is nearly empty here, where a scan is cheapest: the question is whether the lookup can use an index at all.
+      await client.query('SET LOCAL enable_seqscan = off');
+      const { rows } = await client.query(
+        `EXPLAIN (FORMAT JSON) SELECT id FROM graphile_worker._private_jobs
+         WHERE job_queue_id = 1 AND task_id = 1 AND is_available AND run_at <= now() ORDER BY priority, run_at, id LIMIT 1`,
+      );
+      expect(JSON.stringify(rows[0]['QUERY PLAN'])).toContain('"Index Name":"jobs_by_queue_index"');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it("lets the worker holding a queue claim the queue's next due jobs, complete them and fail one with graphile-worker's backoff", async () => {
     // A task no worker runs, so only the drain touches these jobs.
     const add = async (n: number, runAt = 'now()') =>

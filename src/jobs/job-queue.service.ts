@@ -37,6 +37,15 @@ const POLL_INTERVAL_MS = 1000;
 /** How often the rows of queues left without jobs are deleted (`deleteIdleQueues`). */
 const IDLE_QUEUES_EVERY_MS = 5000;
 
+/**
+ * The next available jobs of a named queue, looked up by queue: graphile-worker's table has no
+ * index on the queue, so each lookup (the next job a draining worker claims, the jobs behind a
+ * running one, whether a freed queue has a job due) walked its index of every due job, past the
+ * other queues' jobs and the dead entries of jobs just taken. Made with the job schema.
+ */
+const JOBS_BY_QUEUE_INDEX = `CREATE INDEX IF NOT EXISTS jobs_by_queue_index ON graphile_worker._private_jobs (job_queue_id, priority, run_at, id)
+  WHERE is_available AND job_queue_id IS NOT NULL`;
+
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
 export const SEND_WORKERS = 'sends';
 export const MEDIA_WORKERS = 'media';
@@ -123,7 +132,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   async onModuleInit(): Promise<void> {
     const client = await this.pool.connect();
     try {
-      await withMigrationLock(client, () => runMigrations({ pgPool: this.pool, logger: workerLogger(this.logger) }));
+      await withMigrationLock(client, async () => {
+        await runMigrations({ pgPool: this.pool, logger: workerLogger(this.logger) });
+        await client.query(JOBS_BY_QUEUE_INDEX);
+      });
     } finally {
       client.release();
     }
