@@ -159,23 +159,20 @@ describe('durable jobs with the inbound events job', () => {
     const job = { job_queue_id: running.job_queue_id, locked_by: 'worker-test', task_id: running.task_id };
     const row = async (id: string) => (await t.db.query(`SELECT locked_by, attempts, last_error, run_at > now() + interval '2 seconds' AS later FROM graphile_worker._private_jobs WHERE id = $1`, [id])).rows[0];
 
-    const claimed = await drain.claimNext(job);
+    const [claimed] = await drain.claim(job);
     expect(claimed).toMatchObject({ id: second.id, payload: { n: 2 }, attempts: 1 });
     expect(await row(second.id)).toMatchObject({ locked_by: 'worker-test', attempts: 1 });
 
-    // The next claim completes the one done.
-    const next = await drain.claimNext(job, claimed);
-    expect(next).toMatchObject({ id: third.id, payload: { n: 3 } });
+    // The next claim completes the one done; it may take several at once.
+    const next = await drain.claim(job, [claimed], 2);
+    expect(next).toMatchObject([{ id: third.id, payload: { n: 3 } }, { id: fourth.id, payload: { n: 4 } }]);
     expect(await row(second.id)).toBeUndefined();
-    await drain.fail(next!, 'worker-test', 'boom');
+    await drain.fail(next[0], 'worker-test', 'boom');
     expect(await row(third.id)).toEqual({ locked_by: null, attempts: 1, last_error: 'boom', later: true });
-
-    const last = await drain.claimNext(job);
-    expect(last).toMatchObject({ id: fourth.id });
-    await drain.complete(last!, 'worker-test');
+    await drain.complete([next[1]], 'worker-test');
     expect(await row(fourth.id)).toBeUndefined();
     // Nothing else is due: the failed one waits for its backoff, the last for its time.
-    expect(await drain.claimNext(job)).toBeNull();
+    expect(await drain.claim(job, [], 5)).toEqual([]);
     await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [running.job_queue_id]);
   });
 });

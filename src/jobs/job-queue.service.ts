@@ -255,7 +255,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       // This job is done whatever happens next: a job claimed behind it that cannot be completed
       // or failed (the database away) stays locked to this worker and is freed as an orphan.
       if (options.drainQueue) {
-        await this.drain.runRest(name, helpers.job, options.drainQueue, run).catch((error: Error) =>
+        await this.drain.runRest(name, helpers.job, options.drainQueue, run, options.drainTogether).catch((error: Error) =>
           this.logger.warn(`stopped running the rest of job ${helpers.job.id}'s queue: ${error.message}`),
         );
       }

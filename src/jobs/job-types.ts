@@ -59,6 +59,8 @@ export interface RegisterOptions {
    * would (`QueueDrain`), instead of going back to the fetch for each. Not with `ordered`.
    */
   drainQueue?: number;
+  /** With `drainQueue`: how many of those jobs run at once (default 1: one after the other). */
+  drainTogether?: number;
 }
 
 /**

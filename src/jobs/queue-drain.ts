@@ -42,60 +42,72 @@ export class QueueDrain {
   ) {}
 
   /**
-   * After `job` succeeded: up to `max` more due jobs of its task and queue, one after the other,
-   * through `run`; stops at the first that fails (failed as graphile-worker fails a job), when
-   * none is due, or when the instance stops.
+   * After `job` succeeded: up to `max` more due jobs of its task and queue through `run`, up to
+   * `together` of them at once (each batch claimed in one statement, which also completes the
+   * batch before it); stops after a batch in which one failed (failed as graphile-worker fails a
+   * job), when none is due, or when the instance stops.
    */
-  async runRest<P>(name: string, job: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>): Promise<void> {
+  async runRest<P>(name: string, job: Job, max: number, run: (payload: P, context: JobContext) => Promise<void>, together = 1): Promise<void> {
     const workerId = job.locked_by;
     if (!workerId) return;
-    // A job done is completed by the statement that claims the next one.
-    let done: ClaimedJob | null = null;
+    // Jobs done are completed by the statement that claims the next ones.
+    let done: ClaimedJob[] = [];
     try {
-      for (let count = 0; count < max && !this.instance.stopping(); count++) {
-        const next = await this.claimNext(job, done);
-        done = null;
-        if (!next) return;
-        this.instance.running()?.add(next.id);
-        try {
-          await run(next.payload as P, contextOf(next));
-          done = next;
-        } catch (error) {
-          logFailure(this.logger, { job: { ...next, task_identifier: name }, error });
-          await this.fail(next, workerId, (error as Error)?.message ?? String(error));
-          return;
-        } finally {
-          this.instance.running()?.delete(next.id);
-        }
+      for (let count = 0; count < max && !this.instance.stopping(); ) {
+        const claimed = await this.claim(job, done, Math.min(together, max - count));
+        done = [];
+        if (claimed.length === 0) return;
+        count += claimed.length;
+        const outcomes = await Promise.allSettled(claimed.map((next) => this.runOne(name, next, workerId, run)));
+        done = claimed.filter((_, i) => outcomes[i].status === 'fulfilled' && (outcomes[i] as PromiseFulfilledResult<boolean>).value);
+        const error = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+        if (error) throw error.reason;
+        if (done.length < claimed.length) return;
       }
     } finally {
-      if (done) await this.complete(done, workerId);
+      if (done.length > 0) await this.complete(done, workerId);
+    }
+  }
+
+  /** One claimed job through `run`: true when it succeeded, false when it failed and was failed. */
+  private async runOne<P>(name: string, next: ClaimedJob, workerId: string, run: (payload: P, context: JobContext) => Promise<void>): Promise<boolean> {
+    this.instance.running()?.add(next.id);
+    try {
+      await run(next.payload as P, contextOf(next));
+      return true;
+    } catch (error) {
+      logFailure(this.logger, { job: { ...next, task_identifier: name }, error });
+      await this.fail(next, workerId, (error as Error)?.message ?? String(error));
+      return false;
+    } finally {
+      this.instance.running()?.delete(next.id);
     }
   }
 
   /**
-   * Locks the queue's next due job of this task to the running job's worker, or answers null;
-   * `done`, a job claimed before and finished, is completed in the same statement.
+   * Locks up to `limit` of the queue's next due jobs of this task to the running job's worker
+   * (none when nothing is due); `done`, jobs claimed before and finished, are completed in the
+   * same statement.
    */
-  async claimNext(running: Pick<Job, 'job_queue_id' | 'locked_by' | 'task_id'>, done: ClaimedJob | null = null): Promise<ClaimedJob | null> {
-    if (running.job_queue_id === null || !running.locked_by) return null;
+  async claim(running: Pick<Job, 'job_queue_id' | 'locked_by' | 'task_id'>, done: ClaimedJob[] = [], limit = 1): Promise<ClaimedJob[]> {
+    if (running.job_queue_id === null || !running.locked_by) return [];
     const { rows } = await this.pool.query<ClaimedJob>(
-      `WITH done AS (DELETE FROM graphile_worker._private_jobs WHERE id = $4 AND locked_by = $2)
+      `WITH done AS (DELETE FROM graphile_worker._private_jobs WHERE id = ANY($4::bigint[]) AND locked_by = $2)
        UPDATE graphile_worker._private_jobs SET attempts = attempts + 1, locked_by = $2, locked_at = now()
-       WHERE id = (
+       WHERE id IN (
          SELECT id FROM graphile_worker._private_jobs
          WHERE job_queue_id = $1 AND task_id = $3 AND is_available AND run_at <= now()
-         ORDER BY priority, run_at, id LIMIT 1
+         ORDER BY priority, run_at, id LIMIT $5
          FOR UPDATE SKIP LOCKED)
        RETURNING id::text, payload, attempts, max_attempts`,
-      [running.job_queue_id, running.locked_by, running.task_id, done?.id ?? null],
+      [running.job_queue_id, running.locked_by, running.task_id, done.map((job) => job.id), limit],
     );
-    return rows[0] ?? null;
+    return rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   }
 
-  /** A claimed job done: gone, as graphile-worker completes a job. */
-  async complete(job: ClaimedJob, workerId: string): Promise<void> {
-    await this.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE id = $1 AND locked_by = $2`, [job.id, workerId]);
+  /** Claimed jobs done: gone, as graphile-worker completes a job. */
+  async complete(jobs: ClaimedJob[], workerId: string): Promise<void> {
+    await this.pool.query(`DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[]) AND locked_by = $2`, [jobs.map((job) => job.id), workerId]);
   }
 
   /** A claimed job failed: unlocked with its error, to run again after graphile-worker's backoff (`exp(min(attempts, 10))` s). */

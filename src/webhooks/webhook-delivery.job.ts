@@ -1,13 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue.service';
-import { WEBHOOK_DELIVERY_JOB, WEBHOOK_WORKERS, WebhookDeliveriesService, WebhookDeliveryPayload } from './webhook-deliveries.service';
+import { DELIVERIES_AT_ONCE_PER_LANE, WEBHOOK_DELIVERY_JOB, WEBHOOK_WORKERS, WebhookDeliveriesService, WebhookDeliveryPayload } from './webhook-deliveries.service';
 
 export type { WebhookDeliveryPayload } from './webhook-deliveries.service';
 
 /**
- * After its own, a delivery job attempts up to this many more due deliveries of its lane, one
- * after the other, rather than leaving each to a job fetch of its own.
+ * After its own, a delivery job attempts up to this many more due deliveries of its lane, a few
+ * at once, rather than leaving each to a job fetch of its own.
  */
 const DELIVERIES_PER_RUN = 50;
 
@@ -27,6 +27,7 @@ export class WebhookDeliveryJob implements OnModuleInit {
   onModuleInit(): void {
     this.jobs.registerIsolated<WebhookDeliveryPayload>(WEBHOOK_WORKERS, this.config.webhookConcurrency, WEBHOOK_DELIVERY_JOB, (payload) => this.deliveries.attempt(payload), {
       drainQueue: DELIVERIES_PER_RUN,
+      drainTogether: DELIVERIES_AT_ONCE_PER_LANE,
     });
   }
 }
