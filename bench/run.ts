@@ -12,6 +12,7 @@ import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import type { SandboxPage } from '../src/sandbox/meta-sandbox';
 import { psid } from './events';
 import { IngestSettings, runIngestSuite } from './ingest';
+import { enableStatementStats, reportStatements } from './pg-statements';
 import { runIntegratorWebhooks } from './integrator-webhooks';
 import { prepareContacts, runOutbound, runOutboundWithLimitedPage } from './outbound';
 import { BenchResults, renderTables, targetRows } from './report';
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   log(`work dir ${work}, server logs in bench/.tmp/logs`);
 
   const cleanups: Array<() => Promise<unknown>> = [];
+  let statementStatsUrl: string | undefined;
   const guard = async <T>(part: string, body: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await body();
@@ -88,6 +90,8 @@ async function main(): Promise<void> {
       results.errors[part] = message(error);
       log(`${part} FAILED: ${message(error)}`);
       return undefined;
+    } finally {
+      if (statementStatsUrl) await reportStatements(statementStatsUrl, part, log).catch((error) => log(`  no statement statistics: ${message(error)}`));
     }
   };
 
@@ -97,6 +101,10 @@ async function main(): Promise<void> {
   try {
     const serverUrl = await postgres.start();
     log('embedded PostgreSQL started (product settings)');
+    if (process.env.BENCH_PG_STATEMENTS === '1') {
+      await enableStatementStats(postgres, serverUrl);
+      statementStatsUrl = serverUrl;
+    }
     if (process.env.BENCH_PG_LOG_STATEMENTS === '1') {
       // Diagnosis only: every statement, with its duration, into the server log (bench keeps the work dir).
       const { Client } = await import('pg');

@@ -1,0 +1,40 @@
+import { Client } from 'pg';
+import type { EmbeddedPostgres } from '../src/database/embedded-postgres';
+
+/**
+ * Diagnosis (`BENCH_PG_STATEMENTS=1`): PostgreSQL's own count of every statement's calls and
+ * execution time (`pg_stat_statements`), printed after each part of the service and reset, so
+ * a part's statements per unit of work and its most expensive statements are there to read.
+ */
+export async function enableStatementStats(postgres: EmbeddedPostgres, serverUrl: string): Promise<void> {
+  await withClient(serverUrl, (client) => client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`));
+  // The library loads only at server start.
+  await postgres.stop();
+  await postgres.start();
+  await withClient(serverUrl, (client) => client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
+}
+
+/** The statements since the last report, most execution time first; then the counts start again. */
+export async function reportStatements(serverUrl: string, part: string, log: (line: string) => void, top = 15): Promise<void> {
+  await withClient(serverUrl, async (client) => {
+    const { rows: [total] } = await client.query(`SELECT coalesce(sum(calls), 0)::bigint AS calls, round(coalesce(sum(total_exec_time), 0)::numeric) AS ms FROM pg_stat_statements`);
+    log(`  ${part} statements: ${total.calls} calls, ${total.ms} ms executing; the most expensive (calls, total ms, mean ms, statement):`);
+    const { rows } = await client.query(
+      `SELECT calls, round(total_exec_time::numeric) AS ms, round(mean_exec_time::numeric, 3) AS mean, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query
+       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
+      [top],
+    );
+    for (const row of rows) log(`    ${row.calls}\t${row.ms}\t${row.mean}\t${row.query}`);
+    await client.query('SELECT pg_stat_statements_reset()');
+  });
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
