@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
-import { DELIVERIES_AT_ONCE_PER_LANE, LANES_PER_ENDPOINT } from '../src/webhooks/webhook-deliveries.service';
+import { DELIVERIES_AT_ONCE_PER_LANE, LANES_PER_ENDPOINT, WebhookDeliveriesService } from '../src/webhooks/webhook-deliveries.service';
 import { MAX_ATTEMPTS } from '../src/webhooks/retry-schedule';
 import { eventually } from './support/eventually';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
@@ -184,6 +184,42 @@ describe('integrator webhooks', () => {
     const mid = await inbound('After disabling');
     await receivedForAnyEndpoint(mid);
     expect((await deliveries(endpoint.id)).length).toBe(before);
+  });
+
+  it('records attempts that end together in one statement: any 2xx among them means the endpoint works, only failures disable it', async () => {
+    const endpoint = await register('/settled-together', ['message.received']);
+    await Promise.all([inbound('together one'), inbound('together two')]);
+    const done = await eventually(
+      async () => (await deliveries(endpoint.id)).filter((d: { status: string }) => d.status === 'succeeded'),
+      (list) => list.length === 2,
+    );
+    const service = t.app.get(WebhookDeliveriesService);
+    // The statement an attempt's outcome is recorded with, as attempts that end at the same moment share it.
+    const settle = (outcomes: { ok: boolean }[]) =>
+      (service as unknown as { settleAll: (s: unknown[]) => Promise<void> }).settleAll(
+        outcomes.map(({ ok }, i) => ({
+          row: { delivery_id: done[i].id, endpoint_id: endpoint.id, attempts: 1 },
+          outcome: ok ? { ok: true, responseStatus: 200, error: null } : { ok: false, responseStatus: 500, error: 'HTTP 500' },
+          at: new Date(),
+        })),
+      );
+    const endpointRow = async () => (await t.db.query('SELECT enabled, failing_since FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0];
+    const retryJobs = async () =>
+      Number((await t.db.query(`SELECT count(*) FROM graphile_worker.jobs WHERE key = ANY($1) AND run_at > now()`, [done.map((d: { id: string }) => `webhook-delivery:${d.id}`)])).rows[0].count);
+
+    await t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE id = $1`, [endpoint.id]);
+    await settle([{ ok: false }, { ok: true }]);
+    expect(await endpointRow()).toEqual({ enabled: true, failing_since: null });
+    expect((await deliveries(endpoint.id)).map((d: { status: string; attempts: number }) => [d.status, d.attempts]).sort()).toEqual([
+      ['pending', 2],
+      ['succeeded', 2],
+    ]);
+    expect(await retryJobs()).toBe(1);
+
+    await t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE id = $1`, [endpoint.id]);
+    await settle([{ ok: false }, { ok: false }]);
+    expect((await endpointRow()).enabled).toBe(false);
+    expect(await retryJobs()).toBe(2);
   });
 
   it('counts delivery attempts by outcome at /metrics: succeeded, retrying, failed', async () => {

@@ -6,6 +6,7 @@ import { notFound } from '../common/domain-error';
 import { IntegratorDeliveryMetrics } from '../metrics/integrator-delivery.metrics';
 import type { DomainEventEnvelope } from '../events/domain-event.types';
 import { EventRelayService } from '../events/event-relay.service';
+import { GroupCommit } from '../jobs/group-commit';
 import { JobQueue } from '../jobs/job-queue.service';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../messaging/api/page-query.dto';
 import { MICROS_PARAM_AS_TIMESTAMP, microsOf } from '../messaging/services/keyset';
@@ -47,6 +48,25 @@ const JOB_ATTEMPTS = 5;
 const laneOf = (endpointId: string, deliveryId: string) => `webhook:${endpointId}:${parseInt(deliveryId.slice(0, 8), 16) % LANES_PER_ENDPOINT}`;
 const jobKeyOf = (deliveryId: string) => `webhook-delivery:${deliveryId}`;
 
+/** A delivery with its endpoint and event, as an attempt needs it. */
+const READ_DELIVERIES = `SELECT d.id AS delivery_id, d.status, d.attempts, d.endpoint_id, w.url, w.enabled, w.secret,
+    w.previous_secret, w.previous_secret_expires_at,
+    json_build_object('id', e.id, 'sequence', e.sequence, 'type', e.type, 'createdAt', e.created_at,
+                      'organizationId', e.organization_id, 'data', e.data) AS event
+  FROM webhook_deliveries d
+  JOIN domain_events e ON e.id = d.event_id
+  JOIN webhook_endpoints w ON w.id = d.endpoint_id
+  WHERE d.id = ANY($1::uuid[])`;
+
+/** The most deliveries one statement reads or settles. */
+const DELIVERIES_PER_STATEMENT = 100;
+
+interface Settlement {
+  row: DeliveryRow;
+  outcome: AttemptOutcome;
+  at: Date;
+}
+
 interface DeliveryRow {
   delivery_id: string;
   status: WebhookDeliveryStatus;
@@ -68,6 +88,22 @@ interface DeliveryRow {
  */
 @Injectable()
 export class WebhookDeliveriesService implements OnModuleInit {
+  /** Attempts that start at the same moment read their deliveries in one statement. */
+  private readonly reading = new GroupCommit<{ id: string; row?: DeliveryRow }>({
+    maxItems: DELIVERIES_PER_STATEMENT,
+    write: async (groups) => {
+      const reads = groups.flat();
+      const rows: DeliveryRow[] = await this.dataSource.query(READ_DELIVERIES, [reads.map((read) => read.id)]);
+      const byId = new Map(rows.map((row) => [row.delivery_id, row]));
+      for (const read of reads) read.row = byId.get(read.id);
+    },
+  });
+  /** Attempts that end at the same moment are recorded in one statement. */
+  private readonly settling = new GroupCommit<Settlement>({
+    maxItems: DELIVERIES_PER_STATEMENT,
+    write: (groups) => this.settleAll(groups.flat()),
+  });
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly relay: EventRelayService,
@@ -116,19 +152,14 @@ export class WebhookDeliveriesService implements OnModuleInit {
     });
   }
 
-  /** One attempt of a delivery (the job): one read, the POST, one write. */
+  /**
+   * One attempt of a delivery (the job): its read, the POST, its write; the reads and writes of
+   * attempts running at the same moment share a statement.
+   */
   async attempt({ deliveryId, manual = false }: WebhookDeliveryPayload): Promise<void> {
-    const [row]: DeliveryRow[] = await this.dataSource.query(
-      `SELECT d.id AS delivery_id, d.status, d.attempts, d.endpoint_id, w.url, w.enabled, w.secret,
-         w.previous_secret, w.previous_secret_expires_at,
-         json_build_object('id', e.id, 'sequence', e.sequence, 'type', e.type, 'createdAt', e.created_at,
-                           'organizationId', e.organization_id, 'data', e.data) AS event
-       FROM webhook_deliveries d
-       JOIN domain_events e ON e.id = d.event_id
-       JOIN webhook_endpoints w ON w.id = d.endpoint_id
-       WHERE d.id = $1`,
-      [deliveryId],
-    );
+    const read: { id: string; row?: DeliveryRow } = { id: deliveryId };
+    await this.reading.add([read]);
+    const row = read.row;
     if (!row || (row.status !== WebhookDeliveryStatus.Pending && !manual)) return;
     if (!row.enabled && !manual) {
       await this.dataSource.query(
@@ -145,50 +176,62 @@ export class WebhookDeliveriesService implements OnModuleInit {
       now,
     );
     const outcome = await this.http.post(row.url, signedHeaders(event.id, body, secrets, now), body);
-    await this.settle(row, outcome, now);
+    await this.settling.add([{ row, outcome, at: now }]);
+    this.metrics.record(outcome.ok ? 'succeeded' : this.nextAttempt(row, outcome, now) ? 'retrying' : 'failed');
+  }
+
+  /** When a delivery that had this outcome goes again; null once it is out of attempts (or succeeded). */
+  private nextAttempt(row: DeliveryRow, outcome: AttemptOutcome, at: Date): Date | null {
+    return outcome.ok ? null : nextAttemptAfter(row.attempts + 1, at);
   }
 
   /**
-   * Records an attempt's outcome, schedules the next one and, after 5 days of failures, disables
-   * the endpoint — in one statement (so one round trip per attempt, and all of it or nothing).
+   * Records attempts' outcomes, schedules the next attempts and, for an endpoint that has failed
+   * for 5 days with no success among these, disables it — in one statement (all or nothing). An
+   * endpoint that answered any of these with a 2xx is no longer failing.
    */
-  private async settle(row: DeliveryRow, outcome: AttemptOutcome, at: Date): Promise<void> {
-    const attempts = row.attempts + 1;
-    const next = outcome.ok ? null : nextAttemptAfter(attempts, at);
-    const status = outcome.ok ? WebhookDeliveryStatus.Succeeded : next ? WebhookDeliveryStatus.Pending : WebhookDeliveryStatus.Failed;
+  private async settleAll(settlements: Settlement[]): Promise<void> {
+    const input = settlements.map(({ row, outcome, at }) => {
+      const next = this.nextAttempt(row, outcome, at);
+      return {
+        id: row.delivery_id,
+        status: outcome.ok ? WebhookDeliveryStatus.Succeeded : next ? WebhookDeliveryStatus.Pending : WebhookDeliveryStatus.Failed,
+        response_status: outcome.responseStatus,
+        error: outcome.error,
+        at: at.toISOString(),
+        next: next?.toISOString() ?? null,
+        endpoint_id: row.endpoint_id,
+        ok: outcome.ok,
+        lane: laneOf(row.endpoint_id, row.delivery_id),
+        job_key: jobKeyOf(row.delivery_id),
+      };
+    });
     await this.dataSource.query(
-      `WITH delivery AS (
-         UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, response_status = $3, error = $4, last_attempt_at = $5, next_attempt_at = $6
-         WHERE id = $1 RETURNING 1
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, status webhook_delivery_status, response_status int, error text, at timestamptz,
+           next timestamptz, endpoint_id uuid, ok boolean, lane text, job_key text)
+       ), delivery AS (
+         UPDATE webhook_deliveries d SET status = i.status, attempts = d.attempts + 1, response_status = i.response_status, error = i.error,
+           last_attempt_at = i.at, next_attempt_at = i.next
+         FROM input i WHERE d.id = i.id
+       ), outcomes AS (
+         SELECT endpoint_id, bool_or(ok) AS ok, min(at) FILTER (WHERE NOT ok) AS first_failed, max(at) FILTER (WHERE NOT ok) AS last_failed
+         FROM input GROUP BY endpoint_id
        ), endpoint AS (
-         UPDATE webhook_endpoints SET
-           failing_since = CASE WHEN $8 THEN NULL ELSE COALESCE(failing_since, $5) END,
-           enabled = CASE WHEN NOT $8 AND COALESCE(failing_since, $5) <= $9 THEN false ELSE enabled END,
-            updated_at = now()
-         WHERE id = $7 AND (NOT $8 OR failing_since IS NOT NULL) RETURNING 1
+         UPDATE webhook_endpoints w SET
+           failing_since = CASE WHEN o.ok THEN NULL ELSE COALESCE(w.failing_since, o.first_failed) END,
+           enabled = CASE WHEN NOT o.ok AND COALESCE(w.failing_since, o.first_failed) <= o.last_failed - make_interval(secs => $2::float8 / 1000) THEN false ELSE w.enabled END,
+           updated_at = now()
+         FROM outcomes o WHERE w.id = o.endpoint_id AND (NOT o.ok OR w.failing_since IS NOT NULL)
        )
-       SELECT (SELECT count(*) FROM delivery) AS deliveries, (SELECT count(*) FROM endpoint) AS endpoints,
-         CASE WHEN $6::timestamptz IS NOT NULL THEN
-           (SELECT id FROM graphile_worker.add_job($10, json_build_object('deliveryId', $1::uuid), queue_name => $11, run_at => $6,
-             max_attempts => $12, job_key => $13))
-         END AS job`,
-      [
-        row.delivery_id,
-        status,
-        outcome.responseStatus,
-        outcome.error,
-        at,
-        next,
-        row.endpoint_id,
-        outcome.ok,
-        new Date(at.getTime() - DISABLE_AFTER_FAILING_MS),
-        WEBHOOK_DELIVERY_JOB,
-        laneOf(row.endpoint_id, row.delivery_id),
-        JOB_ATTEMPTS,
-        jobKeyOf(row.delivery_id),
-      ],
+       SELECT count(*) AS retries
+       FROM (SELECT array(
+         SELECT ROW($3::text, json_build_object('deliveryId', id), lane, next, $4::int, job_key, NULL, NULL)::graphile_worker.job_spec
+         FROM input WHERE next IS NOT NULL) AS specs) made
+       CROSS JOIN LATERAL graphile_worker.add_jobs(made.specs)
+       WHERE cardinality(made.specs) > 0`,
+      [JSON.stringify(input), DISABLE_AFTER_FAILING_MS, WEBHOOK_DELIVERY_JOB, JOB_ATTEMPTS],
     );
-    this.metrics.record(outcome.ok ? 'succeeded' : next ? 'retrying' : 'failed');
   }
 
   async list(organizationId: string, endpointId: string, query: PageQueryDto): Promise<WebhookDeliveryPageView> {
