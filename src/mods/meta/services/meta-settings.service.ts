@@ -66,17 +66,29 @@ export class MetaSettingsService {
    * organization has connected is missing.
    */
   async organizationsOf(accounts: { channel: MessageChannel; accountId: string }[], manager: EntityManager = this.settings.manager): Promise<Map<string, string>> {
-    const ids = (channel: MessageChannel) => [...new Set(accounts.filter((account) => account.channel === channel).map((account) => account.accountId))];
-    const [pages, instagram] = [ids(MessageChannel.FacebookMessenger), ids(MessageChannel.InstagramDm)];
+    const pages = new Set<string>();
+    const instagram = new Set<string>();
+    for (const { channel, accountId } of accounts) {
+      switch (channel) {
+        case MessageChannel.FacebookMessenger:
+          pages.add(accountId);
+          break;
+        case MessageChannel.InstagramDm:
+          instagram.add(accountId);
+          break;
+        default:
+          assertUnreachable(channel);
+      }
+    }
     const routes = new Map<string, string>();
-    if (pages.length === 0 && instagram.length === 0) return routes;
+    if (pages.size === 0 && instagram.size === 0) return routes;
     const rows: { page_id: string; instagram_account_id: string | null; organization_id: string }[] = await manager.query(
       `SELECT page_id, instagram_account_id, organization_id FROM organization_meta_settings WHERE page_id = ANY($1::text[]) OR instagram_account_id = ANY($2::text[])`,
-      [pages, instagram],
+      [[...pages], [...instagram]],
     );
     for (const row of rows) {
-      if (pages.includes(row.page_id)) routes.set(routeKey(MessageChannel.FacebookMessenger, row.page_id), row.organization_id);
-      if (row.instagram_account_id && instagram.includes(row.instagram_account_id)) routes.set(routeKey(MessageChannel.InstagramDm, row.instagram_account_id), row.organization_id);
+      if (pages.has(row.page_id)) routes.set(routeKey(MessageChannel.FacebookMessenger, row.page_id), row.organization_id);
+      if (row.instagram_account_id && instagram.has(row.instagram_account_id)) routes.set(routeKey(MessageChannel.InstagramDm, row.instagram_account_id), row.organization_id);
     }
     return routes;
   }
