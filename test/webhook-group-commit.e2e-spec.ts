@@ -31,7 +31,7 @@ async function storedCounts(db: Pool, mids: string[], timeoutMs = 60000): Promis
 }
 
 /**
- * Webhook deliveries that arrive together are committed together (one `add_jobs` statement),
+ * Webhook deliveries that arrive together are committed together (one statement),
  * each answered 200 only once its statement committed. Faults are injected in the database
  * itself: triggers on graphile-worker's job table that hold a statement or refuse a row.
  */
@@ -125,6 +125,26 @@ describe('webhook group commit', () => {
       const { rows } = await t.db.query(`SELECT $1::timestamptz < $2::timestamptz AS later`, [a.run_at, b.run_at]);
       expect(rows[0].later).toBe(true);
       await storedCounts(t.db, [first.mid, second.mid, ...others.map((o) => o.mid)]);
+    });
+
+    it("tells no worker pool of a delivery's jobs through a database notification (its instance wakes its own), and applies them", async () => {
+      // A known person: a new one's profile fetch is a job of its own, added with graphile-worker's add_job.
+      const first = delivery('psid-gc-quiet', 'hello');
+      expect((await sandbox.postWebhook(first.body)).status).toBe(200);
+      await storedCounts(t.db, [first.mid]);
+      const listener = await t.db.connect();
+      const heard: string[] = [];
+      listener.on('notification', (message) => heard.push(message.channel));
+      await listener.query('LISTEN "jobs:insert"');
+      try {
+        const { mid, body } = delivery('psid-gc-quiet', 'quiet');
+        expect((await sandbox.postWebhook(body)).status).toBe(200);
+        await storedCounts(t.db, [mid]);
+        expect(heard).toEqual([]);
+      } finally {
+        await listener.query('UNLISTEN *');
+        listener.release();
+      }
     });
 
     it('fails only the request whose delivery the database refuses; the others of its commit are 200 and applied', async () => {

@@ -19,6 +19,7 @@ import { DropSocketIoAttachments1795600100000 } from './migrations/1795600100000
 import { ParkedQueueHolds1795700000000 } from './migrations/1795700000000-ParkedQueueHolds';
 import { AddQuietJob1795700100000 } from './migrations/1795700100000-AddQuietJob';
 import { PacingSlowSince1795700200000 } from './migrations/1795700200000-PacingSlowSince';
+import { AddQuietJobs1795700300000 } from './migrations/1795700300000-AddQuietJobs';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -43,4 +44,5 @@ export const MIGRATIONS: Function[] = [
   ParkedQueueHolds1795700000000,
   AddQuietJob1795700100000,
   PacingSlowSince1795700200000,
+  AddQuietJobs1795700300000,
 ];

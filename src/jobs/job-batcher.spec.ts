@@ -1,10 +1,10 @@
 import { layersOf, SerializedJob } from './job-batcher';
 
-const job = (id: string, queue?: string, jobKey?: string): SerializedJob => ({ json: id, queue, jobKey });
+const job = (id: string, queue?: string): SerializedJob => ({ json: id, name: 'test.job', queue });
 const ids = (layers: SerializedJob[][]) => layers.map((layer) => layer.map((j) => j.json));
 
 describe('layersOf', () => {
-  it('keeps every job in one layer, in caller order, when no queue or key repeats', () => {
+  it('keeps every job in one layer, in caller order, when no queue repeats', () => {
     expect(ids(layersOf([[job('a1', 'q1'), job('a2', 'q2')], [job('b', 'q3')], [job('c')]]))).toEqual([['a1', 'a2', 'b', 'c']]);
   });
 
@@ -13,11 +13,7 @@ describe('layersOf', () => {
     expect(ids(layers)).toEqual([['a', 'x', 'y'], ['b', 'z'], ['c']]);
   });
 
-  it('separates two jobs with the same job key, which one add_jobs call cannot hold', () => {
-    expect(ids(layersOf([[job('a', undefined, 'k')], [job('b', 'q', 'k')], [job('c', 'q')]]))).toEqual([['a'], ['b'], ['c']]);
-  });
-
-  it('lets jobs without a queue or key share a layer however many there are', () => {
+  it('lets jobs without a queue share a layer however many there are', () => {
     expect(ids(layersOf([[job('a'), job('b')], [job('c')]]))).toEqual([['a', 'b', 'c']]);
   });
 });

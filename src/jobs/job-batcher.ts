@@ -5,47 +5,43 @@ import { isStatementRefusal, surviveConnectionLoss } from '../database/pool-erro
 import { PreparingClient } from '../database/prepared-statements';
 import { Metrics } from '../metrics/metrics.service';
 import { GroupCommit } from './group-commit';
+import { JobQueue } from './job-queue.service';
 import { jobSpecOf, NewJob } from './job-spec';
 
-/** One job ready for the statement: its `job_spec` as JSON text, and what its order depends on. */
+/** One job ready for the statement: its `job_spec` as JSON text, its kind, and the queue its order depends on. */
 export interface SerializedJob {
   json: string;
+  name: string;
   queue?: string;
-  jobKey?: string;
 }
 
 /**
- * Splits callers' jobs (in caller order) into layers that one `add_jobs` call each can take
- * without losing order. `add_jobs` inserts its specs in whatever order its join yields, and
- * graphile-worker picks a queue's next job by `run_at` alone, so two jobs of one queue must not
- * share a call: a job goes one layer after the last earlier job of its queue (and of its job
- * key, which one call can hold only once). Layers are added one after the other, each with a
- * later `run_at`, so a later job of a queue always gets a higher id and a later `run_at`.
- * Usually every job fits in the first layer.
+ * Splits callers' jobs (in caller order) into layers, a later job of a queue one layer after
+ * the earlier one. Layers are added one after the other, each with a later `run_at`, so a later
+ * job of a queue always gets a higher id and a later `run_at`, whatever order one call inserts
+ * its jobs in (graphile-worker picks a queue's next job by `run_at` first). Usually every job
+ * fits in the first layer.
  */
 export function layersOf(groups: SerializedJob[][]): SerializedJob[][] {
   const layers: SerializedJob[][] = [];
   const nextLayer = new Map<string, number>();
   for (const job of groups.flat()) {
-    const keys = [job.queue === undefined ? undefined : `q:${job.queue}`, job.jobKey === undefined ? undefined : `k:${job.jobKey}`].filter((key) => key !== undefined);
-    const layer = Math.max(0, ...keys.map((key) => nextLayer.get(key) ?? 0));
+    const layer = job.queue === undefined ? 0 : (nextLayer.get(job.queue) ?? 0);
     (layers[layer] ??= []).push(job);
-    for (const key of keys) nextLayer.set(key, layer + 1);
+    if (job.queue !== undefined) nextLayer.set(job.queue, layer + 1);
   }
   return layers;
 }
 
 /**
- * The layers in order (a nested loop over the ordinality), each through `add_jobs`; a spec
- * without a `run_at` of its own runs from the transaction's time plus its layer's microseconds.
+ * The layers in order (a nested loop over the ordinality), each through `add_quiet_jobs` (no
+ * NOTIFY: the workers are woken once the statement commits); a spec without a `run_at` of its
+ * own runs from the transaction's time plus its layer's microseconds.
  */
 const ADD_LAYERS = `
-  SELECT count(*)::int AS jobs
+  SELECT sum(added.n)::int AS jobs
   FROM (SELECT specs, n FROM json_array_elements($1::json) WITH ORDINALITY AS layer(specs, n) ORDER BY n) layer
-  CROSS JOIN LATERAL graphile_worker.add_jobs(array(
-    SELECT json_populate_recordset(
-      json_populate_record(NULL::graphile_worker.job_spec, json_build_object('run_at', now() + (layer.n - 1) * interval '1 microsecond')),
-      layer.specs)))`;
+  CROSS JOIN LATERAL add_quiet_jobs(layer.specs, now() + (layer.n - 1) * interval '1 microsecond') AS added(n)`;
 
 /** Big enough that a burst shares few commits, small enough that one statement stays short. */
 const MAX_JOBS_PER_STATEMENT = 500;
@@ -53,9 +49,10 @@ const MAX_CHARS_PER_STATEMENT = 4 * 1024 * 1024;
 
 /**
  * Adds jobs that concurrent requests hand in together: each `add` resolves once its jobs are
- * committed, sharing one `add_jobs` statement (one round trip, one commit) with every other
- * `add` that arrived while the previous statement was in flight (see `GroupCommit`). It has
- * connections of its own, so a request never waits for a connection behind the workers.
+ * committed, sharing one statement (one round trip, one commit) with every other `add` that
+ * arrived while the previous statement was in flight (see `GroupCommit`), and wakes this
+ * instance's workers for them. It has connections of its own, so a request never waits for a
+ * connection behind the workers. Plain jobs only: no job keys.
  */
 @Injectable()
 export class JobBatcher implements OnApplicationShutdown {
@@ -63,7 +60,11 @@ export class JobBatcher implements OnApplicationShutdown {
   private readonly pool: Pool;
   private readonly commits: GroupCommit<SerializedJob>;
 
-  constructor(config: AppConfig, metrics: Metrics) {
+  constructor(
+    config: AppConfig,
+    metrics: Metrics,
+    private readonly jobs: JobQueue,
+  ) {
     this.pool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'meta-inbox-job-batcher', Client: PreparingClient });
     surviveConnectionLoss(this.pool, (message) => this.logger.warn(`job batcher pool: ${message}`));
     this.commits = new GroupCommit<SerializedJob>({
@@ -83,8 +84,9 @@ export class JobBatcher implements OnApplicationShutdown {
    * rejects if the database refused them or is away.
    */
   add<P>(jobs: NewJob<P>[]): Promise<void> {
+    if (jobs.some((job) => job.options?.jobKey !== undefined)) return Promise.reject(new Error('JobBatcher adds plain jobs only: no job keys'));
     // Serialized here, so a payload that cannot be fails its own caller only.
-    const serialized = jobs.map((job) => ({ json: JSON.stringify(jobSpecOf(job)), queue: job.options?.queue, jobKey: job.options?.jobKey }));
+    const serialized = jobs.map((job) => ({ json: JSON.stringify(jobSpecOf(job)), name: job.name, queue: job.options?.queue }));
     return this.commits.add(serialized);
   }
 
@@ -98,5 +100,8 @@ export class JobBatcher implements OnApplicationShutdown {
       .map((layer) => `[${layer.map((job) => job.json).join(',')}]`)
       .join(',')}]`;
     await this.pool.query(ADD_LAYERS, [layers]);
+    const added = new Map<string, number>();
+    for (const job of groups.flat()) added.set(job.name, (added.get(job.name) ?? 0) + 1);
+    for (const [name, count] of added) this.jobs.wakeCommitted(name, count);
   }
 }

@@ -22,7 +22,10 @@ export interface Nudgeable {
  * graphile-worker's `add_job`: woken only for its own jobs, its workers sat idle more often while
  * inbound jobs waited behind a busy queue, and webhook → socket p99 at 500 events/s went from
  * about 115 ms to 160 ms. Sends and jobs put back for later are added without a notification
- * (`add_quiet_job`), so it does not hear of those. Every pool is woken through `IdleWorkers`.
+ * (`add_quiet_job`), so it does not hear of those; nor of the webhook's own jobs
+ * (`add_quiet_jobs`), whose instance wakes its inbound workers once they are committed
+ * (`JobQueue.wakeCommitted`), while other instances find them by polling. Every pool is woken
+ * through `IdleWorkers`.
  */
 @Injectable()
 export class JobNudges implements EntitySubscriberInterface {

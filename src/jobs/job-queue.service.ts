@@ -312,6 +312,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
    * Wakes the workers of the isolated groups these jobs belong to once they are committed (those
    * groups do not listen for new jobs: see `JobNudges`). For jobs added in SQL of one's own.
    */
+  /** Wakes this instance's workers for jobs of `name` committed without a NOTIFY (`add_quiet_jobs`), main or isolated. */
+  wakeCommitted(name: string, count: number): void {
+    const pool = this.workerPoolOf(name);
+    if (pool && count > 0) this.nudges.afterCommit(undefined, pool, count);
+  }
+
   wakeAfterCommit(manager: EntityManager | undefined, name: string, count = 1): void {
     const pool = this.isolatedTasks.get(name)?.workerPool;
     if (pool && count > 0) this.nudges.afterCommit(manager, pool, count);
