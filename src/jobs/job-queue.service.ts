@@ -1,19 +1,20 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { run, Runner, runMigrations, Task, TaskList, WorkerEvents } from 'graphile-worker';
+import { run, Runner, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import { surviveConnectionLoss } from '../database/pool-errors';
 import { PreparingClient } from '../database/prepared-statements';
-import { withMigrationLock } from '../database/run-migrations';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
+import { collectJobBacklog } from './job-backlog';
 import { workerLogger } from './job-failure-log';
 import { IdleWorkerPools } from './idle-workers';
 import { JobNudges, type Nudgeable } from './job-nudges';
+import { installJobSchema } from './job-schema';
 import { type Alongside, attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { PoolWakeups } from './pool-wakeups';
@@ -36,15 +37,6 @@ const MAIN_POLL_INTERVAL_MS = 200;
 const POLL_INTERVAL_MS = 1000;
 /** How often the rows of queues left without jobs are deleted (`deleteIdleQueues`). */
 const IDLE_QUEUES_EVERY_MS = 5000;
-
-/**
- * The next available jobs of a named queue, looked up by queue: graphile-worker's table has no
- * index on the queue, so each lookup (the next job a draining worker claims, the jobs behind a
- * running one, whether a freed queue has a job due) walked its index of every due job, past the
- * other queues' jobs and the dead entries of jobs just taken. Made with the job schema.
- */
-const JOBS_BY_QUEUE_INDEX = `CREATE INDEX IF NOT EXISTS jobs_by_queue_index ON graphile_worker._private_jobs (job_queue_id, priority, run_at, id)
-  WHERE is_available AND job_queue_id IS NOT NULL`;
 
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
 export const SEND_WORKERS = 'sends';
@@ -100,45 +92,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       running: () => this.liveness?.running,
       stopping: () => this.stopping,
     });
-    metrics.addCollector(async () => {
-      const rows = await this.backlog();
-      for (const gauge of [metrics.jobsWaiting, metrics.jobsOldestAge, metrics.jobsFailed]) gauge.reset();
-      for (const kind of [Object.keys(this.tasks), ...[...this.isolated.values()].map((group) => Object.keys(group.tasks))].flat()) {
-        metrics.jobsWaiting.set({ kind }, 0);
-        metrics.jobsOldestAge.set({ kind }, 0);
-        metrics.jobsFailed.set({ kind }, 0);
-      }
-      for (const row of rows) {
-        metrics.jobsWaiting.set({ kind: row.kind }, row.waiting);
-        metrics.jobsOldestAge.set({ kind: row.kind }, row.oldestAgeSeconds);
-        metrics.jobsFailed.set({ kind: row.kind }, row.failed);
-      }
-    });
-  }
-
-  /** Jobs not done yet per kind (all instances), the age of the oldest, and those out of attempts. */
-  async backlog(): Promise<{ kind: string; waiting: number; oldestAgeSeconds: number; failed: number }[]> {
-    const { rows } = await this.pool.query(
-      `SELECT task_identifier AS kind,
-              count(*) FILTER (WHERE attempts < max_attempts)::int AS waiting,
-              coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE attempts < max_attempts)), 0)::float8 AS "oldestAgeSeconds",
-              count(*) FILTER (WHERE attempts >= max_attempts)::int AS failed
-         FROM graphile_worker.jobs GROUP BY task_identifier`,
-    );
-    return rows;
+    collectJobBacklog(metrics, this.pool, () => [Object.keys(this.tasks), ...[...this.isolated.values()].map((group) => Object.keys(group.tasks))].flat());
   }
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
-  async onModuleInit(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await withMigrationLock(client, async () => {
-        await runMigrations({ pgPool: this.pool, logger: workerLogger(this.logger) });
-        await client.query(JOBS_BY_QUEUE_INDEX);
-      });
-    } finally {
-      client.release();
-    }
+  onModuleInit(): Promise<void> {
+    return installJobSchema(this.pool, this.logger);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -308,16 +267,16 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     for (const job of jobs) this.wakeAfterCommit(manager, job.name);
   }
 
-  /**
-   * Wakes the workers of the isolated groups these jobs belong to once they are committed (those
-   * groups do not listen for new jobs: see `JobNudges`). For jobs added in SQL of one's own.
-   */
   /** Wakes this instance's workers for jobs of `name` committed without a NOTIFY (`add_quiet_jobs`), main or isolated. */
   wakeCommitted(name: string, count: number): void {
     const pool = this.workerPoolOf(name);
     if (pool && count > 0) this.nudges.afterCommit(undefined, pool, count);
   }
 
+  /**
+   * Wakes the workers of the isolated groups these jobs belong to once they are committed (those
+   * groups do not listen for new jobs: see `JobNudges`). For jobs added in SQL of one's own.
+   */
   wakeAfterCommit(manager: EntityManager | undefined, name: string, count = 1): void {
     const pool = this.isolatedTasks.get(name)?.workerPool;
     if (pool && count > 0) this.nudges.afterCommit(manager, pool, count);

@@ -1,0 +1,30 @@
+import type { Logger } from '@nestjs/common';
+import { runMigrations } from 'graphile-worker';
+import type { Pool } from 'pg';
+import { withMigrationLock } from '../database/run-migrations';
+import { workerLogger } from './job-failure-log';
+
+/**
+ * The next available jobs of a named queue, looked up by queue: graphile-worker's table has no
+ * index on the queue, so each lookup (the next job a draining worker claims, whether a finished
+ * or freed queue has another job due) walked its index of every due job, past the other queues'
+ * jobs and the dead entries of jobs just taken.
+ */
+const JOBS_BY_QUEUE_INDEX = `CREATE INDEX IF NOT EXISTS jobs_by_queue_index ON graphile_worker._private_jobs (job_queue_id, priority, run_at, id)
+  WHERE is_available AND job_queue_id IS NOT NULL`;
+
+/**
+ * Installs (or upgrades) graphile-worker's schema, and the index the service adds to it, under
+ * the migration lock, so two instances starting together do it once.
+ */
+export async function installJobSchema(pool: Pool, logger: Logger): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await withMigrationLock(client, async () => {
+      await runMigrations({ pgPool: pool, logger: workerLogger(logger) });
+      await client.query(JOBS_BY_QUEUE_INDEX);
+    });
+  } finally {
+    client.release();
+  }
+}
