@@ -41,10 +41,10 @@ export class AlongsideClaims {
   async claim(context: OrderedContext, { queuesStartingWith, max }: Alongside): Promise<ClaimedAlongside[]> {
     if (!context.lockedBy || context.taskId === undefined || this.jobs.stopping()) return [];
     const { rows } = await this.pool.query<ClaimedAlongside>(
-      // The due jobs of the kind come from graphile-worker's own index of available jobs (a lookup
-      // by queue would read the whole table, which has no index on it); the first of a queue among
-      // them is its next job. A job is locked before its queue, so a job taken meanwhile by
-      // another worker never leaves its queue locked to this one.
+      // The earliest due jobs of the kind, whatever their queue, from graphile-worker's own index
+      // of available jobs: the first of a queue among them is its next job. A job is locked
+      // before its queue, so a job taken meanwhile by another worker never leaves its queue
+      // locked to this one.
       `WITH candidates AS MATERIALIZED (
          SELECT j.id, j.job_queue_id, j.attempts, j.priority, j.run_at, j.payload
          FROM graphile_worker._private_jobs j

@@ -167,10 +167,10 @@ export class OrderedQueues {
     return {
       take: async <P>(manager: EntityManager, limit: number, options: { alsoQueuesStartingWith?: string } = {}): Promise<P[]> => {
         const rows: { payload: P }[] = await manager.query(
-          // The due jobs come from graphile-worker's own index of available jobs, in its order (the
-          // table has no index by queue, so a lookup by queue reads all of it): a queue's jobs among
-          // them are its next ones. Its own queue is locked to the running job; the others' rows
-          // are locked here, skipping those a worker runs, fetches from, or whose line is held.
+          // The earliest due jobs in graphile-worker's order (its own index of available jobs),
+          // whatever their queue: a queue's jobs among them are its next ones, and the queues are
+          // not known in advance. Its own queue is locked to the running job; the others' rows are
+          // locked here, skipping those a worker runs, fetches from, or whose line is held.
           // Each queue's jobs are taken up to its first one that is not next in line (another
           // kind, a retry, or one put back), and deleted in the same statement.
           `WITH candidates AS MATERIALIZED (

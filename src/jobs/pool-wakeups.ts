@@ -4,7 +4,6 @@ import type { Nudgeable } from './job-nudges';
 /** How long after a job of a named queue finished one idle worker of its pool looks for the queue's next job. */
 const QUEUE_FREE_NUDGE_MS = 5;
 
-
 /**
  * The timers that wake this instance's idle workers before their next poll, none of which fires
  * once shutdown has begun (graphile-worker refuses a nudge to a pool that has stopped).
@@ -37,7 +36,7 @@ export class PoolWakeups {
     this.freed.set(queueId, pool);
   }
 
-  /** Which of these named queues have a job due now, through graphile-worker's index of available jobs. */
+  /** Which of these named queues have a job due now (`jobs_by_queue_index`). */
   private async dueQueues(queueIds: number[]): Promise<Set<number>> {
     const { rows } = await this.pool.query<{ id: number }>(
       `SELECT DISTINCT job_queue_id AS id FROM graphile_worker._private_jobs WHERE job_queue_id = ANY($1::int[]) AND is_available AND run_at <= now()`,

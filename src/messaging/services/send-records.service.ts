@@ -20,12 +20,6 @@ const UNIQUE_VIOLATION = '23505';
 /** Statuses the send job moves a record out of. */
 const RETRYABLE_STATUSES: readonly MessageStatus[] = [MessageStatus.Pending, MessageStatus.FailedWaitingForRetry];
 
-/**
- * The outbound records' state changes, each recorded in the outbox with the whole record in the
- * same transaction: `message.sent` / `message.failed` when the record becomes published / failed,
- * a socket `message.updated` for every change. Statuses only move forward: a delivery or read
- * recorded by a webhook is never undone here.
- */
 /** A send-path status change to record with its event, and whether the group's statement applied it. */
 interface Settlement {
   message: Message;
@@ -35,6 +29,12 @@ interface Settlement {
   applied: boolean;
 }
 
+/**
+ * The outbound records' state changes, each recorded in the outbox with the whole record in the
+ * same transaction: `message.sent` / `message.failed` when the record becomes published / failed,
+ * a socket `message.updated` for every change. Statuses only move forward: a delivery or read
+ * recorded by a webhook is never undone here.
+ */
 @Injectable()
 export class SendRecordsService {
   /**
