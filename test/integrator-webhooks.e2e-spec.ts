@@ -201,6 +201,7 @@ describe('integrator webhooks', () => {
           row: { delivery_id: done[i].id, endpoint_id: endpoint.id, attempts: 1 },
           outcome: ok ? { ok: true, responseStatus: 200, error: null } : { ok: false, responseStatus: 500, error: 'HTTP 500' },
           at: new Date(),
+          next: ok ? null : new Date(Date.now() + 5000),
         })),
       );
     const endpointRow = async () => (await t.db.query('SELECT enabled, failing_since FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0];

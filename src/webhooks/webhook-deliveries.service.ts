@@ -65,6 +65,8 @@ interface Settlement {
   row: DeliveryRow;
   outcome: AttemptOutcome;
   at: Date;
+  /** When the delivery goes again; null once it succeeded or is out of attempts. */
+  next: Date | null;
 }
 
 interface DeliveryRow {
@@ -176,13 +178,9 @@ export class WebhookDeliveriesService implements OnModuleInit {
       now,
     );
     const outcome = await this.http.post(row.url, signedHeaders(event.id, body, secrets, now), body);
-    await this.settling.add([{ row, outcome, at: now }]);
-    this.metrics.record(outcome.ok ? 'succeeded' : this.nextAttempt(row, outcome, now) ? 'retrying' : 'failed');
-  }
-
-  /** When a delivery that had this outcome goes again; null once it is out of attempts (or succeeded). */
-  private nextAttempt(row: DeliveryRow, outcome: AttemptOutcome, at: Date): Date | null {
-    return outcome.ok ? null : nextAttemptAfter(row.attempts + 1, at);
+    const next = outcome.ok ? null : nextAttemptAfter(row.attempts + 1, now);
+    await this.settling.add([{ row, outcome, at: now, next }]);
+    this.metrics.record(outcome.ok ? 'succeeded' : next ? 'retrying' : 'failed');
   }
 
   /**
@@ -191,21 +189,18 @@ export class WebhookDeliveriesService implements OnModuleInit {
    * endpoint that answered any of these with a 2xx is no longer failing.
    */
   private async settleAll(settlements: Settlement[]): Promise<void> {
-    const input = settlements.map(({ row, outcome, at }) => {
-      const next = this.nextAttempt(row, outcome, at);
-      return {
-        id: row.delivery_id,
-        status: outcome.ok ? WebhookDeliveryStatus.Succeeded : next ? WebhookDeliveryStatus.Pending : WebhookDeliveryStatus.Failed,
-        response_status: outcome.responseStatus,
-        error: outcome.error,
-        at: at.toISOString(),
-        next: next?.toISOString() ?? null,
-        endpoint_id: row.endpoint_id,
-        ok: outcome.ok,
-        lane: laneOf(row.endpoint_id, row.delivery_id),
-        job_key: jobKeyOf(row.delivery_id),
-      };
-    });
+    const input = settlements.map(({ row, outcome, at, next }) => ({
+      id: row.delivery_id,
+      status: outcome.ok ? WebhookDeliveryStatus.Succeeded : next ? WebhookDeliveryStatus.Pending : WebhookDeliveryStatus.Failed,
+      response_status: outcome.responseStatus,
+      error: outcome.error,
+      at: at.toISOString(),
+      next: next?.toISOString() ?? null,
+      endpoint_id: row.endpoint_id,
+      ok: outcome.ok,
+      lane: laneOf(row.endpoint_id, row.delivery_id),
+      job_key: jobKeyOf(row.delivery_id),
+    }));
     await this.dataSource.query(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, status webhook_delivery_status, response_status int, error text, at timestamptz,
