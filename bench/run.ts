@@ -83,6 +83,8 @@ async function main(): Promise<void> {
 
   const cleanups: Array<() => Promise<unknown>> = [];
   let statementStatsUrl: string | undefined;
+  // BENCH_PG_STATEMENTS=1 shows each part's 15 most expensive statements; a larger number shows that many.
+  const statementsShown = Math.max(15, Number(process.env.BENCH_PG_STATEMENTS) || 0);
   const guard = async <T>(part: string, body: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await body();
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
       log(`${part} FAILED: ${message(error)}`);
       return undefined;
     } finally {
-      if (statementStatsUrl) await reportStatements(statementStatsUrl, part, log).catch((error) => log(`  no statement statistics: ${message(error)}`));
+      if (statementStatsUrl) await reportStatements(statementStatsUrl, part, log, statementsShown).catch((error) => log(`  no statement statistics: ${message(error)}`));
     }
   };
 
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
   try {
     const serverUrl = await postgres.start();
     log('embedded PostgreSQL started (product settings)');
-    if (process.env.BENCH_PG_STATEMENTS === '1') {
+    if (Number(process.env.BENCH_PG_STATEMENTS) >= 1) {
       await enableStatementStats(postgres, serverUrl);
       statementStatsUrl = serverUrl;
     }

@@ -19,6 +19,7 @@ import { AttachmentsService } from './services/attachments.service';
 import { OutboundFilesService } from './services/outbound-files.service';
 import { IdempotencyService } from './services/idempotency.service';
 import { SendConversationActionsService } from './services/send-conversation-actions.service';
+import { SendStoreService } from './services/send-store.service';
 import { SendMessagesService } from './services/send-messages.service';
 import { SendReactionsService } from './services/send-reactions.service';
 import { SendRecordsService } from './services/send-records.service';
@@ -51,6 +52,7 @@ import { MediaCopyJob } from './ingest/media-copy.job';
     IdempotencyService,
     SendRecordsService,
     SendMessagesService,
+    SendStoreService,
     SendMessagesJob,
     AttachmentsService,
     OutboundFilesService,

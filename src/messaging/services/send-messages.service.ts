@@ -1,19 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
 import { DomainError, DomainErrorCode, ErrorMessages, notFound } from '../../common/domain-error';
-import { JobQueue } from '../../jobs/job-queue.service';
 import { DomainEvents } from '../../events/domain-events.service';
-import { Contact } from '../../contacts/contact.entity';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { ChannelAddress, MessageTag, MessagingType } from '../channels/channel-sender';
+import { MessagingType } from '../channels/channel-sender';
 import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dto';
 import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message, MessageAgent } from '../entities/message.entity';
-import { SEND_MESSAGES_JOB, SEND_QUEUE_PREFIX } from '../jobs/send-messages.job';
 import { MessageView } from '../views/message.view';
 import { ConversationView } from '../views/conversation.view';
 import { MessageViews } from '../views/message-views.service';
@@ -21,6 +17,7 @@ import { hydrate } from '../../database/hydrate';
 import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
 import { assertInsideMessagingWindow } from './messaging-window';
 import { SendRecordsService, SETTLED_STATUSES } from './send-records.service';
+import { RecordToStore, SendStoreService, SendToStore } from './send-store.service';
 
 /** How long `?wait=true` holds the answer, and how often it looks. */
 export const WAIT_LIMIT_MS = 10_000;
@@ -47,39 +44,6 @@ function buttonOf(button: { type: 'postback' | 'web_url'; title: string; payload
 const invalid = (message: string) => new DomainError(DomainErrorCode.ValidationFailed, message);
 
 /**
- * An accepted send in one statement: the one conversation of (organization, contact, channel),
- * made on first use, with its activity moved to the last record's time; the pending records in
- * sending order; and the job that sends them, in the conversation's send queue. Answers the
- * conversation, its contact and the records.
- */
-const STORE_SEND = `
-  WITH conversation AS (
-    INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
-    VALUES ($1, $2, $3, $4)
-    ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel
-    DO UPDATE SET last_message_at = greatest(conversations.last_message_at, EXCLUDED.last_message_at), updated_at = now()
-    RETURNING *
-  ), inserted AS (
-    INSERT INTO messages (organization_id, conversation_id, channel, direction, sender, status, text, quick_replies, buttons, sent_at, messaging_type, tag, agent)
-    SELECT $1, conversation.id, $3, 'outbound', 'agent', 'pending', e.value->>'text', nullif(e.value->'quick_replies', 'null'), nullif(e.value->'buttons', 'null'),
-           (e.value->>'sent_at')::timestamptz, $6, $7, $8::jsonb
-    FROM conversation, jsonb_array_elements($5::jsonb) WITH ORDINALITY AS e(value, n)
-    ORDER BY e.n
-    RETURNING *
-  ), job AS (
-    -- Its payload is a SendMessagesPayload.
-    -- Without a NOTIFY: the send workers are woken after the commit (JobNudges), and no other pool needs to hear.
-    SELECT add_quiet_job($9::text, json_build_object('messageIds', (SELECT json_agg(id ORDER BY sent_at) FROM inserted), 'address', $10::json),
-             $11::text || conversation.id, NULL, $12::int)
-    FROM conversation
-  )
-  SELECT row_to_json(conversation) AS conversation, row_to_json(c) AS contact,
-         (SELECT json_agg(row_to_json(inserted) ORDER BY inserted.sent_at) FROM inserted) AS messages,
-         -- Referenced here, or Postgres would never run job: a SELECT in WITH runs only when used.
-         (SELECT count(*) FROM job) AS jobs
-  FROM conversation JOIN contacts c ON c.id = conversation.contact_id`;
-
-/**
  * `POST /api/messaging/send`: refuses what cannot be sent (the contract's refusals, the 24-hour
  * window), then stores one pending record per channel call and the job that sends them in one
  * transaction, so an accepted message is never lost and never queued without its records.
@@ -92,9 +56,8 @@ export class SendMessagesService {
     private readonly idempotency: IdempotencyService,
     private readonly records: SendRecordsService,
     private readonly messageViews: MessageViews,
-    private readonly jobs: JobQueue,
+    private readonly store: SendStoreService,
     private readonly events: DomainEvents,
-    private readonly config: AppConfig,
   ) {}
 
   async send(organizationId: string, request: SendMessageDto, options: SendOptions): Promise<SendAnswer> {
@@ -117,22 +80,28 @@ export class SendMessagesService {
     const address = await sender.checkReady(target);
     assertInsideMessagingWindow({ messagingType, tag, lastInboundAt: conversation?.lastInboundAt ?? null, now: new Date() });
 
-    type Accepted = { replay: SendAnswer } | { answer: SendAnswer; messageIds: string[]; conversationId: string };
-    const accepted = await this.dataSource.transaction(async (manager): Promise<Accepted> => {
-      if (key) {
-        // A concurrent first request with this key holds it until it commits; then we replay it.
-        const earlier = await this.idempotency.claim(manager, organizationId, key, hash);
-        if (earlier) return { replay: earlier as SendAnswer };
-      }
-      const { views, conversation, ...ids } = await this.store(manager, organizationId, { contactId, address }, request, messagingType, tag, options.agent ?? null);
-      // Pending records are news to open inboxes only: integrators hear of them once sent.
-      await this.events.record(manager, organizationId, [
-        { type: null, realtime: [...views.map((view) => ({ event: 'message.created' as const, payload: view })), { event: 'conversation.updated', payload: conversation }] },
-      ]);
-      const answer: SendAnswer = { statusCode: 202, body: { messages: views } };
-      if (key) await this.idempotency.record(manager, organizationId, key, answer);
-      return { answer, ...ids };
-    });
+    type Accepted = { replay: SendAnswer } | { answer: SendAnswer; messageIds: string[] };
+    const send: Omit<SendToStore, 'records'> = { ...target, address, messagingType, tag, agent: options.agent ?? null };
+    const files = (request.attachmentIds?.length ?? 0) + (request.attachmentUrls?.length ?? 0);
+    let accepted: Accepted;
+    if (!key && files === 0) {
+      // The common case: stored together with the text sends that arrive meanwhile.
+      const { messageIds, views } = await this.store.storeTogether({ ...send, records: this.recordsOf(request, 1) });
+      accepted = { answer: { statusCode: 202, body: { messages: views } }, messageIds };
+    } else {
+      accepted = await this.dataSource.transaction(async (manager): Promise<Accepted> => {
+        if (key) {
+          // A concurrent first request with this key holds it until it commits; then we replay it.
+          const earlier = await this.idempotency.claim(manager, organizationId, key, hash);
+          if (earlier) return { replay: earlier as SendAnswer };
+        }
+        const { views, conversation, messageIds } = await this.storeWithFiles(manager, send, request);
+        await this.events.record(manager, organizationId, [SendStoreService.pendingEntry(views, conversation)]);
+        const answer: SendAnswer = { statusCode: 202, body: { messages: views } };
+        if (key) await this.idempotency.record(manager, organizationId, key, answer);
+        return { answer, messageIds };
+      });
+    }
     if ('replay' in accepted) return accepted.replay;
 
     const { answer, messageIds } = accepted;
@@ -199,58 +168,43 @@ export class SendMessagesService {
     return ids.map((id) => byId.get(id)!);
   }
 
-  /** The records (text first, then one per attachment), the conversation's activity, and the job. */
-  private async store(
-    manager: EntityManager,
-    organizationId: string,
-    { contactId, address }: { contactId: string; address: ChannelAddress },
-    request: SendMessageDto,
-    messagingType: MessagingType,
-    tag: MessageTag | null,
-    agent: MessageAgent | null,
-  ): Promise<{ messageIds: string[]; conversationId: string; views: MessageView[]; conversation: ConversationView }> {
-    const attachments = await this.requireAttachments(organizationId, request.attachmentIds ?? [], manager);
+  /** One record per channel call: the text (with its extras) first, then `files` more, a millisecond apart. */
+  private recordsOf(request: SendMessageDto, calls: number): RecordToStore[] {
     const now = Date.now();
+    return Array.from({ length: calls }, (_, index) => {
+      const text = index === 0 && request.text !== undefined;
+      return {
+        text: text ? request.text! : null,
+        quick_replies: text && request.quickReplies?.length ? request.quickReplies.map(({ title, payload }) => ({ title, payload })) : null,
+        buttons: text && request.buttons?.length ? request.buttons.map(buttonOf) : null,
+        // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
+        sent_at: new Date(now + index).toISOString(),
+      };
+    });
+  }
+
+  /** The records (text first, then one per attachment), the conversation's activity, and the job, in the caller's transaction. */
+  private async storeWithFiles(
+    manager: EntityManager,
+    send: Omit<SendToStore, 'records'>,
+    request: SendMessageDto,
+  ): Promise<{ messageIds: string[]; views: MessageView[]; conversation: ConversationView }> {
+    const attachments = await this.requireAttachments(send.organizationId, request.attachmentIds ?? [], manager);
     // Text first, then each uploaded file, then each file to fetch: one record per channel call.
     const contents: OutgoingPart[] = [
       ...(request.text !== undefined ? [{ text: request.text }] : []),
       ...attachments.map((upload) => ({ upload })),
       ...(request.attachmentUrls ?? []).map((url) => ({ url })),
     ];
-    const rows = contents.map((content, index) => ({
-      text: 'text' in content ? content.text : null,
-      quick_replies: 'text' in content && request.quickReplies?.length ? request.quickReplies.map(({ title, payload }) => ({ title, payload })) : null,
-      buttons: 'text' in content && request.buttons?.length ? request.buttons.map(buttonOf) : null,
-      // A millisecond apart, so the feed's (sentAt, id) order is the sending order.
-      sent_at: new Date(now + index).toISOString(),
-    }));
-    const [stored] = await manager.query(STORE_SEND, [
-      organizationId,
-      contactId,
-      request.channel,
-      new Date(now + contents.length - 1),
-      JSON.stringify(rows),
-      messagingType,
-      tag,
-      agent === null ? null : JSON.stringify(agent),
-      SEND_MESSAGES_JOB,
-      JSON.stringify(address),
-      SEND_QUEUE_PREFIX,
-      this.config.sendMaxAttempts,
-    ]);
-    this.jobs.wakeAfterCommit(manager, SEND_MESSAGES_JOB);
-    const conversation = hydrate(this.dataSource, Conversation, stored.conversation);
-    conversation.contact = hydrate(this.dataSource, Contact, stored.contact);
-    const conversationId = conversation.id;
-    const messages = (stored.messages as Record<string, unknown>[]).map((row) => hydrate(this.dataSource, Message, row));
+    const [{ conversation, messages }] = await this.store.store(manager, [{ ...send, records: this.recordsOf(request, contents.length) }]);
     for (const [index, content] of contents.entries()) {
       if ('upload' in content) await this.attach(manager, content.upload, messages[index].id);
-      if ('url' in content) await this.attachRemote(manager, organizationId, content.url, messages[index].id);
+      if ('url' in content) await this.attachRemote(manager, send.organizationId, content.url, messages[index].id);
     }
     const messageIds = messages.map((m) => m.id);
     // A text alone has no attachments to read back: its view is the row the insert returned.
     const views = attachments.length + (request.attachmentUrls?.length ?? 0) === 0 ? messages.map((m) => this.messageViews.message(m, [])) : await this.records.views(messageIds, manager);
-    return { messageIds, conversationId, views, conversation: this.messageViews.conversation(conversation) };
+    return { messageIds, views, conversation: this.messageViews.conversation(conversation) };
   }
 
   /** An upload is attached to its first message; sending it again attaches a copy of the row (same file). */
