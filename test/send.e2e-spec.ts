@@ -169,6 +169,21 @@ describe('POST /api/messaging/send', () => {
       await expectRefused(await send({ channel: 'facebook_messenger', contactId, text: 'x' }), 422, ErrorMessages.noPsid);
     });
 
+    it('refuses a contact known only on another Page with 422, by contact and by conversation', async () => {
+      const { contactId, conversationId } = await contact({ psid: 'psid-elsewhere', pageId: '999000' });
+      await expectRefused(await send({ channel: 'facebook_messenger', contactId, text: 'x' }), 422, ErrorMessages.noPsid);
+      await expectRefused(await send({ channel: 'facebook_messenger', conversationId, text: 'x' }), 422, ErrorMessages.noPsid);
+    });
+
+    it('reaches a contact known on several Pages by its id on the connected Page, by contact and by conversation', async () => {
+      const { contactId, conversationId } = await contact({ psid: 'psid-here' });
+      await addFacebookIdentity(t.db, contactId, '999001', 'psid-on-another-page');
+      expect((await send({ channel: 'facebook_messenger', contactId, text: 'by contact' })).status).toBe(202);
+      expect((await send({ channel: 'facebook_messenger', conversationId, text: 'by conversation' })).status).toBe(202);
+      await waitFor(async () => (sandbox.sent().length === 2 ? true : undefined));
+      expect(sandbox.sent().map((call) => call.recipientId)).toEqual(['psid-here', 'psid-here']);
+    });
+
     it('refuses an Instagram contact without an IGSID with 422', async () => {
       const { contactId } = await contact({ psid: 'psid-only' });
       await expectRefused(await send({ channel: 'instagram_dm', contactId, text: 'x' }), 422, ErrorMessages.noIgsid);

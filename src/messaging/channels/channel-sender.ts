@@ -50,6 +50,12 @@ export interface ChannelAddress {
   recipientId: string;
 }
 
+/** A contact's id on one account of a channel (`contact_identities`), as messaging already read it. */
+export interface KnownIdentity {
+  account: string;
+  externalId: string;
+}
+
 export interface OutboundOptions {
   messagingType: MessagingType;
   tag: MessageTag | null;
@@ -120,8 +126,13 @@ export class ChannelSendError extends Error {
  * module; they refuse with `DomainError` (contract strings) and fail calls with `ChannelSendError`.
  */
 export interface ChannelSender {
-  /** The refusals a send gets before anything is queued: connection first, then the contact. Answers where the contact is reached. */
-  checkReady(target: ChannelTarget): Promise<ChannelAddress>;
+  /**
+   * The refusals a send gets before anything is queued: connection first, then the contact.
+   * Answers where the contact is reached. `identities`, when given, are all of the contact's ids
+   * on the target's channel, newest first: the channel picks its account's from them instead of
+   * reading them again.
+   */
+  checkReady(target: ChannelTarget, identities?: KnownIdentity[]): Promise<ChannelAddress>;
   /** Refuses (422, saying why) quick replies or buttons this channel cannot carry. */
   checkContent(channel: MessageChannel, content: RichText): void;
   /** Sends one message; returns the platform's message id. */

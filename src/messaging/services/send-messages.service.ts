@@ -4,7 +4,7 @@ import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, DomainErrorCode, ErrorMessages, notFound } from '../../common/domain-error';
 import { DomainEvents } from '../../events/domain-events.service';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { MessagingType } from '../channels/channel-sender';
+import { KnownIdentity, MessagingType } from '../channels/channel-sender';
 import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dto';
 import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
@@ -74,10 +74,10 @@ export class SendMessagesService {
 
     const sender = this.registry.get(request.channel);
     sender.checkContent(request.channel, { text: request.text, quickReplies: request.quickReplies, buttons: request.buttons?.map(buttonOf) });
-    const { contactId, conversation } = await this.recipient(organizationId, request);
+    const { contactId, conversation, identities } = await this.recipient(organizationId, request);
     await this.requireAttachments(organizationId, request.attachmentIds ?? []);
     const target = { organizationId, contactId, channel: request.channel };
-    const address = await sender.checkReady(target);
+    const address = await sender.checkReady(target, identities);
     assertInsideMessagingWindow({ messagingType, tag, lastInboundAt: conversation?.lastInboundAt ?? null, now: new Date() });
 
     type Accepted = { replay: SendAnswer } | { answer: SendAnswer; messageIds: string[] };
@@ -133,25 +133,38 @@ export class SendMessagesService {
     return key;
   }
 
-  /** The contact and (if there is one yet) the conversation, in one statement; another organization's → 404. */
-  private async recipient(organizationId: string, request: SendMessageDto): Promise<{ contactId: string; conversation: Conversation | null }> {
+  /**
+   * The contact, (if there is one yet) the conversation, and the contact's ids on the channel
+   * (newest first, for the channel to pick its account's), in one statement; another
+   * organization's → 404.
+   */
+  private async recipient(
+    organizationId: string,
+    request: SendMessageDto,
+  ): Promise<{ contactId: string; conversation: Conversation | null; identities: KnownIdentity[] }> {
+    const identities = (contact: string, channel: string) => `
+      (SELECT coalesce(json_agg(json_build_object('account', i.account_id, 'externalId', i.external_id) ORDER BY i.created_at DESC), '[]')
+       FROM contact_identities i WHERE i.organization_id = $2 AND i.contact_id = ${contact} AND i.channel = ${channel}) AS identities`;
     if (request.conversationId) {
-      const [row] = await this.dataSource.query(`SELECT * FROM conversations WHERE id = $1 AND organization_id = $2`, [request.conversationId, organizationId]);
+      const [row] = await this.dataSource.query(
+        `SELECT row_to_json(v) AS conversation, ${identities('v.contact_id', 'v.channel')} FROM conversations v WHERE v.id = $1 AND v.organization_id = $2`,
+        [request.conversationId, organizationId],
+      );
       if (!row) throw notFound('Conversation');
-      const conversation = hydrate(this.dataSource, Conversation, row);
+      const conversation = hydrate(this.dataSource, Conversation, row.conversation);
       if (conversation.channel !== request.channel) {
         throw new DomainError(DomainErrorCode.UnprocessableRequest, `This conversation is on ${conversation.channel}, not ${request.channel}`);
       }
-      return { contactId: conversation.contactId, conversation };
+      return { contactId: conversation.contactId, conversation, identities: row.identities };
     }
     const [row] = await this.dataSource.query(
-      `SELECT c.id AS contact_id, row_to_json(v) AS conversation
+      `SELECT c.id AS contact_id, row_to_json(v) AS conversation, ${identities('c.id', '$3')}
        FROM contacts c LEFT JOIN conversations v ON v.organization_id = c.organization_id AND v.contact_id = c.id AND v.channel = $3
        WHERE c.id = $1 AND c.organization_id = $2`,
       [request.contactId, organizationId, request.channel],
     );
     if (!row) throw notFound('Contact');
-    return { contactId: row.contact_id, conversation: row.conversation ? hydrate(this.dataSource, Conversation, row.conversation) : null };
+    return { contactId: row.contact_id, conversation: row.conversation ? hydrate(this.dataSource, Conversation, row.conversation) : null, identities: row.identities };
   }
 
   private async requireAttachments(organizationId: string, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<Attachment[]> {

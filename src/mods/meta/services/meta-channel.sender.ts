@@ -10,6 +10,7 @@ import {
   ChannelSender,
   ChannelSendError,
   ChannelTarget,
+  KnownIdentity,
   OutboundContent,
   OutboundOptions,
   ResolvedParticipant,
@@ -62,8 +63,8 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     this.registry.register(MessageChannel.InstagramDm, this);
   }
 
-  async checkReady(target: ChannelTarget): Promise<ChannelAddress> {
-    const route = await this.route(target);
+  async checkReady(target: ChannelTarget, identities?: KnownIdentity[]): Promise<ChannelAddress> {
+    const route = await this.route(target, identities);
     return { account: accountOf(route.connection, target.channel), recipientId: route.recipientId };
   }
 
@@ -161,10 +162,13 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
   }
 
   /** The contract's refusals in order: connection (not connected, expired, no IG account), then the contact's id. */
-  private async route(target: ChannelTarget): Promise<Route> {
+  private async route(target: ChannelTarget, identities?: KnownIdentity[]): Promise<Route> {
     const instagram = target.channel === MessageChannel.InstagramDm;
     const connection = await this.settings.requireActive(target.organizationId, { instagram });
-    const recipientId = await this.identities.externalIdOf(target.organizationId, target.channel, accountOf(connection, target.channel), target.contactId);
+    const account = accountOf(connection, target.channel);
+    const recipientId = identities
+      ? (identities.find((identity) => identity.account === account)?.externalId ?? null)
+      : await this.identities.externalIdOf(target.organizationId, target.channel, account, target.contactId);
     if (!recipientId) {
       throw instagram
         ? new DomainError(DomainErrorCode.ContactHasNoIgsid, ErrorMessages.noIgsid)
