@@ -126,6 +126,21 @@ describe('domain events: one log, three ways out', () => {
     expect(updates.map((e) => e.source.type)).toEqual(expect.arrayContaining(['message.sent', 'message.delivered', 'message.read']));
   });
 
+  it('once a batch is announced, drops its socket-only rows and keeps its log events without their socket part', async () => {
+    const contactId = await createContact(t.db, org.id, { displayName: 'Announced' });
+    await addFacebookIdentity(t.db, contactId, PAGE, 'psid-events-announced');
+    await createConversation(t.db, contactId, { lastInboundAt: new Date(Date.now() - 60_000) });
+    const sent = await t.request('POST', '/api/messaging/send?wait=true', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text: 'announced' } });
+    expect(sent.status).toBe(200);
+    const { id } = sent.body.messages[0];
+    await eventually(async () => socket.events.filter((e) => e.payload?.id === id).map((e) => e.event), (events) => events.includes('message.updated'));
+    const rowsOf = async () =>
+      (await t.db.query(`SELECT type, announced_at IS NOT NULL AS announced, realtime FROM domain_events WHERE data->'object'->>'id' = $1 OR realtime::text LIKE '%' || $1 || '%'`, [id])).rows;
+    // The pending record's socket-only row is gone; message.sent stays in the log, announced, with no socket part left.
+    const rows = await eventually(rowsOf, (found) => found.every((row) => row.announced));
+    expect(rows).toEqual([{ type: 'message.sent', announced: true, realtime: [] }]);
+  });
+
   it('records edits, unsends and a customer reaction', async () => {
     const p = person();
     const mid = newMid('messenger');

@@ -175,29 +175,26 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       source: { id: row.source_id, sequence: Number(row.source_sequence), type: row.source_type },
     }));
     // The sockets here get the batch now. Telling the other instances and marking the rows
-    // announced follow in the background, batch after batch, so the next batch need not wait.
-    void this.emit(announcements);
-    const ids = announcements.map((a) => a.rowId);
-    this.announcing = this.announcing
-      .then(() => this.markAnnounced(ids))
-      .catch((error: Error) => this.logger.warn(`marking events announced failed (a later sweep announces them again): ${error.message}`));
+    // announced follow in the background, in one statement, batch after batch, so the next
+    // batch need not wait. If it fails, a later sweep announces the rows again.
+    this.announcing = this.emit(announcements, announcements.map((a) => a.rowId));
     return announcements.length;
   }
 
-  private emit(announcements: Announcement[]): Promise<void> {
+  /**
+   * Emits the rows' socket events, and marks the rows announced with the NOTIFY that tells the
+   * other instances: socket-only rows have done their work and go; log events stay for catch-up
+   * and webhooks.
+   */
+  private emit(announcements: Announcement[], ids: string[]): Promise<void> {
     const emissions: SocketEmission[] = announcements.flatMap(({ organizationId, realtime, object, source }) =>
       realtime.map((emission) => ({ organizationId, event: emission.event, payload: emission.payload ?? object, source })),
     );
-    return this.bus.publish(emissions);
-  }
-
-  /** Socket-only rows have done their work and go; log events stay for catch-up and webhooks. */
-  private async markAnnounced(ids: string[]): Promise<void> {
-    await this.dataSource.query(
-      `WITH gone AS (DELETE FROM domain_events WHERE id = ANY($1::uuid[]) AND type IS NULL RETURNING 1)
-       UPDATE domain_events SET announced_at = now(), realtime = '[]' WHERE id = ANY($1::uuid[]) AND type IS NOT NULL`,
-      [ids],
-    );
+    return this.bus.publish(emissions, {
+      ctes: `gone AS (DELETE FROM domain_events WHERE id = ANY($3::uuid[]) AND type IS NULL RETURNING 1),
+             kept AS (UPDATE domain_events SET announced_at = now(), realtime = '[]' WHERE id = ANY($3::uuid[]) AND type IS NOT NULL RETURNING 1)`,
+      params: [ids],
+    });
   }
 
   /**
@@ -230,8 +227,8 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
             : { id: before?.id ?? null, sequence: before ? Number(before.sequence) : 0, type: before?.type ?? null };
         return { organizationId: row.organization_id, realtime: row.realtime, object: row.data?.object, source };
       }),
+      rows.map((row) => row.id),
     );
-    await this.markAnnounced(rows.map((row) => row.id));
   }
 
   private async prune(): Promise<void> {

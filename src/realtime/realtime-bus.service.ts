@@ -15,6 +15,15 @@ export interface RealtimeEmission {
   source: RealtimeEventSource;
 }
 
+/**
+ * Writes committed with the NOTIFY that tells the other instances of a batch: more entries of its
+ * WITH (data-modifying statements, `name AS (…)`, comma-separated), parameters numbered from $3.
+ */
+export interface WithTheNotify {
+  ctes: string;
+  params: unknown[];
+}
+
 export const REALTIME_CHANNEL = 'meta_inbox_realtime';
 /** UTF-16 units per NOTIFY part: at most 3 bytes each in UTF-8, under Postgres' 8000-byte payload limit with the header. */
 const PART_LENGTH = 2400;
@@ -70,22 +79,27 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Emits here at once, then tells the other instances; the promise settles once they were told.
-   * Batches reach the others in the order they were published, one NOTIFY statement at a time.
-   * A lost NOTIFY (the database away) loses only their copies.
+   * Batches reach the others in the order they were published, one NOTIFY statement at a time,
+   * which also commits `withIt` (the relay marks the batch's rows announced with it). A lost
+   * NOTIFY (the database away) loses only their copies, and `withIt`.
    */
-  publish(emissions: RealtimeEmission[]): Promise<void> {
-    if (emissions.length === 0) return Promise.resolve();
-    this.emitHere(emissions);
-    const payloads = notifyPayloads(this.instanceId, randomUUID(), emissions);
-    this.telling = this.telling.then(() => this.tellOthers(payloads));
+  publish(emissions: RealtimeEmission[], withIt?: WithTheNotify): Promise<void> {
+    if (emissions.length === 0 && !withIt) return Promise.resolve();
+    if (emissions.length > 0) this.emitHere(emissions);
+    const payloads = emissions.length > 0 ? notifyPayloads(this.instanceId, randomUUID(), emissions) : [];
+    this.telling = this.telling.then(() => this.tellOthers(payloads, withIt));
     return this.telling;
   }
 
-  private async tellOthers(payloads: string[]): Promise<void> {
+  private async tellOthers(payloads: string[], withIt: WithTheNotify | undefined): Promise<void> {
     try {
-      await this.dataSource.query(`SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, n) ORDER BY n`, [REALTIME_CHANNEL, payloads]);
+      await this.dataSource.query(
+        `WITH told AS MATERIALIZED (SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, n) ORDER BY n)${withIt ? `, ${withIt.ctes}` : ''}
+         SELECT count(*) FROM told`,
+        [REALTIME_CHANNEL, payloads, ...(withIt?.params ?? [])],
+      );
     } catch (error) {
-      this.logger.warn(`socket events not sent to other instances: ${(error as Error).message}`);
+      this.logger.warn(`socket events not sent to other instances${withIt ? ' (nor what goes with them)' : ''}: ${(error as Error).message}`);
     }
   }
 
