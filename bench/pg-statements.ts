@@ -18,13 +18,13 @@ export async function enableStatementStats(postgres: EmbeddedPostgres, serverUrl
 export async function reportStatements(serverUrl: string, part: string, log: (line: string) => void, top = 15): Promise<void> {
   await withClient(serverUrl, async (client) => {
     const { rows: [total] } = await client.query(`SELECT coalesce(sum(calls), 0)::bigint AS calls, round(coalesce(sum(total_exec_time), 0)::numeric) AS ms FROM pg_stat_statements`);
-    log(`  ${part} statements: ${total.calls} calls, ${total.ms} ms executing; the most expensive (calls, total ms, mean ms, statement):`);
+    log(`  ${part} statements: ${total.calls} calls, ${total.ms} ms executing; the most expensive (calls, rows, total ms, mean ms, statement):`);
     const { rows } = await client.query(
-      `SELECT calls, round(total_exec_time::numeric) AS ms, round(mean_exec_time::numeric, 3) AS mean, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query
+      `SELECT calls, rows, round(total_exec_time::numeric) AS ms, round(mean_exec_time::numeric, 3) AS mean, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query
        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
       [top],
     );
-    for (const row of rows) log(`    ${row.calls}\t${row.ms}\t${row.mean}\t${row.query}`);
+    for (const row of rows) log(`    ${row.calls}\t${row.rows}\t${row.ms}\t${row.mean}\t${row.query}`);
     await client.query('SELECT pg_stat_statements_reset()');
   });
 }
