@@ -180,7 +180,7 @@ export class OrderedQueues {
              LIMIT $3
            ), others AS MATERIALIZED (
              SELECT q.id FROM graphile_worker._private_job_queues q
-             WHERE $4::text IS NOT NULL AND q.id IN (SELECT job_queue_id FROM candidates WHERE job_queue_id <> $1)
+             WHERE $4::text IS NOT NULL AND q.id = ANY (ARRAY(SELECT job_queue_id FROM candidates WHERE job_queue_id <> $1))
                AND starts_with(q.queue_name, $4) AND q.is_available
                AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
              FOR UPDATE SKIP LOCKED
@@ -188,7 +188,7 @@ export class OrderedQueues {
              SELECT j.id, j.job_queue_id, j.priority, j.run_at,
                j.attempts = 0 AND t.identifier = $5 AND NOT (j.payload::jsonb ? '${ORDER_SEQ}') AS next_in_line
              FROM candidates c JOIN graphile_worker._private_jobs j ON j.id = c.id JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-             WHERE (c.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR c.job_queue_id IN (SELECT id FROM others)
+             WHERE (c.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR c.job_queue_id = ANY (ARRAY(SELECT id FROM others))
              FOR UPDATE OF j
            ), heads AS (
              SELECT id, row_number() OVER (ORDER BY job_queue_id = $1 DESC, job_queue_id, priority, run_at, id) AS k
