@@ -90,15 +90,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     metrics: Metrics,
     private readonly nudges: JobNudges,
   ) {
-    this.pool = new Pool({
-      connectionString: config.databaseUrl,
-      max: config.workerConcurrency + 4,
-      // Named after the instance: its live connections are one of the signs that it lives.
-      application_name: workerBackendName(this.instanceId),
-      options: JOB_TABLE_SESSION,
-      Client: PreparingClient,
-    });
-    surviveConnectionLoss(this.pool, (message) => this.logger.warn(`worker pool: ${message}`));
+    // Named after the instance: its live connections are one of the signs that it lives.
+    this.pool = this.jobPool(workerBackendName(this.instanceId), config.workerConcurrency + 4, 'worker pool');
     this.wakeups = new PoolWakeups(this.pool);
     this.drain = new QueueDrain(this.pool, this.logger, {
       running: () => this.liveness?.running,
@@ -154,8 +147,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     for (const [group, isolated] of this.isolated) {
       creating = isolated;
       // These jobs wait on others, not on the database: a few connections serve many workers.
-      isolated.pool = new Pool({ connectionString: this.config.databaseUrl, max: Math.min(isolated.concurrency, 8) + 2, application_name: `meta-inbox-${group}`, options: JOB_TABLE_SESSION, Client: PreparingClient });
-      surviveConnectionLoss(isolated.pool, (message) => this.logger.warn(`${group} worker pool: ${message}`));
+      isolated.pool = this.jobPool(`meta-inbox-${group}`, Math.min(isolated.concurrency, 8) + 2, `${group} worker pool`);
       isolated.runner = await run({
         events,
         pgPool: isolated.pool,
@@ -174,6 +166,13 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       IDLE_QUEUES_EVERY_MS,
     );
     this.idleQueuesTimer.unref();
+  }
+
+  /** A pool of the job queue's connections (graphile-worker's and ours on its tables): prepared statements, plain index scans, surviving a lost connection. */
+  private jobPool(applicationName: string, max: number, label: string): Pool {
+    const pool = new Pool({ connectionString: this.config.databaseUrl, max, application_name: applicationName, options: JOB_TABLE_SESSION, Client: PreparingClient });
+    surviveConnectionLoss(pool, (message) => this.logger.warn(`${label}: ${message}`));
+    return pool;
   }
 
   /** Deletes the rows of named queues without jobs (see `deleteIdleQueues`); answers how many. */
