@@ -11,13 +11,12 @@ import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Message, MessageAgent } from '../entities/message.entity';
 import { MessageView } from '../views/message.view';
-import { ConversationView } from '../views/conversation.view';
 import { MessageViews } from '../views/message-views.service';
 import { hydrate } from '../../database/hydrate';
 import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
 import { assertInsideMessagingWindow } from './messaging-window';
 import { SendRecordsService, SETTLED_STATUSES } from './send-records.service';
-import { RecordToStore, SendStoreService, SendToStore } from './send-store.service';
+import { AcceptedSend, RecordToStore, SendStoreService, SendToStore } from './send-store.service';
 
 /** How long `?wait=true` holds the answer, and how often it looks. */
 export const WAIT_LIMIT_MS = 10_000;
@@ -201,7 +200,7 @@ export class SendMessagesService {
     manager: EntityManager,
     send: Omit<SendToStore, 'records'>,
     request: SendMessageDto,
-  ): Promise<{ messageIds: string[]; views: MessageView[]; conversation: ConversationView }> {
+  ): Promise<AcceptedSend> {
     const attachments = await this.requireAttachments(send.organizationId, request.attachmentIds ?? [], manager);
     // Text first, then each uploaded file, then each file to fetch: one record per channel call.
     const contents: OutgoingPart[] = [

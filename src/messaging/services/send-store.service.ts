@@ -45,10 +45,17 @@ export interface StoredSend {
   messages: Message[];
 }
 
+/** An accepted send as its answer and its socket events show it: the records' ids and views, and the conversation's view. */
+export interface AcceptedSend {
+  messageIds: string[];
+  views: MessageView[];
+  conversation: ConversationView;
+}
+
 /** A text-only send stored with others, and what the store answered for it once committed. */
 interface TogetherSend {
   send: SendToStore;
-  stored?: { messageIds: string[]; views: MessageView[]; conversation: ConversationView };
+  stored?: AcceptedSend;
 }
 
 /**
@@ -157,7 +164,7 @@ export class SendStoreService {
    * other such sends, with its pending records announced to open inboxes (integrators hear of them
    * once sent). Answers the records' ids and views, and the conversation's view.
    */
-  async storeTogether(send: SendToStore): Promise<{ messageIds: string[]; views: MessageView[]; conversation: ConversationView }> {
+  async storeTogether(send: SendToStore): Promise<AcceptedSend> {
     const item: TogetherSend = { send };
     await this.together.add([item]);
     return item.stored!;
