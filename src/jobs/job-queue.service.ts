@@ -28,10 +28,7 @@ export { RunLater } from './job-types';
  * How often an idle worker looks for jobs without being told of one. Every idle worker polls on
  * its own (graphile-worker's batched fetching would run two jobs of one named queue at once).
  * The main workers (inbound) poll often: a fetch that finds every queue row locked by another
- * worker's fetch comes back empty, and the worker then waits for the next poll or new job. The
- * isolated groups are woken for each of their jobs (`JobNudges`), so polling only finds their
- * retries that came due and other instances' jobs: at 200 ms their hundred-odd idle workers
- * issued most of the database's statements.
+ * worker's fetch comes back empty, and the worker then waits for the next poll or new job.
  */
 const MAIN_POLL_INTERVAL_MS = 200;
 
@@ -45,7 +42,16 @@ const MAIN_POLL_INTERVAL_MS = 200;
  */
 const JOB_TABLE_SESSION = '-c enable_bitmapscan=off';
 
-const POLL_INTERVAL_MS = 1000;
+/**
+ * The isolated groups (sends, media, integrator deliveries) are woken for each of their jobs
+ * (`JobNudges`), so polling only finds their retries that came due and other instances' jobs. It
+ * is done by the pool, one fetch at a time (`IdleWorkers.poll`): polling on their own, their
+ * hundred-odd idle workers made about a hundred fetches a second, each of which locks every
+ * available queue row and so made the sends' own fetches come back empty.
+ */
+const POOL_POLL_INTERVAL_MS = 250;
+/** Each worker of an isolated group still polls on its own this seldom, should its pool's polling stop. */
+const WORKER_POLL_INTERVAL_MS = 30_000;
 /**
  * How often the rows of queues left without jobs are deleted (`deleteIdleQueues`): each fetch
  * locks every available queue row, so with sends spread over many conversations a fetch costs
@@ -74,6 +80,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   /** Wakes idle workers before their next poll: a job put back for later is due, a queue freed. */
   private readonly wakeups: PoolWakeups;
   private idleQueuesTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
   /** Set once shutdown begins: no queue is run further. */
   private stopping = false;
   private readonly pool: Pool;
@@ -154,7 +161,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         taskList: isolated.tasks,
         concurrency: isolated.concurrency,
         noHandleSignals: true,
-        pollInterval: POLL_INTERVAL_MS,
+        pollInterval: WORKER_POLL_INTERVAL_MS,
         logger: workerLogger(this.logger),
       });
     }
@@ -166,6 +173,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       IDLE_QUEUES_EVERY_MS,
     );
     this.idleQueuesTimer.unref();
+    const isolatedPools = [...this.isolated.values()].flatMap((group) => (group.workerPool ? [group.workerPool] : []));
+    this.pollTimer = setInterval(() => {
+      if (!this.stopping) for (const pool of isolatedPools) pool.poll();
+    }, POOL_POLL_INTERVAL_MS);
+    this.pollTimer.unref();
   }
 
   /** A pool of the job queue's connections (graphile-worker's and ours on its tables): prepared statements, plain index scans, surviving a lost connection. */
@@ -184,6 +196,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     this.stopping = true;
     this.nudges.stop();
     clearInterval(this.idleQueuesTimer);
+    clearInterval(this.pollTimer);
     this.wakeups.stop();
     await this.runner?.stop().catch(() => undefined);
     for (const isolated of this.isolated.values()) {

@@ -1,7 +1,7 @@
 import type { Job, Runner, TaskList } from 'graphile-worker';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
-import type { Nudgeable } from './job-nudges';
+import type { IdleWorkers } from './idle-workers';
 
 /** Where an ordered job put back behind an earlier one keeps its place: the id of the job it was first added as. */
 export const ORDER_SEQ = 'orderSeq';
@@ -93,6 +93,6 @@ export interface IsolatedGroup {
   concurrency: number;
   pool?: Pool;
   runner?: Runner;
-  /** graphile-worker's pool of the group, to wake its workers (`JobNudges`). */
-  workerPool?: Nudgeable;
+  /** graphile-worker's pool of the group, to wake its workers (`JobNudges`) and poll. */
+  workerPool?: IdleWorkers;
 }
