@@ -117,7 +117,13 @@ describe('two instances on one database', () => {
     });
     expect(sent.status).toBe(202);
     await waitUntil(async () => (callsToMeta() === 1 ? true : undefined), 10000, 'the send to reach Meta');
-    const livenessLocks = () => db.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 726373 AND granted`);
+    // Locks are the server's, shared with the other test files' databases: only this one's count.
+    const livenessLocks = () =>
+      db.query(
+        `SELECT pid FROM pg_locks
+          WHERE locktype = 'advisory' AND classid = 726373 AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
     expect((await livenessLocks()).rows).toHaveLength(2);
 
     // Every liveness connection is terminated as soon as it is seen, until Meta has answered.
