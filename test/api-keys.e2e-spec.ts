@@ -1,3 +1,4 @@
+import { createContact } from './support/factories';
 import { RecordingSocket } from './support/socket-client';
 import { ADMIN_TOKEN, TestApp } from './support/test-app';
 
@@ -54,6 +55,29 @@ describe('API keys of an organization', () => {
     expect(await works(org.apiKey)).toBe(200);
     expect((await listKeys(org.id)).map((k) => k.id)).not.toContain(doomed.id);
     await expect(RecordingSocket.connect(t.baseUrl, doomed.apiKey)).rejects.toThrow('unauthorized');
+  });
+
+  it('answers requests arriving together, whose keys are looked up together, each for its own key', async () => {
+    const tenants = await Promise.all(
+      ['Together A', 'Together B', 'Together C'].map(async (name) => {
+        const created = await t.createOrganization(name);
+        return { ...created, contactId: await createContact(t.db, created.id, { displayName: `${name} customer` }) };
+      }),
+    );
+    const doomed = (await t.request('POST', keysPath(tenants[0].id), { token: ADMIN_TOKEN })).body;
+    await t.request('DELETE', `${keysPath(tenants[0].id)}/${doomed.id}`, { token: ADMIN_TOKEN });
+    const contactsOf = async (apiKey: string) => {
+      const answer = await t.request('GET', '/api/contacts', { token: apiKey });
+      return answer.status === 200 ? answer.body.data.map((contact: { id: string }) => contact.id) : answer.status;
+    };
+
+    const asked = Array.from({ length: 60 }, (_, i) => (i % 10 === 9 ? doomed.apiKey : i % 10 === 8 ? 'mi_live_not_a_key' : tenants[i % 3].apiKey));
+    const answers = await Promise.all(asked.map(contactsOf));
+
+    answers.forEach((answer, i) => {
+      const tenant = tenants.find((candidate) => candidate.apiKey === asked[i]);
+      expect(answer).toEqual(tenant ? [tenant.contactId] : 401);
+    });
   });
 
   it("disconnects the sockets opened with a revoked key within seconds, and only those", async () => {

@@ -3,12 +3,28 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import { EntityManager, In, Repository } from 'typeorm';
 import { notFound } from '../common/domain-error';
+import { GroupCommit } from '../jobs/group-commit';
 import { generateToken, hashToken } from '../security/tokens';
 import { ApiKey } from './api-key.entity';
 import { Organization } from './organization.entity';
 
 /** How often `lastUsedAt` is refreshed for a key in use: a write per minute, not per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The most keys one lookup statement carries. */
+const KEYS_PER_LOOKUP = 100;
+
+/** A key's row, as the lookup reads it. */
+interface KeyRow {
+  id: string;
+  organization_id: string;
+  last_used_at: Date | null;
+}
+
+interface KeyLookup {
+  hash: string;
+  found?: KeyRow;
+}
 
 export interface IssuedApiKey {
   id: string;
@@ -31,6 +47,23 @@ export interface AuthenticatedApiKey {
 @Injectable()
 export class ApiKeyService {
   private readonly logger = new Logger('ApiKeys');
+  /**
+   * The keys of requests that arrive while a lookup is in flight are looked up together in the
+   * next statement (the group commit's batching, for a read): every request still reads after it
+   * arrived, so a key revoked before it is never found.
+   */
+  private readonly lookups = new GroupCommit<KeyLookup>({
+    maxItems: KEYS_PER_LOOKUP,
+    write: async (groups) => {
+      const lookups = groups.flat();
+      const rows: (KeyRow & { key_hash: string })[] = await this.keys.manager.query(
+        'SELECT id, organization_id, last_used_at, key_hash FROM api_keys WHERE key_hash = ANY($1::text[])',
+        [[...new Set(lookups.map((lookup) => lookup.hash))]],
+      );
+      const byHash = new Map(rows.map((row) => [row.key_hash, row]));
+      for (const lookup of lookups) lookup.found = byHash.get(lookup.hash);
+    },
+  });
 
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
@@ -67,12 +100,14 @@ export class ApiKeyService {
 
   /** Looks the key up by its hash and notes its use. */
   async authenticate(key: string): Promise<AuthenticatedApiKey | undefined> {
-    const found = await this.keys.findOne({ where: { keyHash: hashToken(key) }, select: { id: true, organizationId: true, lastUsedAt: true } });
+    const lookup: KeyLookup = { hash: hashToken(key) };
+    await this.lookups.add([lookup]);
+    const found = lookup.found;
     if (!found) return undefined;
-    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    if (!found.last_used_at || Date.now() - found.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.keys.update({ id: found.id }, { lastUsedAt: new Date() }).catch((error: Error) => this.logger.warn(`last use of key ${found.id} not noted: ${error.message}`));
     }
-    return { keyId: found.id, organizationId: found.organizationId };
+    return { keyId: found.id, organizationId: found.organization_id };
   }
 
   /** Which of these keys still exist (a revoked key is gone). */
