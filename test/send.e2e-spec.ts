@@ -219,6 +219,37 @@ describe('POST /api/messaging/send', () => {
       await expectRefused(await send({ channel: 'facebook_messenger', contactId, text: 'x' }, { token: other.apiKey }), 404, /not found/);
       await expectRefused(await send({ channel: 'facebook_messenger', conversationId, text: 'x' }, { token: other.apiKey }), 404, /not found/);
     });
+
+    it('answers sends arriving together, whose recipients are read together, each for its own organization and recipient', async () => {
+      const { other, otherPage } = await otherConnectedOrg();
+      const mine = await contact({ igsid: 'igsid-together' });
+      const theirs = await contact({ orgId: other.id, pageId: otherPage.id });
+      const missing = '00000000-0000-4000-8000-000000000000';
+      const cases: { token: string; body: object; status: number; psid?: string }[] = [
+        { token: org.apiKey, body: { contactId: mine.contactId }, status: 202 },
+        { token: org.apiKey, body: { conversationId: mine.conversationId }, status: 202 },
+        { token: other.apiKey, body: { contactId: theirs.contactId }, status: 202 },
+        { token: other.apiKey, body: { conversationId: theirs.conversationId }, status: 202 },
+        { token: other.apiKey, body: { contactId: mine.contactId }, status: 404 },
+        { token: org.apiKey, body: { conversationId: theirs.conversationId }, status: 404 },
+        { token: org.apiKey, body: { conversationId: mine.igConversationId }, status: 422 },
+        { token: org.apiKey, body: { contactId: missing }, status: 404 },
+      ];
+      const asked = Array.from({ length: 40 }, (_, i) => cases[i % cases.length]);
+
+      const answers = await Promise.all(asked.map(({ token, body }, i) => send({ channel: 'facebook_messenger', text: `together ${i}`, ...body }, { token })));
+
+      expect(answers.map((answer) => answer.status)).toEqual(asked.map((c) => c.status));
+      answers.forEach((answer, i) => {
+        if (answer.status !== 202) return;
+        const wanted = 'conversationId' in asked[i].body ? asked[i].body.conversationId : [mine, theirs].find((c) => c.contactId === (asked[i].body as { contactId: string }).contactId)!.conversationId;
+        expect(answer.body.messages[0].conversationId).toBe(wanted);
+      });
+      const stored = await t.db.query(`SELECT id FROM messages WHERE text LIKE 'together %'`);
+      expect(stored.rows).toHaveLength(asked.filter((c) => c.status === 202).length);
+      // Sent before the next test, whose sandbox log must hold only its own calls.
+      for (const { id } of stored.rows) expect((await settled(id)).status).toBe('published');
+    });
   });
 
   describe('the 24-hour window', () => {
