@@ -56,8 +56,10 @@ describe('inbound jobs of many conversations', () => {
       20_000,
       'every message to be stored',
     );
-    // The blocked job's own transaction, then one for all the rest.
-    expect(new Set(rows.map((row: { tx: string }) => row.tx)).size).toBeLessThanOrEqual(2);
+    // The blocked job's own transaction, then one for all the rest; or one more, when another
+    // pool's fetch (which locks every available queue row) had some of the queues locked at the
+    // moment of the take, which passes over them.
+    expect(new Set(rows.map((row: { tx: string }) => row.tx)).size).toBeLessThanOrEqual(3);
     for (const user of users) {
       const own = rows.filter((row: { text: string }) => row.text.startsWith(`${user} `)).map((row: { text: string }) => row.text);
       expect(own).toEqual([`${user} 0`, `${user} 1`]);
