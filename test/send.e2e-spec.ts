@@ -225,7 +225,7 @@ describe('POST /api/messaging/send', () => {
       const mine = await contact({ igsid: 'igsid-together' });
       const theirs = await contact({ orgId: other.id, pageId: otherPage.id });
       const missing = '00000000-0000-4000-8000-000000000000';
-      const cases: { token: string; body: object; status: number; psid?: string }[] = [
+      const cases: { token: string; body: object; status: number }[] = [
         { token: org.apiKey, body: { contactId: mine.contactId }, status: 202 },
         { token: org.apiKey, body: { conversationId: mine.conversationId }, status: 202 },
         { token: other.apiKey, body: { contactId: theirs.contactId }, status: 202 },

@@ -19,6 +19,7 @@ import { AttachmentsService } from './services/attachments.service';
 import { OutboundFilesService } from './services/outbound-files.service';
 import { IdempotencyService } from './services/idempotency.service';
 import { SendConversationActionsService } from './services/send-conversation-actions.service';
+import { SendRecipients } from './services/send-recipients.service';
 import { SendStoreService } from './services/send-store.service';
 import { SendMessagesService } from './services/send-messages.service';
 import { SendReactionsService } from './services/send-reactions.service';
@@ -53,6 +54,7 @@ import { MediaCopyJob } from './ingest/media-copy.job';
     SendRecordsService,
     SendMessagesService,
     SendStoreService,
+    SendRecipients,
     SendMessagesJob,
     AttachmentsService,
     OutboundFilesService,

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import { EntityManager, In, Repository } from 'typeorm';
 import { notFound } from '../common/domain-error';
-import { GroupCommit } from '../jobs/group-commit';
+import { BatchedReads } from '../jobs/batched-reads';
 import { generateToken, hashToken } from '../security/tokens';
 import { ApiKey } from './api-key.entity';
 import { Organization } from './organization.entity';
@@ -19,11 +19,7 @@ interface KeyRow {
   id: string;
   organization_id: string;
   last_used_at: Date | null;
-}
-
-interface KeyLookup {
-  hash: string;
-  found?: KeyRow;
+  key_hash: string;
 }
 
 export interface IssuedApiKey {
@@ -49,19 +45,18 @@ export class ApiKeyService {
   private readonly logger = new Logger('ApiKeys');
   /**
    * The keys of requests that arrive while a lookup is in flight are looked up together in the
-   * next statement (the group commit's batching, for a read): every request still reads after it
-   * arrived, so a key revoked before it is never found.
+   * next statement (`BatchedReads`): every request still reads after it arrived, so a key revoked
+   * before it is never found.
    */
-  private readonly lookups = new GroupCommit<KeyLookup>({
+  private readonly lookups = new BatchedReads<string, KeyRow>({
     maxItems: KEYS_PER_LOOKUP,
-    write: async (groups) => {
-      const lookups = groups.flat();
-      const rows: (KeyRow & { key_hash: string })[] = await this.keys.manager.query(
+    read: async (hashes) => {
+      const rows: KeyRow[] = await this.keys.manager.query(
         'SELECT id, organization_id, last_used_at, key_hash FROM api_keys WHERE key_hash = ANY($1::text[])',
-        [[...new Set(lookups.map((lookup) => lookup.hash))]],
+        [[...new Set(hashes)]],
       );
       const byHash = new Map(rows.map((row) => [row.key_hash, row]));
-      for (const lookup of lookups) lookup.found = byHash.get(lookup.hash);
+      return hashes.map((hash) => byHash.get(hash));
     },
   });
 
@@ -100,9 +95,7 @@ export class ApiKeyService {
 
   /** Looks the key up by its hash and notes its use. */
   async authenticate(key: string): Promise<AuthenticatedApiKey | undefined> {
-    const lookup: KeyLookup = { hash: hashToken(key) };
-    await this.lookups.add([lookup]);
-    const found = lookup.found;
+    const found = await this.lookups.read(hashToken(key));
     if (!found) return undefined;
     if (!found.last_used_at || Date.now() - found.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.keys.update({ id: found.id }, { lastUsedAt: new Date() }).catch((error: Error) => this.logger.warn(`last use of key ${found.id} not noted: ${error.message}`));

@@ -6,6 +6,7 @@ import { notFound } from '../common/domain-error';
 import { IntegratorDeliveryMetrics } from '../metrics/integrator-delivery.metrics';
 import type { DomainEventEnvelope } from '../events/domain-event.types';
 import { EventRelayService } from '../events/event-relay.service';
+import { BatchedReads } from '../jobs/batched-reads';
 import { GroupCommit } from '../jobs/group-commit';
 import { JobQueue } from '../jobs/job-queue.service';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../messaging/api/page-query.dto';
@@ -91,13 +92,12 @@ interface DeliveryRow {
 @Injectable()
 export class WebhookDeliveriesService implements OnModuleInit {
   /** Attempts that start at the same moment read their deliveries in one statement. */
-  private readonly reading = new GroupCommit<{ id: string; row?: DeliveryRow }>({
+  private readonly reading = new BatchedReads<string, DeliveryRow>({
     maxItems: DELIVERIES_PER_STATEMENT,
-    write: async (groups) => {
-      const reads = groups.flat();
-      const rows: DeliveryRow[] = await this.dataSource.query(READ_DELIVERIES, [reads.map((read) => read.id)]);
+    read: async (ids) => {
+      const rows: DeliveryRow[] = await this.dataSource.query(READ_DELIVERIES, [ids]);
       const byId = new Map(rows.map((row) => [row.delivery_id, row]));
-      for (const read of reads) read.row = byId.get(read.id);
+      return ids.map((id) => byId.get(id));
     },
   });
   /** Attempts that end at the same moment are recorded in one statement. */
@@ -159,9 +159,7 @@ export class WebhookDeliveriesService implements OnModuleInit {
    * attempts running at the same moment share a statement.
    */
   async attempt({ deliveryId, manual = false }: WebhookDeliveryPayload): Promise<void> {
-    const read: { id: string; row?: DeliveryRow } = { id: deliveryId };
-    await this.reading.add([read]);
-    const row = read.row;
+    const row = await this.reading.read(deliveryId);
     if (!row || (row.status !== WebhookDeliveryStatus.Pending && !manual)) return;
     if (!row.enabled && !manual) {
       await this.dataSource.query(

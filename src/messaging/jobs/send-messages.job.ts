@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { DomainError } from '../../common/domain-error';
-import { GroupCommit } from '../../jobs/group-commit';
+import { BatchedReads } from '../../jobs/batched-reads';
 import { JobContext, JobQueue, RunLater, SEND_WORKERS } from '../../jobs/job-queue.service';
 import { AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics.service';
@@ -51,17 +51,15 @@ export class SendMessagesJob implements OnModuleInit {
   private readonly logger = new Logger('SendMessagesJob');
   /**
    * Everything the sends need from us (records, conversation, attachments) in one statement,
-   * shared by the jobs that start while one is in flight (a worker's sends run together): the
-   * group commit's batching, for a read.
+   * shared by the jobs that start while one is in flight (a worker's sends run together).
    */
-  private readonly loading = new GroupCommit<{ ids: string[]; found: Map<string, Message> }>({
-    write: async (groups) => {
-      const loads = groups.flat();
+  private readonly loading = new BatchedReads<string[], Map<string, Message>>({
+    read: async (idLists) => {
       const messages = await this.dataSource
         .getRepository(Message)
-        .find({ where: { id: In(loads.flatMap((load) => load.ids)) }, relations: { conversation: true, attachments: true } });
+        .find({ where: { id: In(idLists.flat()) }, relations: { conversation: true, attachments: true } });
       const byId = new Map(messages.map((message) => [message.id, message]));
-      for (const load of loads) for (const id of load.ids) if (byId.has(id)) load.found.set(id, byId.get(id)!);
+      return idLists.map((ids) => new Map<string, Message>(ids.filter((id) => byId.has(id)).map((id) => [id, byId.get(id)!])));
     },
     maxItems: 100,
   });
@@ -88,9 +86,7 @@ export class SendMessagesJob implements OnModuleInit {
   }
 
   async run({ messageIds, turn, address }: SendMessagesPayload, context: JobContext): Promise<void> {
-    const load = { ids: messageIds, found: new Map<string, Message>() };
-    await this.loading.add([load]);
-    const byId = load.found;
+    const byId = (await this.loading.read(messageIds))!;
     for (const id of messageIds) {
       const message = byId.get(id);
       if (!message || SETTLED_STATUSES.includes(message.status)) continue;

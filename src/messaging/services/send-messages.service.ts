@@ -1,23 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isUUID } from 'class-validator';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, DomainErrorCode, ErrorMessages, notFound } from '../../common/domain-error';
 import { DomainEvents } from '../../events/domain-events.service';
 import { ChannelRegistry } from '../channels/channel-registry';
-import { KnownIdentity, MessagingType } from '../channels/channel-sender';
+import { MessagingType } from '../channels/channel-sender';
 import { MAX_ATTACHMENTS_PER_SEND, SendMessageDto } from '../api/send-message.dto';
 import { MessageButton } from '../channels/channel-sender';
 import { Attachment, AttachmentStatus } from '../entities/attachment.entity';
-import { Conversation } from '../entities/conversation.entity';
-import { Message, MessageAgent } from '../entities/message.entity';
+import { MessageAgent } from '../entities/message.entity';
 import { MessageView } from '../views/message.view';
 import { MessageViews } from '../views/message-views.service';
-import { hydrate } from '../../database/hydrate';
-import { GroupCommit } from '../../jobs/group-commit';
 import { IdempotencyService, requestHash, StoredAnswer } from './idempotency.service';
 import { assertInsideMessagingWindow } from './messaging-window';
 import { SendRecordsService, SETTLED_STATUSES } from './send-records.service';
+import { SendRecipients } from './send-recipients.service';
 import { AcceptedSend, RecordToStore, SendStoreService, SendToStore } from './send-store.service';
 
 /** How long `?wait=true` holds the answer, and how often it looks. */
@@ -44,41 +41,6 @@ function buttonOf(button: { type: 'postback' | 'web_url'; title: string; payload
 
 const invalid = (message: string) => new DomainError(DomainErrorCode.ValidationFailed, message);
 
-/** The most sends' recipients one read carries. */
-const RECIPIENTS_PER_READ = 100;
-
-/** A send's recipient to read: by conversation, or by contact on the send's channel. */
-interface RecipientRead {
-  organizationId: string;
-  conversationId: string | null;
-  contactId: string | null;
-  channel: string;
-  found?: { contact_id: string; conversation: Record<string, unknown> | null; identities: KnownIdentity[] };
-}
-
-/**
- * Each asked recipient (in the order asked, `i`): its contact, its conversation on the channel if
- * there is one yet, and the contact's ids on that channel, newest first. A conversation is
- * looked up by id (its own channel), a contact with its conversation on the asked channel; either
- * only in the asking organization, so another organization's finds no row.
- */
-const READ_RECIPIENTS = `
-  SELECT a.i, r.contact_id, r.conversation,
-    (SELECT coalesce(json_agg(json_build_object('account', d.account_id, 'externalId', d.external_id) ORDER BY d.created_at DESC), '[]')
-       FROM contact_identities d
-      WHERE d.organization_id = a.organization_id AND d.contact_id = r.contact_id AND d.channel = r.channel) AS identities
-  FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::message_channel[]) WITH ORDINALITY AS a(organization_id, conversation_id, contact_id, channel, i)
-  CROSS JOIN LATERAL (
-    SELECT v.contact_id, row_to_json(v) AS conversation, v.channel
-      FROM conversations v
-     WHERE a.conversation_id IS NOT NULL AND v.id = a.conversation_id AND v.organization_id = a.organization_id
-    UNION ALL
-    SELECT c.id, row_to_json(v), a.channel
-      FROM contacts c
-      LEFT JOIN conversations v ON v.organization_id = c.organization_id AND v.contact_id = c.id AND v.channel = a.channel
-     WHERE a.conversation_id IS NULL AND c.id = a.contact_id AND c.organization_id = a.organization_id
-  ) r`;
-
 /**
  * `POST /api/messaging/send`: refuses what cannot be sent (the contract's refusals, the 24-hour
  * window), then stores one pending record per channel call and the job that sends them in one
@@ -86,24 +48,6 @@ const READ_RECIPIENTS = `
  */
 @Injectable()
 export class SendMessagesService {
-  /**
-   * Sends that arrive while a recipient read is in flight have theirs read together in the next
-   * statement (the group commit's batching, for a read; each still reads after it arrived).
-   */
-  private readonly recipients = new GroupCommit<RecipientRead>({
-    maxItems: RECIPIENTS_PER_READ,
-    write: async (groups) => {
-      const reads = groups.flat();
-      const rows: { i: string; contact_id: string; conversation: Record<string, unknown> | null; identities: KnownIdentity[] }[] = await this.dataSource.query(READ_RECIPIENTS, [
-        reads.map((read) => read.organizationId),
-        reads.map((read) => read.conversationId),
-        reads.map((read) => read.contactId),
-        reads.map((read) => read.channel),
-      ]);
-      for (const row of rows) reads[Number(row.i) - 1].found = row;
-    },
-  });
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: ChannelRegistry,
@@ -111,6 +55,7 @@ export class SendMessagesService {
     private readonly records: SendRecordsService,
     private readonly messageViews: MessageViews,
     private readonly store: SendStoreService,
+    private readonly recipients: SendRecipients,
     private readonly events: DomainEvents,
   ) {}
 
@@ -128,7 +73,7 @@ export class SendMessagesService {
 
     const sender = this.registry.get(request.channel);
     sender.checkContent(request.channel, { text: request.text, quickReplies: request.quickReplies, buttons: request.buttons?.map(buttonOf) });
-    const { contactId, conversation, identities } = await this.recipient(organizationId, request);
+    const { contactId, conversation, identities } = await this.recipients.find(organizationId, request);
     await this.requireAttachments(organizationId, request.attachmentIds ?? []);
     const target = { organizationId, contactId, channel: request.channel };
     const address = await sender.checkReady(target, identities);
@@ -185,29 +130,6 @@ export class SendMessagesService {
     const key = raw.trim();
     if (key.length === 0 || key.length > 255) throw invalid('Idempotency-Key must be 1 to 255 characters');
     return key;
-  }
-
-  /**
-   * The contact, (if there is one yet) the conversation, and the contact's ids on the channel
-   * (newest first, for the channel to pick its account's), read together with other sends'
-   * (`READ_RECIPIENTS`); another organization's → 404.
-   */
-  private async recipient(
-    organizationId: string,
-    request: SendMessageDto,
-  ): Promise<{ contactId: string; conversation: Conversation | null; identities: KnownIdentity[] }> {
-    const byConversation = request.conversationId !== undefined;
-    const id = request.conversationId ?? request.contactId!;
-    // Only a well-formed id goes into the shared statement: one that cannot be read fails no other send.
-    const read: RecipientRead = { organizationId, conversationId: byConversation ? id : null, contactId: byConversation ? null : id, channel: request.channel };
-    if (isUUID(id)) await this.recipients.add([read]);
-    const row = read.found;
-    if (!row) throw notFound(byConversation ? 'Conversation' : 'Contact');
-    const conversation = row.conversation ? hydrate(this.dataSource, Conversation, row.conversation) : null;
-    if (byConversation && conversation!.channel !== request.channel) {
-      throw new DomainError(DomainErrorCode.UnprocessableRequest, `This conversation is on ${conversation!.channel}, not ${request.channel}`);
-    }
-    return { contactId: row.contact_id, conversation, identities: row.identities };
   }
 
   private async requireAttachments(organizationId: string, ids: string[], manager: EntityManager = this.dataSource.manager): Promise<Attachment[]> {
