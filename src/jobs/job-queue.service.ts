@@ -14,6 +14,7 @@ import { collectJobBacklog } from './job-backlog';
 import { workerLogger } from './job-failure-log';
 import { IdleWorkerPools } from './idle-workers';
 import { JobNudges, type Nudgeable } from './job-nudges';
+import { JobQueueTimers } from './job-queue-timers';
 import { installJobSchema } from './job-schema';
 import { type Alongside, attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
@@ -42,23 +43,8 @@ const MAIN_POLL_INTERVAL_MS = 200;
  */
 const JOB_TABLE_SESSION = '-c enable_bitmapscan=off';
 
-/**
- * The isolated groups (sends, media, integrator deliveries) are woken for each of their jobs
- * (`JobNudges`), so polling only finds their retries that came due and other instances' jobs. It
- * is done by the pool, one fetch at a time (`IdleWorkers.poll`): polling on their own, their
- * hundred-odd idle workers made about a hundred fetches a second, each of which locks every
- * available queue row and so made the sends' own fetches come back empty.
- */
-const POOL_POLL_INTERVAL_MS = 250;
 /** Each worker of an isolated group still polls on its own this seldom, should its pool's polling stop. */
 const WORKER_POLL_INTERVAL_MS = 30_000;
-/**
- * How often the rows of queues left without jobs are deleted (`deleteIdleQueues`): each fetch
- * locks every available queue row, so with sends spread over many conversations a fetch costs
- * in proportion to the conversations that had a send lately (every 5 s, a fetch took twice as
- * long; every 300 ms, no better than every second).
- */
-const IDLE_QUEUES_EVERY_MS = 1000;
 
 /** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
 export const SEND_WORKERS = 'sends';
@@ -79,8 +65,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private readonly isolatedTasks = new Map<string, IsolatedGroup>();
   /** Wakes idle workers before their next poll: a job put back for later is due, a queue freed. */
   private readonly wakeups: PoolWakeups;
-  private idleQueuesTimer?: NodeJS.Timeout;
-  private pollTimer?: NodeJS.Timeout;
+  private readonly timers = new JobQueueTimers();
   /** Set once shutdown begins: no queue is run further. */
   private stopping = false;
   private readonly pool: Pool;
@@ -168,16 +153,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.liveness.publishWorkers();
     // Jobs a killed predecessor held are freed now, not hours later.
     await this.liveness.sweep();
-    this.idleQueuesTimer = setInterval(
-      () => void this.deleteIdleQueues().catch((error: Error) => this.logger.warn(`deleting idle job queues failed: ${error.message}`)),
-      IDLE_QUEUES_EVERY_MS,
-    );
-    this.idleQueuesTimer.unref();
-    const isolatedPools = [...this.isolated.values()].flatMap((group) => (group.workerPool ? [group.workerPool] : []));
-    this.pollTimer = setInterval(() => {
-      if (!this.stopping) for (const pool of isolatedPools) pool.poll();
-    }, POOL_POLL_INTERVAL_MS);
-    this.pollTimer.unref();
+    this.timers.start({
+      deleteIdleQueues: () => this.deleteIdleQueues(),
+      isolatedPools: [...this.isolated.values()].flatMap((group) => (group.workerPool ? [group.workerPool] : [])),
+      stopping: () => this.stopping,
+      warn: (message) => this.logger.warn(message),
+    });
   }
 
   /** A pool of the job queue's connections (graphile-worker's and ours on its tables): prepared statements, plain index scans, surviving a lost connection. */
@@ -195,8 +176,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.nudges.stop();
-    clearInterval(this.idleQueuesTimer);
-    clearInterval(this.pollTimer);
+    this.timers.stop();
     this.wakeups.stop();
     await this.runner?.stop().catch(() => undefined);
     for (const isolated of this.isolated.values()) {
