@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { GroupCommit } from './group-commit';
 import { logFailure } from './job-failure-log';
-import { Alongside, contextOf, ORDER_SEQ } from './job-types';
+import { Alongside, contextOf, holderOf, ORDER_SEQ } from './job-types';
 import type { OrderedContext, Requeue } from './ordered-queues';
 import { type ClaimedJob, FAIL_CLAIMED_JOB } from './queue-drain';
 
@@ -12,6 +12,12 @@ const CLAIM_CANDIDATES = 100;
 /** A job claimed to run alongside the running one, and its queue. */
 export interface ClaimedAlongside extends ClaimedJob {
   queue: number;
+}
+
+/** What a claim found: the jobs it took, and when the holder of the running job's own line runs, if one holds it. */
+export interface Claim {
+  claimed: ClaimedAlongside[];
+  holder: Date | null;
 }
 
 /**
@@ -37,10 +43,12 @@ export class AlongsideClaims {
    * from or holds: each locked to the running job's pool with its queue, one more attempt, as
    * graphile-worker's fetch locks a job. One statement instead of a fetch per job; a claimed job
    * is an ordinary locked job (if the process dies, it is freed with its pool's other jobs).
+   * The same statement looks for a holder of the running job's own line ahead of its `seq`
+   * (see `OrderedQueues.run`). Answers null when no claim can be made now.
    */
-  async claim(context: OrderedContext, { queuesStartingWith, max }: Alongside): Promise<ClaimedAlongside[]> {
-    if (!context.lockedBy || context.taskId === undefined || this.jobs.stopping()) return [];
-    const { rows } = await this.pool.query<ClaimedAlongside>(
+  async claim(context: OrderedContext, { queuesStartingWith, max }: Alongside, seq: string): Promise<Claim | null> {
+    if (!context.lockedBy || context.taskId === undefined || this.jobs.stopping()) return null;
+    const { rows } = await this.pool.query<{ holder: Date | null; claimed: ClaimedAlongside[] }>(
       // The earliest due jobs of the kind, whatever their queue, from graphile-worker's own index
       // of available jobs: the first of a queue among them is its next job. A job is locked
       // before its queue, so a job taken meanwhile by another worker never leaves its queue
@@ -70,10 +78,12 @@ export class AlongsideClaims {
        ), locked AS (
          UPDATE graphile_worker._private_job_queues q SET locked_by = $4, locked_at = now() FROM taken WHERE q.id = taken.job_queue_id
        )
-       SELECT id::text AS id, job_queue_id AS queue, payload, attempts, max_attempts FROM taken`,
-      [queuesStartingWith, context.queueId, context.taskId, context.lockedBy, max, CLAIM_CANDIDATES],
+       SELECT (${holderOf('$2', '$7')}) AS holder,
+         coalesce((SELECT json_agg(json_build_object('id', id::text, 'queue', job_queue_id, 'payload', payload, 'attempts', attempts, 'max_attempts', max_attempts))
+           FROM taken), '[]') AS claimed`,
+      [queuesStartingWith, context.queueId, context.taskId, context.lockedBy, max, CLAIM_CANDIDATES, seq],
     );
-    return rows;
+    return rows[0];
   }
 
   /**

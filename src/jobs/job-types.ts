@@ -6,6 +6,16 @@ import type { IdleWorkers } from './idle-workers';
 /** Where an ordered job put back behind an earlier one keeps its place: the id of the job it was first added as. */
 export const ORDER_SEQ = 'orderSeq';
 
+/** The holds of queues' lines whose job still lives (runs, or will run again): `h` the hold, `j` its job. */
+export const LIVE_HOLDS = `job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)`;
+
+/**
+ * When the earliest-running live hold on queue `queue` ahead of `seq` runs (not before now), or
+ * no row: the job of `seq` must wait behind that holder.
+ */
+export const holderOf = (queue: string, seq: string) =>
+  `SELECT greatest(j.run_at, now()) AS run_at FROM ${LIVE_HOLDS} WHERE h.job_queue_id = ${queue} AND h.seq < ${seq} ORDER BY j.run_at DESC LIMIT 1`;
+
 export interface JobContext {
   jobId: string;
   /** 1 on the first run. */

@@ -2,8 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AlongsideClaims } from './alongside-claims';
-import { Alongside, attemptsLeft, FollowingJobs, JobContext, JobHandler, ORDER_SEQ, RunLater } from './job-types';
-
+import { Alongside, attemptsLeft, FollowingJobs, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, RunLater } from './job-types';
 
 export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 
@@ -25,9 +24,6 @@ export type OrderedContext = JobContext & { queueId: number; lockedBy?: string |
  * died between freeing the line and waking it).
  */
 const PARKED_FOR_MS = 60_000;
-
-/** The holds of queues' lines whose job still lives (runs, or will run again): `h` the hold, `j` its job. */
-const LIVE_HOLDS = `job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)`;
 
 /**
  * Jobs of one named queue in the order they were added, also across retries and put-backs
@@ -54,34 +50,35 @@ export class OrderedQueues {
    */
   async run<P>(name: string, payload: OrderedPayload<P>, context: OrderedContext, handler: JobHandler<P>, alongside?: Alongside): Promise<void> {
     const seq = payload[ORDER_SEQ] ?? context.jobId;
-    const [holder] = (
-      await this.pool.query(
-        `SELECT greatest(j.run_at, now()) AS run_at FROM ${LIVE_HOLDS} WHERE h.job_queue_id = $1 AND h.seq < $2 ORDER BY j.run_at DESC LIMIT 1`,
-        [context.queueId, seq],
-      )
-    ).rows as { run_at: Date }[];
-    if (holder) {
-      await this.park(name, { ...payload, [ORDER_SEQ]: seq }, context, holder.run_at);
-      return;
-    }
     // Only a first run can be sure the jobs behind it are next: a retry or a put-back holds the line.
     const first = context.attempt === 1 && payload[ORDER_SEQ] === undefined;
-    // Claiming is an optimisation: if it fails, the job runs alone (and no claimed job is left half-taken: one statement).
-    const claimed =
+    // A first run looks for a holder of its line in the statement that claims the jobs it runs
+    // alongside itself. Claiming is an optimisation: if it fails, the job runs alone (and no
+    // claimed job is left half-taken: one statement).
+    const claim =
       first && alongside
-        ? await this.claims.claim(context, alongside).catch((error: Error) => {
+        ? await this.claims.claim(context, alongside, seq).catch((error: Error) => {
             this.logger.warn(`job ${context.jobId}: could not claim jobs to run alongside it: ${error.message}`);
-            return [];
+            return null;
           })
-        : [];
+        : null;
+    const claimed = claim?.claimed ?? [];
+    const holder = claim ? claim.holder : await this.holder(context.queueId, seq);
     const others = this.claims.run(name, claimed, context.lockedBy!, (job, jobContext) =>
       this.runInLine(name, job.payload as OrderedPayload<P>, job.id, jobContext, handler),
     );
     try {
-      await this.runInLine(name, payload, seq, first ? { ...context, following: this.following(name, context) } : context, handler);
+      if (holder) await this.park(name, { ...payload, [ORDER_SEQ]: seq }, context, holder);
+      else await this.runInLine(name, payload, seq, first ? { ...context, following: this.following(name, context) } : context, handler);
     } finally {
       await others;
     }
+  }
+
+  /** When the live holder of the queue's line ahead of `seq` runs, if there is one. */
+  private async holder(queueId: number, seq: string): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ run_at: Date }>(holderOf('$1', '$2'), [queueId, seq]);
+    return rows[0]?.run_at ?? null;
   }
 
   /** The job's own work, with nothing earlier holding its line: a failure holds the line, a `RunLater` keeps it held. */
