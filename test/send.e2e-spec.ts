@@ -493,23 +493,46 @@ describe('POST /api/messaging/send', () => {
     });
   });
 
-  it("never lets one Page's sends exceed its per-second limit, across parallel conversations", async () => {
-    const { other, otherPage } = await otherConnectedOrg();
+  /** Sends `count` texts at once, each to a contact of its own on the organization's Page; answers the send ids. */
+  async function burst(other: { id: string; apiKey: string }, pageId: string, count: number): Promise<string[]> {
     const contacts = await Promise.all(
-      Array.from({ length: 25 }, async (_, i) => {
+      Array.from({ length: count }, async (_, i) => {
         const contactId = await createContact(t.db, other.id);
-        await addFacebookIdentity(t.db, contactId, otherPage.id, `psid-burst-${i}`);
+        await addFacebookIdentity(t.db, contactId, pageId, `psid-burst-${pageId}-${i}`);
         return contactId;
       }),
     );
-
     const answers = await Promise.all(contacts.map((contactId) => send({ channel: 'facebook_messenger', contactId, text: 'burst' }, { token: other.apiKey })));
-    await Promise.all(answers.map((a) => settled(a.body.messages[0].id)));
+    return answers.map((a) => a.body.messages[0].id);
+  }
 
-    const calls = sandbox.sent().filter((s) => s.pageId === otherPage.id);
-    expect(calls).toHaveLength(25);
+  /** The most calls to the Page the sandbox received in any one second. */
+  function busiestSecond(pageId: string): number {
     const perSecond = new Map<number, number>();
-    for (const call of calls) perSecond.set(Math.floor(call.at / 1000), (perSecond.get(Math.floor(call.at / 1000)) ?? 0) + 1);
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(10);
+    for (const call of sandbox.sent().filter((s) => s.pageId === pageId)) perSecond.set(Math.floor(call.at / 1000), (perSecond.get(Math.floor(call.at / 1000)) ?? 0) + 1);
+    return Math.max(...perSecond.values());
+  }
+
+  it("never lets one Page's sends exceed its per-second limit, across parallel conversations", async () => {
+    const { other, otherPage } = await otherConnectedOrg();
+    const ids = await burst(other, otherPage.id, 25);
+    await Promise.all(ids.map((id) => settled(id)));
+
+    expect(sandbox.sent().filter((s) => s.pageId === otherPage.id)).toHaveLength(25);
+    expect(busiestSecond(otherPage.id)).toBeLessThanOrEqual(10);
+  });
+
+  it("paces Pages whose slots are reserved together each within its own limit, and neither behind the other", async () => {
+    const pages = [await otherConnectedOrg(), await otherConnectedOrg()];
+    const ids = (await Promise.all(pages.map(({ other, otherPage }) => burst(other, otherPage.id, 20)))).flat();
+    await Promise.all(ids.map((id) => settled(id)));
+
+    const times = pages.map(({ otherPage }) => sandbox.sent().filter((s) => s.pageId === otherPage.id).map((call) => call.at));
+    for (const [i, { otherPage }] of pages.entries()) {
+      expect(times[i]).toHaveLength(20);
+      expect(busiestSecond(otherPage.id)).toBeLessThanOrEqual(10);
+    }
+    // Side by side: each Page's first call came before the other's last (20 calls take over two seconds a Page).
+    expect(Math.max(...times.map((at) => Math.min(...at)))).toBeLessThan(Math.min(...times.map((at) => Math.max(...at))));
   });
 });

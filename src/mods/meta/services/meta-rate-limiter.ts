@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
+import { BatchedReads } from '../../../jobs/batched-reads';
 import { ChannelBusyError } from '../../../messaging/channels/channel-sender';
 
 /** Meta's two per-Page Send API budgets. */
@@ -43,6 +44,8 @@ const MAX_BATCH = 25;
 const DEMAND_WINDOW_MS = 50;
 /** A leased slot this far in the past is dropped rather than spent late. */
 const LEASE_LATE_MS = 50;
+/** (Page, lane) pairs whose slots are reserved in one statement, at most. */
+const MAX_PAIRS_PER_RESERVATION = 100;
 /** Past this many (Page, lane) pairs remembered, the long-past ones are forgotten. */
 const MAX_REMEMBERED_PAGES = 1000;
 
@@ -52,6 +55,19 @@ interface Lease {
   /** Calls waiting for a slot of this lease right now. */
   waiting: number;
   reserving?: Promise<void>;
+}
+
+/** Slots asked of one (Page, lane) row. */
+interface SlotsAsked {
+  pageId: string;
+  lane: SendLane;
+  count: number;
+}
+
+/** Slots reserved: the first a wait from when the row answered, the others a step apart. */
+interface SlotsReserved {
+  waitMs: number;
+  stepMs: number;
 }
 
 export interface AcquireOptions {
@@ -84,7 +100,8 @@ export function pacedRate(limit: number): number {
  * it has calls waiting for that Page at that moment, or as it had calls for it in the last
  * DEMAND_WINDOW_MS if more (up to MAX_BATCH, about 90 ms of a 270/s budget), and hands them out
  * in order. A leased slot not taken within LEASE_LATE_MS of its time is dropped unused (that
- * budget is lost, never spent late).
+ * budget is lost, never spent late). The reservations of all Pages asked for while one is in
+ * flight go together in the next statement, so sends to several Pages share a round trip.
  *
  * A queued call does not sleep long on its worker: when its slot is more than MAX_SLOT_WAIT_MS off
  * (the Page is paused after a 613, or many calls are ahead of it) it throws `ChannelBusyError`
@@ -101,6 +118,11 @@ export class MetaRateLimiter {
   private readonly lastSlots = new Map<string, number>();
   /** When each Page this instance saw refuse a call for its rate limit may be called again, in this machine's clock. */
   private readonly pausedUntil = new Map<string, number>();
+  /** The reservations of every (Page, lane) that asks while one is in flight go together in the next statement. */
+  private readonly reservations = new BatchedReads<SlotsAsked, SlotsReserved>({
+    read: (asked) => this.reserveTogether(asked),
+    maxItems: MAX_PAIRS_PER_RESERVATION,
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -166,25 +188,51 @@ export class MetaRateLimiter {
 
   private async reserve(pageId: string, lane: SendLane, count: number, lease: Lease): Promise<void> {
     const spacingMs = 1000 / this.limit(lane);
-    const [row] = await this.dataSource.query(
-      `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at)
-       VALUES ($1, $2, clock_timestamp(), clock_timestamp() + make_interval(secs => $3::float8 * $5::int / 1000.0))
-       ON CONFLICT (page_id, lane) DO UPDATE SET
-         slot_at = greatest(p.next_at, clock_timestamp()),
-         next_at = greatest(p.next_at, clock_timestamp())
-           + make_interval(secs => CASE WHEN p.slow_until > clock_timestamp() THEN $3::float8 * $4::float8 ELSE $3::float8 END * $5::int / 1000.0)
-       RETURNING greatest(0, extract(epoch FROM slot_at - clock_timestamp()) * 1000)::float8 AS wait_ms,
-         (extract(epoch FROM next_at - slot_at) * 1000 / $5::int)::float8 AS step_ms`,
-      [pageId, lane, spacingMs, SLOWDOWN_FACTOR, count],
-    );
+    const row = (await this.reservations.read({ pageId, lane, count }))!;
     // Read as a wait from now, so the slots are in this machine's clock (a little late, never early).
     // How late depends on how long the answer took to be read: a reservation read quickly could
     // start right behind the previous one read slowly, so it never starts closer than the spacing.
     const key = `${lane}:${pageId}`;
     const previous = this.lastSlots.get(key);
-    const first = Math.max(Date.now() + Number(row.wait_ms), previous === undefined ? 0 : previous + spacingMs);
-    for (let i = 0; i < count; i++) lease.slots.push(first + i * Number(row.step_ms));
-    rememberTime(this.lastSlots, key, first + (count - 1) * Number(row.step_ms), Date.now() - 1000);
+    const first = Math.max(Date.now() + row.waitMs, previous === undefined ? 0 : previous + spacingMs);
+    for (let i = 0; i < count; i++) lease.slots.push(first + i * row.stepMs);
+    rememberTime(this.lastSlots, key, first + (count - 1) * row.stepMs, Date.now() - 1000);
+  }
+
+  /**
+   * Reserves the slots asked of each (Page, lane) row, all rows in one statement (taken in one
+   * order, so two instances' statements never wait on each other in a cycle). A pair asked twice
+   * is reserved once for both, the second's slots right after the first's.
+   */
+  private async reserveTogether(asked: SlotsAsked[]): Promise<SlotsReserved[]> {
+    const totals = new Map<string, { pageId: string; lane: SendLane; count: number }>();
+    const offsets = asked.map(({ pageId, lane, count }) => {
+      const total = totals.get(`${lane}:${pageId}`) ?? { pageId, lane, count: 0 };
+      totals.set(`${lane}:${pageId}`, total);
+      total.count += count;
+      return total.count - count;
+    });
+    const pairs = [...totals.values()];
+    const rows: { page_id: string; lane: SendLane; wait_ms: number; span_ms: number }[] = await this.dataSource.query(
+      // A new row's slots start now; the span of its slots (next_at - slot_at) is what an existing row moves on by.
+      `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at)
+       SELECT a.page_id, a.lane, a.now, a.now + make_interval(secs => a.spacing * a.n / 1000.0)
+       FROM (SELECT *, clock_timestamp() AS now FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[]) AS u(page_id, lane, spacing, n)) a
+       ORDER BY a.page_id, a.lane
+       ON CONFLICT (page_id, lane) DO UPDATE SET
+         slot_at = greatest(p.next_at, clock_timestamp()),
+         next_at = greatest(p.next_at, clock_timestamp())
+           + (EXCLUDED.next_at - EXCLUDED.slot_at) * CASE WHEN p.slow_until > clock_timestamp() THEN $5::float8 ELSE 1 END
+       RETURNING page_id, lane, greatest(0, extract(epoch FROM slot_at - clock_timestamp()) * 1000)::float8 AS wait_ms,
+         (extract(epoch FROM next_at - slot_at) * 1000)::float8 AS span_ms`,
+      [pairs.map((pair) => pair.pageId), pairs.map((pair) => pair.lane), pairs.map((pair) => 1000 / this.limit(pair.lane)), pairs.map((pair) => pair.count), SLOWDOWN_FACTOR],
+    );
+    const reserved = new Map(rows.map((row) => [`${row.lane}:${row.page_id}`, row]));
+    return asked.map(({ pageId, lane }, i) => {
+      const row = reserved.get(`${lane}:${pageId}`)!;
+      const stepMs = Number(row.span_ms) / totals.get(`${lane}:${pageId}`)!.count;
+      return { waitMs: Number(row.wait_ms) + offsets[i] * stepMs, stepMs };
+    });
   }
 
   /**
