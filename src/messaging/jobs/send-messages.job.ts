@@ -30,10 +30,12 @@ export const sendQueueOf = (conversationId: string) => `${SEND_QUEUE_PREFIX}${co
 
 /**
  * Sends of other conversations a send job runs alongside itself, at most: under a backlog one
- * fetch then starts several sends (8 and 16 measured alike; the per-Page cap in the Meta sender
- * puts back calls beyond half the send workers anyway).
+ * fetch then starts many sends. With its own, half the default 32 send workers' worth, so at the
+ * default one worker's batch to a single Page stays within the channel's per-Page cap (a send
+ * beyond it is put back). 15 rather than 8 took 10 % fewer statements a send with the same
+ * throughput in the bench, as each fetch started more sends.
  */
-const SENDS_ALONGSIDE = 8;
+const SENDS_ALONGSIDE = 15;
 
 const INTERNAL_FAILURE = 'The message could not be sent because of an internal error. Try sending it again.';
 
