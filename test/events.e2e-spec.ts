@@ -141,6 +141,42 @@ describe('domain events: one log, three ways out', () => {
     expect(rows).toEqual([{ type: 'message.sent', announced: true, realtime: [] }]);
   });
 
+  it('makes the sockets here resume when a relay batch may have committed without them hearing of it, and relays it later', async () => {
+    // The relay's statement hangs on marking its batch, and its connection is then cut: it cannot
+    // know whether the batch committed (telling the other instances) before the answer was lost.
+    await t.db.query(`CREATE OR REPLACE FUNCTION hang_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$`);
+    await t.db.query(`CREATE TRIGGER hang_relay BEFORE UPDATE ON domain_events FOR EACH ROW EXECUTE FUNCTION hang_relay()`);
+    const watcher = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    const closed = new Promise<string>((resolve) => watcher.socket.once('disconnect', (reason) => resolve(reason)));
+    const status = { connected: true, status: 'active', pageId: PAGE, pageName: 'resumed', instagramAccountId: null, instagramUsername: null };
+    try {
+      await t.app.get(DataSource).transaction((manager) =>
+        t.app.get(DomainEvents).record(manager, org.id, [{ type: 'connection.updated', object: status, realtime: [{ event: 'connection.updated' }] }]),
+      );
+      const relay = await eventually(
+        async () => (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%WITH batch AS MATERIALIZED%' AND pid <> pg_backend_pid()`)).rows[0],
+        (row) => row !== undefined,
+      );
+      await t.db.query('SELECT pg_terminate_backend($1)', [relay.pid]);
+      // Closed as a lost connection (which reconnects and resumes), not as a refusal.
+      expect(await closed).toBe('transport close');
+    } finally {
+      await t.db.query(`DROP TRIGGER hang_relay ON domain_events`);
+      watcher.close();
+      // Every socket here was closed: the suite's own reconnects, as the inbox does.
+      socket.close();
+      socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    }
+    // Nothing committed: the next sweep relays the event, and a socket connected now gets it.
+    const again = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    try {
+      const logged = await eventWhen('connection.updated', (object) => object.pageName === 'resumed');
+      expect(logged.sequence).toBeGreaterThan(1);
+    } finally {
+      again.close();
+    }
+  });
+
   it('records edits, unsends and a customer reaction', async () => {
     const p = person();
     const mid = newMid('messenger');

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { DomainEvents } from '../src/events/domain-events.service';
+import { RealtimeBus } from '../src/realtime/realtime-bus.service';
 import { RealtimeGateway } from '../src/realtime/realtime.gateway';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
@@ -14,6 +15,33 @@ describe('realtime handshake and rooms', () => {
   afterAll(async () => {
     sockets.forEach((s) => s.close());
     await t.close();
+  });
+
+  it("splits a batch told to the other instances into NOTIFY parts under Postgres' 8000-byte limit, whatever the text, joining back to the same events", async () => {
+    const texts = ['Grüße 👋🏽 '.repeat(2000), '👋'.repeat(5000), '"\\'.repeat(6000), '\u0001\n'.repeat(3000), '語'.repeat(9000), 'x'.repeat(1800), 'short'];
+    const small = (n: number) => ({ organizationId: 'org', event: 'message.updated', payload: { n }, source: { id: 'e', sequence: n, type: 'message.sent' } });
+    const batches = texts.flatMap((text) => {
+      const big = { organizationId: 'org', event: 'message.created', payload: { text }, source: { id: null, sequence: 0, type: null } };
+      // The long event alone, last, and between others: its parts open, continue and close the batch's array.
+      return [[big], [small(1), big], [small(1), big, small(2)]];
+    });
+    for (const emissions of batches) {
+      const text = (emissions.find((e) => e.event === 'message.created')!.payload as { text: string }).text;
+      // The parts the relay's statement would send, read instead of sent.
+      const { rows } = await t.db.query(
+        `WITH emissions AS (SELECT e.value AS emission, e.k FROM json_array_elements($1::json) WITH ORDINALITY AS e(value, k)),
+         ${t.app.get(RealtimeBus).tellingSql('emissions')}
+         SELECT payload FROM told_parts ORDER BY i`,
+        [JSON.stringify(emissions)],
+      );
+      // An event a part; a long one in several.
+      expect(rows.length).toBeGreaterThanOrEqual(emissions.length + (text.length > 1900 ? 1 : 0));
+      for (const { payload } of rows) expect(Buffer.byteLength(payload, 'utf8')).toBeLessThan(8000);
+      const parts = rows.map(({ payload }) => JSON.parse(payload) as { batch: string; i: number; n: number; data: string });
+      expect(parts.map((part) => part.i)).toEqual(parts.map((_, i) => i));
+      expect(new Set(parts.map((part) => `${part.batch}/${part.n}`))).toEqual(new Set([`${parts[0].batch}/${parts.length}`]));
+      expect(JSON.parse(parts.map((part) => part.data).join(''))).toEqual(emissions);
+    }
   });
 
   it.each([

@@ -20,6 +20,7 @@ import { ParkedQueueHolds1795700000000 } from './migrations/1795700000000-Parked
 import { AddQuietJob1795700100000 } from './migrations/1795700100000-AddQuietJob';
 import { PacingSlowSince1795700200000 } from './migrations/1795700200000-PacingSlowSince';
 import { AddQuietJobs1795700300000 } from './migrations/1795700300000-AddQuietJobs';
+import { RelayAnnouncesAtOnce1795700400000 } from './migrations/1795700400000-RelayAnnouncesAtOnce';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -45,4 +46,5 @@ export const MIGRATIONS: Function[] = [
   AddQuietJob1795700100000,
   PacingSlowSince1795700200000,
   AddQuietJobs1795700300000,
+  RelayAnnouncesAtOnce1795700400000,
 ];

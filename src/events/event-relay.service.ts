@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { PgListener } from '../database/pg-listener';
-import { RealtimeBus, RealtimeEmission as SocketEmission } from '../realtime/realtime-bus.service';
-import type { RealtimeEventSource } from '../realtime/realtime.events';
+import { isStatementRefusal } from '../database/pool-errors';
+import { RealtimeBus } from '../realtime/realtime-bus.service';
 import type { DomainEventType, RealtimeEmission } from './domain-event.types';
 import { DOMAIN_EVENTS_CHANNEL } from './domain-events.service';
 
@@ -23,18 +23,6 @@ export interface RelayFanOut {
   committed(count: number): void;
 }
 
-/** A row relayed but never announced, with the latest log event numbered before its batch. */
-interface LeftoverRow {
-  id: string;
-  position: string;
-  organization_id: string;
-  type: DomainEventType | null;
-  sequence: string | null;
-  data: { object: unknown } | null;
-  realtime: RealtimeEmission[];
-  before: { id: string; sequence: string; type: string } | null;
-}
-
 /** A relayed row: numbered if a log event, and the log event its socket events name as their place. */
 interface RelayedRow {
   id: string;
@@ -48,24 +36,15 @@ interface RelayedRow {
   [fanOut: `fan_out_${number}`]: string | null;
 }
 
-interface Announcement {
-  organizationId: string;
-  realtime: RealtimeEmission[];
-  object: unknown;
-  source: RealtimeEventSource;
-}
-
 const BATCH_SIZE = 500;
-/** How often the relay looks without being woken (a missed NOTIFY, a predecessor's leftovers). */
+/** How often the relay looks without being woken (a missed NOTIFY, rows a crashed instance committed). */
 const SWEEP_INTERVAL_MS = 1000;
-/** Relayed rows not announced after this long were left by a crash between the two steps. */
-const ANNOUNCE_GRACE_SECONDS = 10;
 const PRUNE_INTERVAL_MS = 3600_000;
 
 /**
  * Takes committed outbox rows to the world: numbers each organization's log events (the
- * `sequence` only grows, in commit order of the numbering), runs the fan-outs in the same
- * transaction, then emits the socket events and marks the rows announced.
+ * `sequence` only grows, in commit order of the numbering), runs the fan-outs and tells the other
+ * instances' sockets in the same statement, then emits the socket events here.
  *
  * Woken by the NOTIFY of every recording commit, and sweeps every second, so rows committed just
  * before a crash are relayed by the next instance to look. Any number of instances may relay:
@@ -80,12 +59,10 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
-  /** The timer's sweep also looks for rows a dead relay numbered but never announced. */
-  private leftoversDue = true;
   /** The numbering statement, made once every fan-out is registered. */
   private statement?: { sql: string; params: unknown[] };
-  /** Marking relayed batches announced, one after another. */
-  private announcing: Promise<void> = Promise.resolve();
+  /** This instance's sockets were made to resume since the last batch relayed here. */
+  private socketsResumed = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -108,12 +85,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       warn: (message) => this.logger.warn(message),
     });
     await this.listener.start();
-    this.timers.push(
-      setInterval(() => {
-        this.leftoversDue = true;
-        this.wake();
-      }, SWEEP_INTERVAL_MS),
-    );
+    this.timers.push(setInterval(() => this.wake(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_INTERVAL_MS));
     this.wake();
     void this.prune();
@@ -123,7 +95,6 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
     this.stopped = true;
     this.timers.forEach(clearInterval);
     await this.running;
-    await this.announcing;
     await this.listener?.stop();
   }
 
@@ -131,7 +102,6 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   async drain(): Promise<void> {
     this.wake();
     while (this.running) await this.running;
-    await this.announcing;
   }
 
   private wake(): void {
@@ -151,90 +121,40 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
 
   private async loop(): Promise<void> {
     try {
-      if (this.leftoversDue) {
-        this.leftoversDue = false;
-        await this.announceLeftovers();
-      }
       while (!this.stopped && (await this.relayBatch()) === BATCH_SIZE);
     } catch (error) {
-      if (!this.stopped) this.logger.warn(`relay failed, retrying: ${(error as Error).message}`);
+      if (this.stopped) return;
+      this.logger.warn(`relay failed, retrying: ${(error as Error).message}`);
+      // No answer (the connection went, or the server): the batch may have committed, telling the
+      // other instances but not this one's sockets, so they resume from the log (once until a
+      // batch is relayed here again, not at every sweep of an outage).
+      if (!isStatementRefusal(error) && !this.socketsResumed) {
+        this.socketsResumed = true;
+        this.bus.resumeSocketsHere();
+      }
     }
   }
 
-  /** One batch: number and fan out in one statement (its own transaction); then emit, and mark announced. Returns its size. */
+  /** One batch: numbered, fanned out and told to the other instances in one statement (its own transaction); then emitted here. Returns its size. */
   private async relayBatch(): Promise<number> {
-    this.statement ??= numberingStatement(this.fanOuts);
+    this.statement ??= numberingStatement(this.fanOuts, this.bus);
     const rows: RelayedRow[] = await this.dataSource.query(this.statement.sql, this.statement.params);
+    this.socketsResumed = false;
     if (rows.length === 0) return 0;
     this.fanOuts.forEach((fanOut, i) => fanOut.committed(Number(rows[0][`fan_out_${i}`] ?? 0)));
-    const announcements = rows.map((row) => ({
-      rowId: row.id,
-      organizationId: row.organization_id,
-      realtime: row.realtime,
-      object: row.data?.object,
-      source: { id: row.source_id, sequence: Number(row.source_sequence), type: row.source_type },
-    }));
-    // The sockets here get the batch now. Telling the other instances and marking the rows
-    // announced follow in the background, in one statement, batch after batch, so the next
-    // batch need not wait. If it fails, a later sweep announces the rows again.
-    this.announcing = this.emit(announcements, announcements.map((a) => a.rowId));
-    return announcements.length;
-  }
-
-  /**
-   * Emits the rows' socket events, and marks the rows announced with the NOTIFY that tells the
-   * other instances: socket-only rows have done their work and go; log events stay for catch-up
-   * and webhooks.
-   */
-  private emit(announcements: Announcement[], ids: string[]): Promise<void> {
-    const emissions: SocketEmission[] = announcements.flatMap(({ organizationId, realtime, object, source }) =>
-      realtime.map((emission) => ({ organizationId, event: emission.event, payload: emission.payload ?? object, source })),
-    );
-    return this.bus.publish(emissions, {
-      ctes: `gone AS (DELETE FROM domain_events WHERE id = ANY($3::uuid[]) AND type IS NULL RETURNING 1),
-             kept AS (UPDATE domain_events SET announced_at = now(), realtime = '[]' WHERE id = ANY($3::uuid[]) AND type IS NOT NULL RETURNING 1)`,
-      params: [ids],
-    });
-  }
-
-  /**
-   * Rows relayed but never announced: the instance that relayed them died in between. Each is
-   * announced naming the latest log event numbered before its batch (a safe place to resume).
-   */
-  private async announceLeftovers(): Promise<void> {
-    const result: unknown = await this.dataSource.query(
-      `WITH stale AS (
-         SELECT id FROM domain_events
-         WHERE announced_at IS NULL AND relayed_at < now() - interval '${ANNOUNCE_GRACE_SECONDS} seconds'
-         ORDER BY position LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED
-       )
-       UPDATE domain_events e SET announced_at = now() FROM stale WHERE e.id = stale.id
-       RETURNING e.*, (SELECT row_to_json(p) FROM (
-         SELECT id, sequence, type FROM domain_events p
-         WHERE p.organization_id = e.organization_id AND p.sequence IS NOT NULL AND p.relayed_at < e.relayed_at
-         ORDER BY p.sequence DESC LIMIT 1) p) AS before`,
-    );
-    // An UPDATE through `query` answers [rows, affectedCount].
-    const rows = (result as [LeftoverRow[], number])[0];
-    if (rows.length === 0) return;
-    rows.sort((a, b) => Number(a.position) - Number(b.position));
-    this.logger.log(`announcing ${rows.length} event(s) relayed but not announced before a restart`);
-    await this.emit(
-      rows.map(({ before, ...row }) => {
-        const source: RealtimeEventSource =
-          row.type !== null
-            ? { id: row.id, sequence: Number(row.sequence), type: row.type }
-            : { id: before?.id ?? null, sequence: before ? Number(before.sequence) : 0, type: before?.type ?? null };
-        return { organizationId: row.organization_id, realtime: row.realtime, object: row.data?.object, source };
+    this.bus.emitHere(
+      rows.flatMap((row) => {
+        const source = { id: row.source_id, sequence: Number(row.source_sequence), type: row.source_type };
+        return row.realtime.map((emission) => ({ organizationId: row.organization_id, event: emission.event, payload: emission.payload ?? row.data?.object, source }));
       }),
-      rows.map((row) => row.id),
     );
+    return rows.length;
   }
 
   private async prune(): Promise<void> {
     try {
       await this.dataSource.query(
-        `DELETE FROM domain_events WHERE created_at < now() - make_interval(days => $1) AND announced_at IS NOT NULL`,
+        `DELETE FROM domain_events WHERE created_at < now() - make_interval(days => $1) AND relayed_at IS NOT NULL`,
         [this.config.eventsRetentionDays],
       );
     } catch (error) {
@@ -247,10 +167,12 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
  * The numbering statement: the oldest unrelayed rows (SKIP LOCKED, so relays share the work),
  * their organizations' counters locked, each log event numbered after its organization's last
  * (the `sequence` only grows, in commit order of the numbering), every socket-only row given the
- * latest log event before it as its place, the counters moved on, and the fan-outs run: all of it
- * one statement, so one round trip and one commit, all or nothing.
+ * latest log event before it as its place, the counters moved on, the fan-outs run, and the
+ * batch's socket events told to the other instances: all of it one statement, so one round trip
+ * and one commit, all or nothing. Once relayed, a socket-only row has done its work and goes; a
+ * log event stays for catch-up and webhooks, without its socket part.
  */
-function numberingStatement(fanOuts: RelayFanOut[]): { sql: string; params: unknown[] } {
+function numberingStatement(fanOuts: RelayFanOut[], bus: RealtimeBus): { sql: string; params: unknown[] } {
   const params: unknown[] = [BATCH_SIZE];
   const param = (value: unknown) => `$${params.push(value)}`;
   const fanOutCtes = fanOuts.map((fanOut, i) => `, ${fanOut.sql('events', `fan_out_${i}`, param)}`).join('');
@@ -267,7 +189,7 @@ function numberingStatement(fanOuts: RelayFanOut[]): { sql: string; params: unkn
       SELECT b.*, c.last_sequence, c.last_event_id, c.last_event_type,
              count(b.type) OVER (PARTITION BY b.organization_id ORDER BY b.position ROWS UNBOUNDED PRECEDING) AS logged
       FROM batch b LEFT JOIN counters c USING (organization_id)
-    ), numbered AS (
+    ), numbered AS MATERIALIZED (
       -- A row's place is the log event that opened its run of rows (the same count), or before the batch the counter's.
       SELECT r.id, r.position, r.organization_id, r.type, r.data, r.realtime,
              CASE WHEN r.type IS NOT NULL THEN coalesce(r.last_sequence, 0) + r.logged END AS sequence,
@@ -279,7 +201,12 @@ function numberingStatement(fanOuts: RelayFanOut[]): { sql: string; params: unkn
     ), events AS (
       SELECT id, organization_id, type FROM numbered WHERE type IS NOT NULL
     ), marked AS (
-      UPDATE domain_events e SET relayed_at = now(), sequence = n.sequence FROM numbered n WHERE e.id = n.id
+      UPDATE domain_events e SET relayed_at = now(), announced_at = now(), sequence = n.sequence, realtime = '[]'
+      FROM numbered n WHERE e.id = n.id AND n.type IS NOT NULL
+      RETURNING 1
+    ), gone AS (
+      -- By id from an array: a join could be planned as a scan of the whole log.
+      DELETE FROM domain_events WHERE id = ANY (ARRAY(SELECT id FROM numbered WHERE type IS NULL))
       RETURNING 1
     ), counted AS (
       INSERT INTO domain_event_sequences (organization_id, last_sequence, last_event_id, last_event_type)
@@ -288,8 +215,16 @@ function numberingStatement(fanOuts: RelayFanOut[]): { sql: string; params: unkn
       ON CONFLICT (organization_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence,
         last_event_id = EXCLUDED.last_event_id, last_event_type = EXCLUDED.last_event_type
       RETURNING 1
-    )${fanOutCtes}
-    SELECT n.id, n.organization_id, n.type, n.data, n.realtime, n.source_id, n.source_sequence, n.source_type${fanOutCounts}
+    ), emissions AS (
+      -- The socket events as \`RealtimeEmission\`s, in order; one without a payload of its own carries the log event's object.
+      SELECT json_build_object('organizationId', n.organization_id, 'event', r.value->>'event',
+               'payload', CASE WHEN r.value->'payload' IS NULL OR r.value->'payload' = 'null'::jsonb THEN n.data->'object' ELSE r.value->'payload' END,
+               'source', json_build_object('id', n.source_id, 'sequence', n.source_sequence, 'type', n.source_type)) AS emission,
+             row_number() OVER (ORDER BY n.position, r.k) AS k
+      FROM numbered n, jsonb_array_elements(n.realtime) WITH ORDINALITY AS r(value, k)
+    ), ${bus.tellingSql('emissions')}${fanOutCtes}
+    SELECT n.id, n.organization_id, n.type, n.data, n.realtime, n.source_id, n.source_sequence, n.source_type,
+           (SELECT count(*) FROM told) AS told${fanOutCounts}
     FROM numbered n ORDER BY n.position`;
   return { sql, params };
 }

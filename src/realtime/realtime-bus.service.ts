@@ -1,7 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { PgListener } from '../database/pg-listener';
 import { RealtimeGateway } from './realtime.gateway';
@@ -15,18 +13,13 @@ export interface RealtimeEmission {
   source: RealtimeEventSource;
 }
 
-/**
- * Writes committed with the NOTIFY that tells the other instances of a batch: more entries of its
- * WITH (data-modifying statements, `name AS (…)`, comma-separated), parameters numbered from $3.
- */
-export interface WithTheNotify {
-  ctes: string;
-  params: unknown[];
-}
-
 export const REALTIME_CHANNEL = 'meta_inbox_realtime';
-/** UTF-16 units per NOTIFY part: at most 3 bytes each in UTF-8, under Postgres' 8000-byte payload limit with the header. */
-const PART_LENGTH = 2400;
+/**
+ * Characters of an event's JSON per NOTIFY part, at most. In the part's JSON a character takes at
+ * most 4 bytes (a character of 4 bytes in UTF-8, or an escaped quote or backslash of the event's
+ * own JSON: 2), so a part with its header stays under Postgres' 8000-byte payload limit.
+ */
+const PART_CHARS = 1900;
 
 interface Part {
   /** The publishing instance. */
@@ -39,10 +32,11 @@ interface Part {
 }
 
 /**
- * Socket events to every instance's sockets, a batch at a time: this instance's sockets get them
- * at once, and the other instances through NOTIFY — one statement per batch, split into parts
- * under Postgres' payload limit (the notifications of one transaction arrive together and in
- * order), where socket.io's Postgres adapter would send a NOTIFY per event.
+ * Socket events to every instance's sockets, a batch at a time: the statement that makes a batch
+ * tells the other instances of it through NOTIFY (`tellingSql`: in parts under Postgres' payload
+ * limit; the notifications of one transaction arrive together and in order, at its commit), and
+ * once it committed the instance that ran it emits the batch to its own sockets (`emitHere`).
+ * One NOTIFY statement per batch, where socket.io's Postgres adapter would send one per event.
  */
 @Injectable()
 export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
@@ -50,11 +44,8 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly instanceId = randomUUID();
   private readonly pending = new Map<string, string[]>();
   private listener?: PgListener;
-  /** The other instances are told of each batch after the one before. */
-  private telling: Promise<void> = Promise.resolve();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gateway: RealtimeGateway,
     private readonly config: AppConfig,
   ) {}
@@ -73,37 +64,39 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.telling;
     await this.listener?.stop();
   }
 
   /**
-   * Emits here at once, then tells the other instances; the promise settles once they were told.
-   * Batches reach the others in the order they were published, one NOTIFY statement at a time,
-   * which also commits `withIt` (the relay marks the batch's rows announced with it). A lost
-   * NOTIFY (the database away) loses only their copies, and `withIt`.
+   * WITH entries (`name AS (…)`, comma-separated) that tell the other instances of a batch in the
+   * statement that makes it. `emissions` names an earlier entry with a row per socket event:
+   * `emission` (json, a `RealtimeEmission`) and `k` (its place in the batch). The batch's JSON
+   * array goes an event a part (an event over PART_CHARS in several), so no statement cuts a long
+   * text many times over; `told_parts` has the NOTIFY payloads (`i`, `payload`), and `told` sends
+   * them in order: the statement must read `told` (a plain WITH entry runs only when read), e.g.
+   * `(SELECT count(*) FROM told)`.
    */
-  publish(emissions: RealtimeEmission[], withIt?: WithTheNotify): Promise<void> {
-    if (emissions.length === 0 && !withIt) return Promise.resolve();
-    if (emissions.length > 0) this.emitHere(emissions);
-    const payloads = emissions.length > 0 ? notifyPayloads(this.instanceId, randomUUID(), emissions) : [];
-    this.telling = this.telling.then(() => this.tellOthers(payloads, withIt));
-    return this.telling;
+  tellingSql(emissions: string): string {
+    return `told_texts AS MATERIALIZED (
+        SELECT k, emission::text AS text FROM ${emissions}
+      ), told_placed AS (
+        SELECT k, text, c, (sum(c) OVER (ORDER BY k) - c)::int AS first, (sum(c) OVER ())::int AS n
+        FROM (SELECT k, text, greatest(1, ceil(length(text) / ${PART_CHARS}.0))::int AS c FROM told_texts) t
+      ), told_batch AS MATERIALIZED (
+        SELECT gen_random_uuid()::text AS id
+      ), told_parts AS (
+        SELECT p.first + j AS i, json_build_object('from', '${this.instanceId}', 'batch', b.id, 'n', p.n, 'i', p.first + j, 'data',
+          CASE WHEN j > 0 THEN '' WHEN p.first = 0 THEN '[' ELSE ',' END || substr(p.text, j * ${PART_CHARS} + 1, ${PART_CHARS})
+            || CASE WHEN p.first + j = p.n - 1 THEN ']' ELSE '' END)::text AS payload
+        FROM told_placed p CROSS JOIN told_batch b CROSS JOIN generate_series(0, p.c - 1) AS j
+      ), told AS MATERIALIZED (
+        SELECT pg_notify('${REALTIME_CHANNEL}', payload) FROM told_parts ORDER BY i
+      )`;
   }
 
-  private async tellOthers(payloads: string[], withIt: WithTheNotify | undefined): Promise<void> {
-    try {
-      await this.dataSource.query(
-        `WITH told AS MATERIALIZED (SELECT pg_notify($1, part) FROM unnest($2::text[]) WITH ORDINALITY AS p(part, n) ORDER BY n)${withIt ? `, ${withIt.ctes}` : ''}
-         SELECT count(*) FROM told`,
-        [REALTIME_CHANNEL, payloads, ...(withIt?.params ?? [])],
-      );
-    } catch (error) {
-      this.logger.warn(`socket events not sent to other instances${withIt ? ' (nor what goes with them)' : ''}: ${(error as Error).message}`);
-    }
-  }
-
-  private emitHere(emissions: RealtimeEmission[]): void {
+  /** Emits a batch to this instance's sockets (the others are told by its statement). */
+  emitHere(emissions: RealtimeEmission[]): void {
+    if (emissions.length === 0) return;
     this.gateway.emitTogether(() => {
       for (const { organizationId, event, payload, source } of emissions) {
         try {
@@ -113,6 +106,15 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
         }
       }
     });
+  }
+
+  /**
+   * This instance's sockets may have missed a batch (the statement that made it may have
+   * committed, and its answer was lost): they reconnect and resume from the event log.
+   */
+  resumeSocketsHere(): void {
+    const dropped = this.gateway.dropConnections();
+    if (dropped > 0) this.logger.warn(`closed ${dropped} socket connection(s) here to make them resume: a relayed batch may not have reached them`);
   }
 
   private received(payload: string | undefined): void {
@@ -136,22 +138,4 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(`a socket event batch from another instance could not be read: ${(error as Error).message}`);
     }
   }
-}
-
-/** The NOTIFY payloads of one batch: its JSON in parts, each wrapped with the batch's id and its place. */
-export function notifyPayloads(from: string, batch: string, emissions: RealtimeEmission[]): string[] {
-  return split(JSON.stringify(emissions)).map((data, i, all) => JSON.stringify({ from, batch, n: all.length, i, data } satisfies Part));
-}
-
-/** `text` in parts of at most PART_LENGTH units, never splitting a surrogate pair. */
-export function split(text: string): string[] {
-  const parts: string[] = [];
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(start + PART_LENGTH, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    parts.push(text.slice(start, end));
-    start = end;
-  }
-  return parts;
 }

@@ -111,6 +111,17 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.server.local.to(organizationRoom(organizationId)).emit(event, payload, source);
   }
 
+  /**
+   * Closes every socket's connection here without a word (not a refusal, which an inbox takes
+   * as its session ending): each client reconnects by itself and resumes from the event log.
+   * Answers how many were closed.
+   */
+  dropConnections(): number {
+    const sockets = [...this.server.of('/').sockets.values()];
+    for (const socket of sockets) socket.conn.close();
+    return sockets.length;
+  }
+
   /** Emits a batch (calls of `emitLocal` in `emit`) so that each socket writes it at once. */
   emitTogether(emit: () => void): void {
     this.inOneWrite(emit);
