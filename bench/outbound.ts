@@ -27,6 +27,8 @@ export interface OutboundReport {
   maxPerPagePerSec: number | null;
   /** The same over any sliding 1000 ms window. */
   maxPerPageSliding1s: number | null;
+  /** The p99 of 202 answer → Graph call of the sends accepted in each 10 s from the first POST: where the slow ones fall. */
+  p99By10sMs: number[];
   perPageTotals: Record<string, number>;
   statusCodes: Record<string, number>;
   duplicates: number;
@@ -155,6 +157,7 @@ export async function runOutbound(options: {
 
   const sent = ours();
   const delays: number[] = [];
+  const delaysBy10s: number[][] = [];
   const texts = new Set<string>();
   let duplicates = 0;
   const perPageSecond = new Map<string, number>();
@@ -165,7 +168,10 @@ export async function runOutbound(options: {
     if (texts.has(text)) duplicates += 1;
     texts.add(text);
     const accepted = acceptedAt.get(text);
-    if (accepted !== undefined) delays.push(call.at - accepted);
+    if (accepted !== undefined) {
+      delays.push(call.at - accepted);
+      (delaysBy10s[Math.max(0, Math.floor((accepted - wallStart) / 10_000))] ??= []).push(call.at - accepted);
+    }
     const key = `${call.pageId}:${Math.floor(call.at / 1000)}`;
     perPageSecond.set(key, (perPageSecond.get(key) ?? 0) + 1);
     perPageTotals[call.pageId] = (perPageTotals[call.pageId] ?? 0) + 1;
@@ -198,6 +204,7 @@ export async function runOutbound(options: {
     answerP99Ms: answerTimes.length ? answer.p99 : null,
     maxPerPagePerSec: perPageSecond.size ? Math.max(...perPageSecond.values()) : null,
     maxPerPageSliding1s: sent.length ? sliding : null,
+    p99By10sMs: Array.from(delaysBy10s, (window) => (window ? percentiles(window).p99 : 0)),
     perPageTotals,
     statusCodes,
     duplicates,

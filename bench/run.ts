@@ -256,7 +256,8 @@ async function main(): Promise<void> {
         const r = await runOutboundWithLimitedPage({ baseUrl: ours!.baseUrl, sandbox: sandbox!, organizations: ours!.organizations, contacts, seconds, ratePerSec });
         results.outboundLimited = r;
         log(
-          `  other Pages: ${r.delivered}/${r.accepted} delivered, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} max ${r.maxMs} ms; ` +
+          `  other Pages: ${r.delivered}/${r.accepted} delivered, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} max ${r.maxMs} ms ` +
+            `(p99 of each 10 s: ${r.p99By10sMs.join(', ')} ms); ` +
             `the limited Page made ${r.limitedCalls} calls for ${r.limitedRequested} sends; codes ${JSON.stringify(r.statusCodes)}`,
         );
       });

@@ -148,7 +148,7 @@ describe('domain events: one log, three ways out', () => {
     await t.db.query(`CREATE TRIGGER hang_relay BEFORE UPDATE ON domain_events FOR EACH ROW EXECUTE FUNCTION hang_relay()`);
     const watcher = await RecordingSocket.connect(t.baseUrl, org.apiKey);
     const closed = new Promise<string>((resolve) => watcher.socket.once('disconnect', (reason) => resolve(reason)));
-    const status = { connected: true, status: 'active', pageId: PAGE, pageName: 'resumed', instagramAccountId: null, instagramUsername: null };
+    const status = { connected: true, status: 'active' as const, pageId: PAGE, pageName: 'resumed', instagramAccountId: null, instagramUsername: null };
     try {
       await t.app.get(DataSource).transaction((manager) =>
         t.app.get(DomainEvents).record(manager, org.id, [{ type: 'connection.updated', object: status, realtime: [{ event: 'connection.updated' }] }]),
