@@ -143,7 +143,7 @@ export class MetaRateLimiter {
 
   /** The next slot of this instance's lease (in this machine's clock), reserving more when it is used up. */
   private async nextSlot(pageId: string, lane: SendLane): Promise<number> {
-    const key = `${lane}:${pageId}`;
+    const key = pairKey(pageId, lane);
     this.noteCall(key);
     let lease = this.leases.get(key);
     if (!lease) this.leases.set(key, (lease = { slots: [], waiting: 0 }));
@@ -192,7 +192,7 @@ export class MetaRateLimiter {
     // Read as a wait from now, so the slots are in this machine's clock (a little late, never early).
     // How late depends on how long the answer took to be read: a reservation read quickly could
     // start right behind the previous one read slowly, so it never starts closer than the spacing.
-    const key = `${lane}:${pageId}`;
+    const key = pairKey(pageId, lane);
     const previous = this.lastSlots.get(key);
     const first = Math.max(Date.now() + row.waitMs, previous === undefined ? 0 : previous + spacingMs);
     for (let i = 0; i < count; i++) lease.slots.push(first + i * row.stepMs);
@@ -205,10 +205,11 @@ export class MetaRateLimiter {
    * is reserved once for both, the second's slots right after the first's.
    */
   private async reserveTogether(asked: SlotsAsked[]): Promise<SlotsReserved[]> {
-    const totals = new Map<string, { pageId: string; lane: SendLane; count: number }>();
-    const offsets = asked.map(({ pageId, lane, count }) => {
-      const total = totals.get(`${lane}:${pageId}`) ?? { pageId, lane, count: 0 };
-      totals.set(`${lane}:${pageId}`, total);
+    const keys = asked.map(({ pageId, lane }) => pairKey(pageId, lane));
+    const totals = new Map<string, SlotsAsked>();
+    const offsets = asked.map(({ pageId, lane, count }, i) => {
+      const total = totals.get(keys[i]) ?? { pageId, lane, count: 0 };
+      totals.set(keys[i], total);
       total.count += count;
       return total.count - count;
     });
@@ -227,10 +228,10 @@ export class MetaRateLimiter {
          (extract(epoch FROM next_at - slot_at) * 1000)::float8 AS span_ms`,
       [pairs.map((pair) => pair.pageId), pairs.map((pair) => pair.lane), pairs.map((pair) => 1000 / this.limit(pair.lane)), pairs.map((pair) => pair.count), SLOWDOWN_FACTOR],
     );
-    const reserved = new Map(rows.map((row) => [`${row.lane}:${row.page_id}`, row]));
-    return asked.map(({ pageId, lane }, i) => {
-      const row = reserved.get(`${lane}:${pageId}`)!;
-      const stepMs = Number(row.span_ms) / totals.get(`${lane}:${pageId}`)!.count;
+    const reserved = new Map(rows.map((row) => [pairKey(row.page_id, row.lane), row]));
+    return keys.map((key, i) => {
+      const row = reserved.get(key)!;
+      const stepMs = Number(row.span_ms) / totals.get(key)!.count;
       return { waitMs: Number(row.wait_ms) + offsets[i] * stepMs, stepMs };
     });
   }
@@ -242,7 +243,7 @@ export class MetaRateLimiter {
    */
   async slowDown(pageId: string): Promise<void> {
     // Slots this instance leased before the answer would go at the old pace: give them up.
-    for (const lane of Object.values(SendLane)) this.leases.get(`${lane}:${pageId}`)?.slots.splice(0);
+    for (const lane of Object.values(SendLane)) this.leases.get(pairKey(pageId, lane))?.slots.splice(0);
     this.rememberPause(pageId, Date.now());
     const [row] = await this.dataSource.query(
       `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at, slow_until, slow_since)
@@ -273,6 +274,11 @@ export class MetaRateLimiter {
 function rememberTime(times: Map<string, number>, key: string, at: number, forgetBefore: number): void {
   if (!times.has(key) && times.size >= MAX_REMEMBERED_PAGES) for (const [other, time] of times) if (time < forgetBefore) times.delete(other);
   times.set(key, at);
+}
+
+/** The key of a (Page, lane) pair in this instance's maps. */
+function pairKey(pageId: string, lane: SendLane): string {
+  return `${lane}:${pageId}`;
 }
 
 function sleep(ms: number): Promise<void> {
