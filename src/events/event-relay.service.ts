@@ -4,8 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { PgListener } from '../database/pg-listener';
 import { isStatementRefusal } from '../database/pool-errors';
-import { RealtimeBus } from '../realtime/realtime-bus.service';
-import type { DomainEventType, RealtimeEmission } from './domain-event.types';
+import { RealtimeBus, RealtimeEmission } from '../realtime/realtime-bus.service';
 import { DOMAIN_EVENTS_CHANNEL } from './domain-events.service';
 
 /**
@@ -23,16 +22,10 @@ export interface RelayFanOut {
   committed(count: number): void;
 }
 
-/** A relayed row: numbered if a log event, and the log event its socket events name as their place. */
-interface RelayedRow {
-  id: string;
-  organization_id: string;
-  type: DomainEventType | null;
-  data: { object: unknown } | null;
-  realtime: RealtimeEmission[];
-  source_id: string | null;
-  source_sequence: string;
-  source_type: string | null;
+/** What the numbering statement answers: how many rows it relayed, their socket events in order, and each fan-out's count. */
+interface RelayedBatch {
+  relayed: string;
+  emissions: RealtimeEmission[];
   [fanOut: `fan_out_${number}`]: string | null;
 }
 
@@ -138,17 +131,14 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   /** One batch: numbered, fanned out and told to the other instances in one statement (its own transaction); then emitted here. Returns its size. */
   private async relayBatch(): Promise<number> {
     this.statement ??= numberingStatement(this.fanOuts, this.bus);
-    const rows: RelayedRow[] = await this.dataSource.query(this.statement.sql, this.statement.params);
+    const [batch]: RelayedBatch[] = await this.dataSource.query(this.statement.sql, this.statement.params);
     this.socketsResumed = false;
-    if (rows.length === 0) return 0;
-    this.fanOuts.forEach((fanOut, i) => fanOut.committed(Number(rows[0][`fan_out_${i}`] ?? 0)));
-    this.bus.emitHere(
-      rows.flatMap((row) => {
-        const source = { id: row.source_id, sequence: Number(row.source_sequence), type: row.source_type };
-        return row.realtime.map((emission) => ({ organizationId: row.organization_id, event: emission.event, payload: emission.payload ?? row.data?.object, source }));
-      }),
-    );
-    return rows.length;
+    const relayed = Number(batch.relayed);
+    if (relayed === 0) return 0;
+    this.fanOuts.forEach((fanOut, i) => fanOut.committed(Number(batch[`fan_out_${i}`] ?? 0)));
+    // The same events the statement told the other instances of.
+    this.bus.emitHere(batch.emissions);
+    return relayed;
   }
 
   private async prune(): Promise<void> {
@@ -223,8 +213,8 @@ function numberingStatement(fanOuts: RelayFanOut[], bus: RealtimeBus): { sql: st
              row_number() OVER (ORDER BY n.position, r.k) AS k
       FROM numbered n, jsonb_array_elements(n.realtime) WITH ORDINALITY AS r(value, k)
     ), ${bus.tellingSql('emissions')}${fanOutCtes}
-    SELECT n.id, n.organization_id, n.type, n.data, n.realtime, n.source_id, n.source_sequence, n.source_type,
+    SELECT count(*) AS relayed, (SELECT coalesce(json_agg(emission ORDER BY k), '[]') FROM emissions) AS emissions,
            (SELECT count(*) FROM told) AS told${fanOutCounts}
-    FROM numbered n ORDER BY n.position`;
+    FROM numbered`;
   return { sql, params };
 }
