@@ -2,7 +2,6 @@ import { HttpService } from '@nestjs/axios';
 import { Injectable } from '@nestjs/common';
 import { isAxiosError } from 'axios';
 import { createHmac } from 'node:crypto';
-import { firstValueFrom } from 'rxjs';
 import { AppConfig } from '../../../config/app-config';
 import { Metrics } from '../../../metrics/metrics.service';
 import { MetaApiError } from './graph-error';
@@ -53,16 +52,16 @@ export class GraphApiClient {
     }
     const started = performance.now();
     try {
-      const response = await firstValueFrom(
-        this.http.request<T>({
-          method: request.method,
-          url: `${this.baseUrl}/${request.path.replace(/^\/+/, '')}`,
-          params,
-          data: request.body,
-          timeout: request.timeoutMs ?? this.config.graphTimeoutMs,
-          headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
-        }),
-      );
+      // axios itself, not HttpService's Observable: that one cancels every finished request on
+      // unsubscribe, building a CanceledError (with its stack) per Graph call.
+      const response = await this.http.axiosRef.request<T>({
+        method: request.method,
+        url: `${this.baseUrl}/${request.path.replace(/^\/+/, '')}`,
+        params,
+        data: request.body,
+        timeout: request.timeoutMs ?? this.config.graphTimeoutMs,
+        headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
+      });
       this.metrics.graphCall(request.method, request.path, response.status, (performance.now() - started) / 1000);
       return response.data;
     } catch (error) {
