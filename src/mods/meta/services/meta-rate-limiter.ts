@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
+import { DatabaseClock } from '../../../database/database-clock';
 import { BatchedReads } from '../../../jobs/batched-reads';
 import { ChannelBusyError } from '../../../messaging/channels/channel-sender';
 
@@ -64,9 +65,9 @@ interface SlotsAsked {
   count: number;
 }
 
-/** Slots reserved: the first a wait from when the row answered, the others a step apart. */
+/** Slots reserved: the first at `slotAt` (the database's clock, ms since the epoch), the others a step apart. */
 interface SlotsReserved {
-  waitMs: number;
+  slotAt: number;
   stepMs: number;
 }
 
@@ -95,6 +96,10 @@ export function pacedRate(limit: number): number {
  * its slot. Postgres' clock is the only clock, so instances never disagree; every slot belongs
  * to exactly one call of one instance, and slots are never closer than `1 s / limit`, whichever
  * instance holds them. So the row is the Page's one budget, and no instance can overspend it.
+ * Each instance turns the slots into its own clock through a `DatabaseClock` (by the answer it
+ * read fastest, not by how late it read this one), so two instances wait for the same moment for
+ * the same database time; only slots already past when their answer was read go later (all of
+ * the reservation's slots, by as much), never earlier.
  *
  * The row is not updated once per call: an instance reserves as many slots in one statement as
  * it has calls waiting for that Page at that moment, or as it had calls for it in the last
@@ -106,17 +111,19 @@ export function pacedRate(limit: number): number {
  * A queued call does not sleep long on its worker: when its slot is more than MAX_SLOT_WAIT_MS off
  * (the Page is paused after a 613, or many calls are ahead of it) it throws `ChannelBusyError`
  * with a turn naming the reserved slot, the job is put back to that time, and the workers serve
- * other Pages meanwhile. The turn is in this machine's clock (the slot as a wait from now): its
- * only tolerance against another instance's clock is TURN_LATE_MS.
+ * other Pages meanwhile. The turn and the job's new time name the slot in the database's clock,
+ * so whichever instance runs the job next waits for the same moment.
  */
 @Injectable()
 export class MetaRateLimiter {
   private readonly leases = new Map<string, Lease>();
   /** Calls that asked for a slot per (Page, lane), in the current and the previous DEMAND_WINDOW_MS. */
   private readonly demand = new Map<string, { windowStart: number; current: number; previous: number }>();
-  /** The last slot this instance reserved per (Page, lane), in this machine's clock. */
+  /** Turns the database's times into this process's clock (`local()`), where every time below is kept. */
+  private readonly clock = new DatabaseClock();
+  /** The last slot this instance reserved per (Page, lane). */
   private readonly lastSlots = new Map<string, number>();
-  /** When each Page this instance saw refuse a call for its rate limit may be called again, in this machine's clock. */
+  /** When each Page this instance saw refuse a call for its rate limit may be called again. */
   private readonly pausedUntil = new Map<string, number>();
   /** The reservations of every (Page, lane) that asks while one is in flight go together in the next statement. */
   private readonly reservations = new BatchedReads<SlotsAsked, SlotsReserved>({
@@ -133,15 +140,19 @@ export class MetaRateLimiter {
   async acquire(pageId: string, lane: SendLane, options: AcquireOptions = {}): Promise<void> {
     // A turn handed out before the Page was paused is given up for a slot after the pause.
     const given = slotOfTurn(options.turn, pageId, lane);
-    const turnAt = given !== null && given >= (this.pausedUntil.get(pageId) ?? 0) ? given : null;
-    if (turnAt !== null && turnAt >= Date.now() - TURN_LATE_MS) return sleep(turnAt - Date.now());
+    const givenAt = given !== null && this.clock.known ? this.clock.toLocal(given) : null;
+    const turnAt = givenAt !== null && givenAt >= (this.pausedUntil.get(pageId) ?? -Infinity) ? givenAt : null;
+    if (turnAt !== null && turnAt >= this.clock.local() - TURN_LATE_MS) return sleep(turnAt - this.clock.local());
     const slotAt = await this.nextSlot(pageId, lane);
-    const waitMs = slotAt - Date.now();
-    if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) throw new ChannelBusyError(new Date(slotAt - WAKE_LEAD_MS), turnOf(pageId, lane, slotAt));
+    const waitMs = slotAt - this.clock.local();
+    if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) {
+      const databaseSlotAt = this.clock.toDatabase(slotAt);
+      throw new ChannelBusyError(new Date(databaseSlotAt - WAKE_LEAD_MS), turnOf(pageId, lane, databaseSlotAt));
+    }
     await sleep(waitMs);
   }
 
-  /** The next slot of this instance's lease (in this machine's clock), reserving more when it is used up. */
+  /** The next slot of this instance's lease, reserving more when it is used up. */
   private async nextSlot(pageId: string, lane: SendLane): Promise<number> {
     const key = pairKey(pageId, lane);
     this.noteCall(key);
@@ -150,7 +161,7 @@ export class MetaRateLimiter {
     lease.waiting += 1;
     try {
       for (;;) {
-        const oldest = Date.now() - LEASE_LATE_MS;
+        const oldest = this.clock.local() - LEASE_LATE_MS;
         while (lease.slots.length > 0 && lease.slots[0] < oldest) lease.slots.shift();
         const slot = lease.slots.shift();
         if (slot !== undefined) return slot;
@@ -169,7 +180,7 @@ export class MetaRateLimiter {
 
   /** Counts a call that asks for a slot, in the current DEMAND_WINDOW_MS. */
   private noteCall(key: string): void {
-    const now = Date.now();
+    const now = this.clock.local();
     let demand = this.demand.get(key);
     if (!demand || now - demand.windowStart >= 2 * DEMAND_WINDOW_MS) {
       if (!demand && this.demand.size >= MAX_REMEMBERED_PAGES) this.demand.clear();
@@ -183,20 +194,21 @@ export class MetaRateLimiter {
   /** The calls this instance can expect for a (Page, lane) in the next DEMAND_WINDOW_MS: as many as in the last one. */
   private expectedCalls(key: string): number {
     const demand = this.demand.get(key);
-    return demand && Date.now() - demand.windowStart < 2 * DEMAND_WINDOW_MS ? Math.max(demand.previous, demand.current) : 1;
+    return demand && this.clock.local() - demand.windowStart < 2 * DEMAND_WINDOW_MS ? Math.max(demand.previous, demand.current) : 1;
   }
 
   private async reserve(pageId: string, lane: SendLane, count: number, lease: Lease): Promise<void> {
     const spacingMs = 1000 / this.limit(lane);
     const row = (await this.reservations.read({ pageId, lane, count }))!;
-    // Read as a wait from now, so the slots are in this machine's clock (a little late, never early).
-    // How late depends on how long the answer took to be read: a reservation read quickly could
-    // start right behind the previous one read slowly, so it never starts closer than the spacing.
+    const now = this.clock.local();
+    // Slots whose time passed before their answer was read (a busy event loop) all move on by as
+    // much, rather than go at once; and never closer than the spacing to this instance's previous
+    // reservation (moved on so, or mapped by an offset a faster answer has changed since).
     const key = pairKey(pageId, lane);
     const previous = this.lastSlots.get(key);
-    const first = Math.max(Date.now() + row.waitMs, previous === undefined ? 0 : previous + spacingMs);
+    const first = Math.max(this.clock.toLocal(row.slotAt), now, previous === undefined ? -Infinity : previous + spacingMs);
     for (let i = 0; i < count; i++) lease.slots.push(first + i * row.stepMs);
-    rememberTime(this.lastSlots, key, first + (count - 1) * row.stepMs, Date.now() - 1000);
+    rememberTime(this.lastSlots, key, first + (count - 1) * row.stepMs, now - 1000);
   }
 
   /**
@@ -214,7 +226,7 @@ export class MetaRateLimiter {
       return total.count - count;
     });
     const pairs = [...totals.values()];
-    const rows: { page_id: string; lane: SendLane; wait_ms: number; span_ms: number }[] = await this.dataSource.query(
+    const rows: { page_id: string; lane: SendLane; slot_ms: number; span_ms: number; now_ms: number }[] = await this.dataSource.query(
       // A new row's slots start now; the span of its slots (next_at - slot_at) is what an existing row moves on by.
       `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at)
        SELECT a.page_id, a.lane, a.now, a.now + make_interval(secs => a.spacing * a.n / 1000.0)
@@ -224,15 +236,16 @@ export class MetaRateLimiter {
          slot_at = greatest(p.next_at, clock_timestamp()),
          next_at = greatest(p.next_at, clock_timestamp())
            + (EXCLUDED.next_at - EXCLUDED.slot_at) * CASE WHEN p.slow_until > clock_timestamp() THEN $5::float8 ELSE 1 END
-       RETURNING page_id, lane, greatest(0, extract(epoch FROM slot_at - clock_timestamp()) * 1000)::float8 AS wait_ms,
-         (extract(epoch FROM next_at - slot_at) * 1000)::float8 AS span_ms`,
+       RETURNING page_id, lane, (extract(epoch FROM slot_at) * 1000)::float8 AS slot_ms,
+         (extract(epoch FROM next_at - slot_at) * 1000)::float8 AS span_ms, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
       [pairs.map((pair) => pair.pageId), pairs.map((pair) => pair.lane), pairs.map((pair) => 1000 / this.limit(pair.lane)), pairs.map((pair) => pair.count), SLOWDOWN_FACTOR],
     );
+    this.clock.observe(Math.max(...rows.map((row) => Number(row.now_ms))));
     const reserved = new Map(rows.map((row) => [pairKey(row.page_id, row.lane), row]));
     return keys.map((key, i) => {
       const row = reserved.get(key)!;
       const stepMs = Number(row.span_ms) / totals.get(key)!.count;
-      return { waitMs: Number(row.wait_ms) + offsets[i] * stepMs, stepMs };
+      return { slotAt: Number(row.slot_ms) + offsets[i] * stepMs, stepMs };
     });
   }
 
@@ -244,7 +257,7 @@ export class MetaRateLimiter {
   async slowDown(pageId: string): Promise<void> {
     // Slots this instance leased before the answer would go at the old pace: give them up.
     for (const lane of Object.values(SendLane)) this.leases.get(pairKey(pageId, lane))?.slots.splice(0);
-    this.rememberPause(pageId, Date.now());
+    this.rememberPause(pageId, this.clock.local());
     const [row] = await this.dataSource.query(
       `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at, slow_until, slow_since)
        SELECT $1, lane, clock_timestamp(), clock_timestamp() + interval '1 second', clock_timestamp() + make_interval(secs => $2), clock_timestamp()
@@ -254,15 +267,16 @@ export class MetaRateLimiter {
          next_at = greatest(p.next_at, clock_timestamp() + least(make_interval(secs => $4), greatest(interval '1 second',
            clock_timestamp() - CASE WHEN p.slow_until > clock_timestamp() THEN coalesce(p.slow_since, clock_timestamp()) ELSE clock_timestamp() END))),
          slow_until = EXCLUDED.slow_until
-       RETURNING greatest(0, extract(epoch FROM next_at - clock_timestamp()) * 1000)::float8 AS pause_ms`,
+       RETURNING (extract(epoch FROM next_at) * 1000)::float8 AS until_ms, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
       [pageId, SLOWDOWN_SECONDS, Object.values(SendLane), MAX_PAUSE_SECONDS],
     );
-    this.rememberPause(pageId, Date.now() + Number(row?.pause_ms ?? 0));
+    this.clock.observe(Number(row.now_ms));
+    this.rememberPause(pageId, this.clock.toLocal(Number(row.until_ms)));
   }
 
-  /** Until when (this machine's clock) this instance knows the Page to be paused. */
+  /** Until when this instance knows the Page to be paused. */
   private rememberPause(pageId: string, until: number): void {
-    rememberTime(this.pausedUntil, pageId, Math.max(until, this.pausedUntil.get(pageId) ?? 0), Date.now());
+    rememberTime(this.pausedUntil, pageId, Math.max(until, this.pausedUntil.get(pageId) ?? -Infinity), this.clock.local());
   }
 
   private limit(lane: SendLane): number {
@@ -285,11 +299,12 @@ function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))) : Promise.resolve();
 }
 
+/** A turn: the slot a queued call reserved, in the database's clock (ms since the epoch). */
 function turnOf(pageId: string, lane: SendLane, slotAt: number): string {
   return `${lane}:${Math.ceil(slotAt)}:${pageId}`;
 }
 
-/** The slot time a turn names, when it is this Page's and lane's. */
+/** The slot time a turn names (the database's clock), when it is this Page's and lane's. */
 export function slotOfTurn(turn: string | null | undefined, pageId: string, lane: SendLane): number | null {
   if (!turn) return null;
   const [turnLane, at, ...page] = turn.split(':');
