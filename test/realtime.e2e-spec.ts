@@ -1,7 +1,9 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DomainEvents } from '../src/events/domain-events.service';
 import { RealtimeBus } from '../src/realtime/realtime-bus.service';
 import { RealtimeGateway } from '../src/realtime/realtime.gateway';
+import { eventually } from './support/eventually';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -42,6 +44,70 @@ describe('realtime handshake and rooms', () => {
       expect(new Set(parts.map((part) => `${part.batch}/${part.n}`))).toEqual(new Set([`${parts[0].batch}/${parts.length}`]));
       expect(JSON.parse(parts.map((part) => part.data).join(''))).toEqual(emissions);
     }
+  });
+
+  it('tells the other instances of a batch only while another instance listens', async () => {
+    const org = await t.createOrganization('Told');
+    const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    sockets.push(socket);
+    const listen = async (applicationName: string) => {
+      const client = new Client({ connectionString: t.config.databaseUrl, application_name: applicationName });
+      const heard: string[] = [];
+      client.on('notification', (message) => heard.push(message.payload ?? ''));
+      await client.connect();
+      await client.query('LISTEN meta_inbox_realtime');
+      return { client, heard };
+    };
+    const relayed = async (pageName: string) => {
+      const status = { connected: false, status: null, pageId: null, pageName, instagramAccountId: null, instagramUsername: null };
+      await t.app.get(DataSource).transaction((manager) =>
+        t.app.get(DomainEvents).record(manager, org.id, [{ type: 'connection.updated', object: status, realtime: [{ event: 'connection.updated' }] }]),
+      );
+      await socket.waitFor('connection.updated', (c) => c.pageName === pageName);
+    };
+    // Hears every NOTIFY on the channel without being an instance itself.
+    const observer = await listen('meta-inbox-test-observer');
+    let other: Awaited<ReturnType<typeof listen>> | undefined;
+    try {
+      await relayed('alone');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(observer.heard).toEqual([]);
+
+      other = await listen('meta-inbox-realtime:another-instance');
+      await relayed('with another');
+      const heard = await eventually(
+        async () => other!.heard,
+        (payloads) => payloads.some((payload) => payload.includes('with another')),
+      );
+      const part = JSON.parse(heard[0]);
+      expect(part).toMatchObject({ n: 1, i: 0 });
+      expect(JSON.parse(part.data)).toEqual([expect.objectContaining({ organizationId: org.id, event: 'connection.updated', payload: expect.objectContaining({ pageName: 'with another' }) })]);
+      expect(observer.heard).toEqual(heard);
+    } finally {
+      await observer.client.end();
+      await other?.client.end();
+    }
+  });
+
+  it('makes its sockets resume from the log once its own listener is back after a loss (batches told meanwhile went unheard)', async () => {
+    const org = await t.createOrganization('Unheard');
+    const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
+    sockets.push(socket);
+    const closed = new Promise<string>((resolve) => {
+      socket.socket.once('disconnect', (reason) => resolve(reason));
+      setTimeout(() => resolve('still open after 10 s'), 10_000).unref();
+    });
+    const { rowCount } = await t.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'meta-inbox-realtime:%'`,
+    );
+    expect(rowCount).toBe(1);
+    // Closed as a lost connection (the client reconnects and resumes), not as a refusal.
+    expect(await closed).toBe('transport close');
+    const listening = await eventually(
+      async () => (await t.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'meta-inbox-realtime:%'`)).rows[0].n,
+      (n) => n === 1,
+    );
+    expect(listening).toBe(1);
   });
 
   it.each([

@@ -14,6 +14,8 @@ export interface RealtimeEmission {
 }
 
 export const REALTIME_CHANNEL = 'meta_inbox_realtime';
+/** Every instance's realtime listener is named this, then its instance id. */
+const LISTENER_NAME_PREFIX = 'meta-inbox-realtime:';
 /**
  * Characters of an event's JSON per NOTIFY part, at most. In the part's JSON a character takes at
  * most 4 bytes (a character of 4 bytes in UTF-8, or an escaped quote or backslash of the event's
@@ -42,6 +44,8 @@ interface Part {
 export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RealtimeBus');
   private readonly instanceId = randomUUID();
+  /** How a part this instance told begins (`json_build_object`'s output), to pass over it unread. */
+  private readonly ownPartPrefix = `{"from" : "${this.instanceId}"`;
   private readonly pending = new Map<string, string[]>();
   private listener?: PgListener;
 
@@ -54,10 +58,12 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
     this.listener = new PgListener({
       databaseUrl: this.config.databaseUrl!,
       channel: REALTIME_CHANNEL,
-      applicationName: 'meta-inbox-realtime',
+      applicationName: `${LISTENER_NAME_PREFIX}${this.instanceId}`,
       onNotification: (payload) => this.received(payload),
       // Parts of a batch cut off by the loss will never complete.
       onLost: () => this.pending.clear(),
+      // The batches other instances told meanwhile never reached this instance's sockets.
+      onRestored: () => this.resumeSocketsHere(),
       warn: (message) => this.logger.warn(message),
     });
     await this.listener.start();
@@ -74,7 +80,8 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
    * array goes an event a part (an event over PART_CHARS in several), so no statement cuts a long
    * text many times over; `told_parts` has the NOTIFY payloads (`i`, `payload`), and `told` sends
    * them in order: the statement must read `told` (a plain WITH entry runs only when read), e.g.
-   * `(SELECT count(*) FROM told)`.
+   * `(SELECT count(*) FROM told)`. Nothing is built or sent while no other instance listens (no
+   * other realtime listener connected): one instance alone tells nobody.
    */
   tellingSql(emissions: string): string {
     return `told_texts AS MATERIALIZED (
@@ -90,7 +97,13 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
             || CASE WHEN p.first + j = p.n - 1 THEN ']' ELSE '' END)::text AS payload
         FROM told_placed p CROSS JOIN told_batch b CROSS JOIN generate_series(0, p.c - 1) AS j
       ), told AS MATERIALIZED (
-        SELECT pg_notify('${REALTIME_CHANNEL}', payload) FROM told_parts ORDER BY i
+        SELECT pg_notify('${REALTIME_CHANNEL}', payload) FROM told_parts
+        WHERE EXISTS (
+          SELECT 1 FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE '${LISTENER_NAME_PREFIX}%'
+            AND application_name <> '${LISTENER_NAME_PREFIX}${this.instanceId}'
+        )
+        ORDER BY i
       )`;
   }
 
@@ -118,6 +131,7 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private received(payload: string | undefined): void {
+    if (payload?.startsWith(this.ownPartPrefix)) return;
     let part: Part;
     try {
       part = JSON.parse(payload ?? '') as Part;
