@@ -12,9 +12,6 @@ describe('DatabaseClock', () => {
         local = builtAt + latency;
         clock.observe(builtAt + skew);
       },
-      set local(value: number) {
-        local = value;
-      },
     };
   }
 
