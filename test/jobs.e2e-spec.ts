@@ -124,7 +124,7 @@ describe('durable jobs with the inbound events job', () => {
       await eventually(() => messageCount(first), (n) => n === 1);
       await t.app.get(DataSource).transaction(async (manager) => {
         await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(mid, 'raced'), { queue: 'test:idle-race' }, manager);
-        // The adding transaction holds the table lock the deletion needs: it gives up instead.
+        // The adding transaction holds the queue-rows lock shared: the deletion gives up instead.
         expect(await jobs.deleteIdleQueues()).toBe(0);
         const queued = await manager.query(
           `SELECT q.queue_name FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE j.payload::text LIKE $1`,
@@ -134,6 +134,49 @@ describe('durable jobs with the inbound events job', () => {
       });
       // A job whose queue row was deleted under it would never be fetched.
       await eventually(() => messageCount(mid), (n) => n === 1);
+    });
+  });
+
+  describe('named queues left without jobs, under load', () => {
+    const queueRow = async (name: string) => (await t.db.query(`SELECT id FROM graphile_worker._private_job_queues WHERE queue_name = $1`, [name])).rows[0];
+    const idleQueue = async (name: string) =>
+      (await t.db.query(`INSERT INTO graphile_worker._private_job_queues (queue_name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id`, [name])).rows[0];
+
+    it('are deleted while fetches and completions hold other queue rows', async () => {
+      const jobs = t.app.get(JobQueue);
+      const held = await idleQueue('test:held-by-a-fetch');
+      const client = await t.db.connect();
+      try {
+        // What a fetch that locks a queue, or a completion that frees one, does to the table.
+        await client.query('BEGIN');
+        await client.query(`UPDATE graphile_worker._private_job_queues SET locked_at = NULL WHERE id = $1`, [held.id]);
+        // Made idle while the table is so held: only a deletion that does not need the table's lock can take it.
+        await idleQueue('test:idle-beside');
+        await jobs.deleteIdleQueues();
+        expect(await queueRow('test:idle-beside')).toBeUndefined();
+        // The row the other transaction holds is skipped, not waited for.
+        expect(await queueRow('test:held-by-a-fetch')).toBeDefined();
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    });
+
+    it('are kept while a job is added to a queue that already has a row, and deleted once it committed', async () => {
+      const jobs = t.app.get(JobQueue);
+      // A queue with a job waiting keeps its row, so the next job finds it (ON CONFLICT DO NOTHING).
+      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'waiting'), { queue: 'test:found', runAt: new Date(Date.now() + 3600_000) });
+      const found = await queueRow('test:found');
+      await t.app.get(DataSource).transaction(async (manager) => {
+        await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'also waiting'), { queue: 'test:found', runAt: new Date(Date.now() + 3600_000) }, manager);
+        expect(await queueRow('test:found')).toEqual(found);
+        await idleQueue('test:idle-meanwhile');
+        expect(await jobs.deleteIdleQueues()).toBe(0);
+        expect(await queueRow('test:idle-meanwhile')).toBeDefined();
+      });
+      await jobs.deleteIdleQueues();
+      expect(await queueRow('test:idle-meanwhile')).toBeUndefined();
+      await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [found.id]);
     });
   });
 

@@ -1,7 +1,30 @@
 import type { Pool } from 'pg';
 
-/** Postgres' `lock_not_available`: the table lock was not free (NOWAIT). */
-const LOCK_NOT_AVAILABLE = '55P03';
+/**
+ * The advisory lock (class, key) that stands between adding jobs to named queues and deleting idle
+ * queue rows: every transaction that inserts (or finds, through `ON CONFLICT DO NOTHING`) a queue
+ * row holds it shared until it ends; a deletion needs it alone.
+ */
+const QUEUE_ROWS_LOCK: [number, number] = [726_374, 0];
+
+/**
+ * A trigger on graphile-worker's queues table (installed with its schema): every row `add_job`
+ * proposes for it, inserted or found already there, takes the queue-rows lock shared for the
+ * rest of the adding transaction. Row-level BEFORE INSERT triggers fire before `ON CONFLICT` is
+ * decided, so the queue an `add_job` found is covered as much as one it made.
+ */
+export const QUEUE_ROWS_GUARD = `
+  CREATE OR REPLACE FUNCTION graphile_worker.meta_inbox_guard_queue_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_advisory_xact_lock_shared(${QUEUE_ROWS_LOCK[0]}, ${QUEUE_ROWS_LOCK[1]});
+    RETURN NEW;
+  END $$;
+  DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'meta_inbox_guard_queue_rows' AND tgrelid = 'graphile_worker._private_job_queues'::regclass) THEN
+      CREATE TRIGGER meta_inbox_guard_queue_rows BEFORE INSERT ON graphile_worker._private_job_queues
+        FOR EACH ROW EXECUTE FUNCTION graphile_worker.meta_inbox_guard_queue_rows();
+    END IF;
+  END $$`;
 
 /**
  * Deletes the rows of named queues that have no job and are not locked, and answers how many.
@@ -11,17 +34,20 @@ const LOCK_NOT_AVAILABLE = '55P03';
  * conversation, each fetch grew slower with every conversation that ever got a send, and
  * concurrent fetches (of any group) excluded each other over all those rows.
  *
- * The race is closed by a table lock: `add_job` inserts its queue row (or finds it) and its job
- * in one transaction, holding the table's ROW EXCLUSIVE lock until it commits, which conflicts
- * with the SHARE ROW EXCLUSIVE lock taken here. So a queue is deleted either before an `add_job`
- * finds it (which then makes it again) or after that job is committed (and the queue is not idle).
- * Job fetches only take row locks (ROW SHARE), so they go on meanwhile; queue rows a fetch has
- * locked are skipped, never waited for.
+ * The race: `add_job` inserts its queue row with `ON CONFLICT DO NOTHING`, then its job with the
+ * queue's id looked up by name in a later statement, so a queue row deleted in between leaves the
+ * job outside its queue. It is closed by the queue-rows lock (`QUEUE_ROWS_GUARD`): an adding
+ * transaction holds it shared from its queue row to its end, and a deletion runs only when it
+ * gets it alone. So a queue is deleted either before an `add_job` proposes it (which then makes
+ * it again) or after that job is committed (and the queue is not idle). Job fetches and
+ * completions, which only update queue rows, never stand in its way, and rows they hold are
+ * skipped.
  *
- * The lock is only taken when it is free at once (NOWAIT), tried `attempts` times `retryMs`
- * apart. A lock request that waits makes every later `add_job` wait behind it: waiting up to
- * 100 ms for it, once a second, held every job insert meanwhile (7–16 ms a time in the bench,
- * the webhook's 200 answers with it). Given up, nothing is deleted this time.
+ * The lock is only taken when it is free at once, tried `attempts` times `retryMs` apart: a
+ * deletion never waits, so no `add_job` (the webhook's jobs, before its 200) ever waits behind
+ * it. Given up, nothing is deleted this time. (It once took the queues table's own lock, which
+ * every fetch that locks a queue and every completion that frees one holds too, so with the send
+ * workers busy it was seldom free at once.)
  */
 export async function deleteIdleQueues(pool: Pool, { attempts = 5, retryMs = 20 }: { attempts?: number; retryMs?: number } = {}): Promise<number> {
   for (let attempt = 1; ; attempt++) {
@@ -31,12 +57,16 @@ export async function deleteIdleQueues(pool: Pool, { attempts = 5, retryMs = 20 
   }
 }
 
-/** One try: the idle queues' rows deleted, or null if the table lock was not free at once. */
+/** One try: the idle queues' rows deleted, or null if the queue-rows lock was not free at once. */
 async function deleteIfLockFree(pool: Pool): Promise<number | null> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('LOCK TABLE graphile_worker._private_job_queues IN SHARE ROW EXCLUSIVE MODE NOWAIT');
+    const { rows: [lock] } = await client.query('SELECT pg_try_advisory_xact_lock($1, $2) AS free', QUEUE_ROWS_LOCK);
+    if (!lock.free) {
+      await client.query('ROLLBACK');
+      return null;
+    }
     const { rowCount } = await client.query(
       `DELETE FROM graphile_worker._private_job_queues WHERE id IN (
          SELECT q.id FROM graphile_worker._private_job_queues q
@@ -47,7 +77,6 @@ async function deleteIfLockFree(pool: Pool): Promise<number | null> {
     return rowCount ?? 0;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return null;
     throw error;
   } finally {
     client.release();

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { runMigrations } from 'graphile-worker';
 import type { Pool } from 'pg';
 import { withMigrationLock } from '../database/run-migrations';
+import { QUEUE_ROWS_GUARD } from './idle-queues';
 import { workerLogger } from './job-failure-log';
 
 /**
@@ -14,8 +15,9 @@ const JOBS_BY_QUEUE_INDEX = `CREATE INDEX IF NOT EXISTS jobs_by_queue_index ON g
   WHERE is_available AND job_queue_id IS NOT NULL`;
 
 /**
- * Installs (or upgrades) graphile-worker's schema, and the index the service adds to it, under
- * the migration lock, so two instances starting together do it once.
+ * Installs (or upgrades) graphile-worker's schema, and what the service adds to it (the index,
+ * and the guard of queue rows against their deletion while a job is added), under the migration
+ * lock, so two instances starting together do it once.
  */
 export async function installJobSchema(pool: Pool, logger: Logger): Promise<void> {
   const client = await pool.connect();
@@ -23,6 +25,7 @@ export async function installJobSchema(pool: Pool, logger: Logger): Promise<void
     await withMigrationLock(client, async () => {
       await runMigrations({ pgPool: pool, logger: workerLogger(logger) });
       await client.query(JOBS_BY_QUEUE_INDEX);
+      await client.query(QUEUE_ROWS_GUARD);
     });
   } finally {
     client.release();
