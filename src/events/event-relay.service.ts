@@ -123,7 +123,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
       // batch is relayed here again, not at every sweep of an outage).
       if (!isStatementRefusal(error) && !this.socketsResumed) {
         this.socketsResumed = true;
-        this.bus.resumeSocketsHere();
+        this.bus.resumeSocketsHere('a relayed batch may not have reached them');
       }
     }
   }

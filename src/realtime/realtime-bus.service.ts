@@ -63,7 +63,7 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
       // Parts of a batch cut off by the loss will never complete.
       onLost: () => this.pending.clear(),
       // The batches other instances told meanwhile never reached this instance's sockets.
-      onRestored: () => this.resumeSocketsHere(),
+      onRestored: () => this.resumeSocketsHere('batches other instances told while its listener was away never reached them'),
       warn: (message) => this.logger.warn(message),
     });
     await this.listener.start();
@@ -123,11 +123,12 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * This instance's sockets may have missed a batch (the statement that made it may have
-   * committed, and its answer was lost): they reconnect and resume from the event log.
+   * committed and its answer was lost, or its listener was away while another instance told
+   * one): they reconnect and resume from the event log. `why` goes in the log line.
    */
-  resumeSocketsHere(): void {
+  resumeSocketsHere(why: string): void {
     const dropped = this.gateway.dropConnections();
-    if (dropped > 0) this.logger.warn(`closed ${dropped} socket connection(s) here to make them resume: a relayed batch may not have reached them`);
+    if (dropped > 0) this.logger.warn(`closed ${dropped} socket connection(s) here to make them resume: ${why}`);
   }
 
   private received(payload: string | undefined): void {
