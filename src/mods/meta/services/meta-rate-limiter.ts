@@ -5,6 +5,7 @@ import { AppConfig } from '../../../config/app-config';
 import { DatabaseClock } from '../../../database/database-clock';
 import { BatchedReads } from '../../../jobs/batched-reads';
 import { ChannelBusyError } from '../../../messaging/channels/channel-sender';
+import { MetaSendPacing } from './meta-send-pacing';
 
 /** Meta's two per-Page Send API budgets. */
 export enum SendLane {
@@ -13,16 +14,6 @@ export enum SendLane {
   /** Audio and video: 10 calls/s. */
   Media = 'media',
 }
-
-/** After a rate-limit answer (4, 32, 613) the Page's calls are spaced this much wider… */
-export const SLOWDOWN_FACTOR = 10;
-/**
- * …for this long after the last such answer. Nothing goes out right after one: for a second at
- * first, and for as long as the Page has been answering them (backing off while Meta keeps
- * refusing), at most MAX_PAUSE_SECONDS.
- */
-export const SLOWDOWN_SECONDS = 60;
-export const MAX_PAUSE_SECONDS = 60;
 
 /** A queued call whose slot is at most this far off waits for it on its worker… */
 export const MAX_SLOT_WAIT_MS = 50;
@@ -125,6 +116,8 @@ export class MetaRateLimiter {
   private readonly lastSlots = new Map<string, number>();
   /** When each Page this instance saw refuse a call for its rate limit may be called again. */
   private readonly pausedUntil = new Map<string, number>();
+  /** The Pages' budgets, in PostgreSQL. */
+  private readonly pacing: MetaSendPacing;
   /** The reservations of every (Page, lane) that asks while one is in flight go together in the next statement. */
   private readonly reservations = new BatchedReads<SlotsAsked, SlotsReserved>({
     read: (asked) => this.reserveTogether(asked),
@@ -132,9 +125,11 @@ export class MetaRateLimiter {
   });
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.pacing = new MetaSendPacing(dataSource);
+  }
 
   /** Resolves when this call may go (or throws `ChannelBusyError` for a queued call whose slot is later). */
   async acquire(pageId: string, lane: SendLane, options: AcquireOptions = {}): Promise<void> {
@@ -198,7 +193,7 @@ export class MetaRateLimiter {
   }
 
   private async reserve(pageId: string, lane: SendLane, count: number, lease: Lease): Promise<void> {
-    const spacingMs = 1000 / this.limit(lane);
+    const spacingMs = this.spacingMs(lane);
     const row = (await this.reservations.read({ pageId, lane, count }))!;
     const now = this.clock.local();
     // Slots whose time passed before their answer was read (a busy event loop) all move on by as
@@ -225,53 +220,27 @@ export class MetaRateLimiter {
       total.count += count;
       return total.count - count;
     });
-    const pairs = [...totals.values()];
-    const rows: { page_id: string; lane: SendLane; slot_ms: number; span_ms: number; now_ms: number }[] = await this.dataSource.query(
-      // A new row's slots start now; the span of its slots (next_at - slot_at) is what an existing row moves on by.
-      `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at)
-       SELECT a.page_id, a.lane, a.now, a.now + make_interval(secs => a.spacing * a.n / 1000.0)
-       FROM (SELECT *, clock_timestamp() AS now FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[]) AS u(page_id, lane, spacing, n)) a
-       ORDER BY a.page_id, a.lane
-       ON CONFLICT (page_id, lane) DO UPDATE SET
-         slot_at = greatest(p.next_at, clock_timestamp()),
-         next_at = greatest(p.next_at, clock_timestamp())
-           + (EXCLUDED.next_at - EXCLUDED.slot_at) * CASE WHEN p.slow_until > clock_timestamp() THEN $5::float8 ELSE 1 END
-       RETURNING page_id, lane, (extract(epoch FROM slot_at) * 1000)::float8 AS slot_ms,
-         (extract(epoch FROM next_at - slot_at) * 1000)::float8 AS span_ms, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
-      [pairs.map((pair) => pair.pageId), pairs.map((pair) => pair.lane), pairs.map((pair) => 1000 / this.limit(pair.lane)), pairs.map((pair) => pair.count), SLOWDOWN_FACTOR],
-    );
-    this.clock.observe(Math.max(...rows.map((row) => Number(row.now_ms))));
-    const reserved = new Map(rows.map((row) => [pairKey(row.page_id, row.lane), row]));
+    const { rows, nowMs } = await this.pacing.reserve([...totals.values()].map((pair) => ({ ...pair, spacingMs: this.spacingMs(pair.lane) })));
+    this.clock.observe(nowMs);
+    const reserved = new Map(rows.map((row) => [pairKey(row.pageId, row.lane), row]));
     return keys.map((key, i) => {
       const row = reserved.get(key)!;
-      const stepMs = Number(row.span_ms) / totals.get(key)!.count;
-      return { slotAt: Number(row.slot_ms) + offsets[i] * stepMs, stepMs };
+      const stepMs = row.spanMs / totals.get(key)!.count;
+      return { slotAt: row.slotMs + offsets[i] * stepMs, stepMs };
     });
   }
 
   /**
-   * Meta said the Page (or app) is over its limit: pause it (a second at first, as long as it has
-   * been refusing so far while it goes on), then go slower for a while. Turns this instance handed
-   * out before the pause are not used: their calls take a new slot, after it.
+   * Meta said the Page (or app) is over its limit: pause it and slow it down (`MetaSendPacing.pause`).
+   * Turns this instance handed out before the pause are not used: their calls take a new slot, after it.
    */
   async slowDown(pageId: string): Promise<void> {
     // Slots this instance leased before the answer would go at the old pace: give them up.
     for (const lane of Object.values(SendLane)) this.leases.get(pairKey(pageId, lane))?.slots.splice(0);
     this.rememberPause(pageId, this.clock.local());
-    const [row] = await this.dataSource.query(
-      `INSERT INTO meta_send_pacing AS p (page_id, lane, slot_at, next_at, slow_until, slow_since)
-       SELECT $1, lane, clock_timestamp(), clock_timestamp() + interval '1 second', clock_timestamp() + make_interval(secs => $2), clock_timestamp()
-       FROM unnest($3::text[]) AS lane
-       ON CONFLICT (page_id, lane) DO UPDATE SET
-         slow_since = CASE WHEN p.slow_until > clock_timestamp() THEN coalesce(p.slow_since, clock_timestamp()) ELSE clock_timestamp() END,
-         next_at = greatest(p.next_at, clock_timestamp() + least(make_interval(secs => $4), greatest(interval '1 second',
-           clock_timestamp() - CASE WHEN p.slow_until > clock_timestamp() THEN coalesce(p.slow_since, clock_timestamp()) ELSE clock_timestamp() END))),
-         slow_until = EXCLUDED.slow_until
-       RETURNING (extract(epoch FROM next_at) * 1000)::float8 AS until_ms, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
-      [pageId, SLOWDOWN_SECONDS, Object.values(SendLane), MAX_PAUSE_SECONDS],
-    );
-    this.clock.observe(Number(row.now_ms));
-    this.rememberPause(pageId, this.clock.toLocal(Number(row.until_ms)));
+    const { untilMs, nowMs } = await this.pacing.pause(pageId, Object.values(SendLane));
+    this.clock.observe(nowMs);
+    this.rememberPause(pageId, this.clock.toLocal(untilMs));
   }
 
   /** Until when this instance knows the Page to be paused. */
@@ -279,8 +248,9 @@ export class MetaRateLimiter {
     rememberTime(this.pausedUntil, pageId, Math.max(until, this.pausedUntil.get(pageId) ?? -Infinity), this.clock.local());
   }
 
-  private limit(lane: SendLane): number {
-    return pacedRate(lane === SendLane.Media ? this.config.metaPageMediaSendsPerSecond : this.config.metaPageSendsPerSecond);
+  /** How far apart a (Page, lane)'s slots are: its paced rate's interval. */
+  private spacingMs(lane: SendLane): number {
+    return 1000 / pacedRate(lane === SendLane.Media ? this.config.metaPageMediaSendsPerSecond : this.config.metaPageSendsPerSecond);
   }
 }
 
