@@ -23,9 +23,12 @@ const WAKE_LEAD_MS = 50;
  * …and goes on the slot it reserved. A turn found more than this late (the workers were all
  * busy) is given up for a new slot, which the call then waits for on its worker: a call that left
  * long after its slot could land in the same second as the calls of the slots after it, and a
- * call put back again and again behind newer ones would starve on a loaded machine.
+ * call put back again and again behind newer ones would starve on a loaded machine. Like
+ * LEASE_LATE_MS, it stays well under the pacing's headroom (a tenth of a second's calls, about
+ * 111 ms of slots): a call may leave this late and then some (its timer, the event loop, the
+ * network), and whatever it adds to a second's count must still fit in that headroom.
  */
-const TURN_LATE_MS = 100;
+const TURN_LATE_MS = 50;
 /** Slots reserved in one statement, at most. */
 const MAX_BATCH = 25;
 /**
