@@ -1,3 +1,4 @@
+import { RESTING } from '../src/jobs/resting-queues';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
@@ -106,6 +107,26 @@ describe('fair and isolated workers', () => {
     expect(log[0]).toEqual([limited.id, expect.stringMatching(/^limited /), 400]);
     expect(log.slice(0, lastOther + 1).filter(([pageId]) => pageId === limited.id).length).toBeLessThanOrEqual(3);
     expect(await statuses(paused)).not.toContain('published');
+
+    // Its sends put back until after the pause rest in their queues: no fetch of any pool looks at them meanwhile.
+    const resting = async () =>
+      (
+        await t.db.query(
+          `SELECT count(*)::int AS n FROM graphile_worker._private_job_queues q JOIN conversations c ON q.queue_name = 'send:' || c.id
+           WHERE q.locked_by = $1 AND q.locked_at > now() AND c.contact_id = ANY($2)`,
+          [RESTING, limitedContacts],
+        )
+      ).rows[0].n;
+    await until(async () => (await resting()) > 0, "the paused Page's queues to rest");
+    // None of their jobs is due before their rest ends, those sent meanwhile neither: no fetch reads past them for a job it can run.
+    await Promise.all(limitedContacts.map((id, i) => send(1, id, `limited, later ${i}`)));
+    const dueWhileResting = await t.db.query(
+      `SELECT count(*)::int AS jobs, count(DISTINCT q.id)::int AS queues FROM graphile_worker._private_jobs j
+       JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id AND q.locked_by = $1
+       WHERE j.run_at < q.locked_at`,
+      [RESTING],
+    );
+    expect(dueWhileResting.rows[0]).toEqual({ jobs: 0, queues: 0 });
   });
 
   it('puts a paced Page\'s sends back for their slot and still sends one contact\'s messages in order', async () => {

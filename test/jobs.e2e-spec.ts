@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
 import { QueueDrain } from '../src/jobs/queue-drain';
+import { RESTING } from '../src/jobs/resting-queues';
 import { INBOUND_EVENTS_JOB } from '../src/mods/meta/jobs/inbound-event.job';
 import { ConversationEvents, splitDelivery } from '../src/mods/meta/mappers/webhook-delivery';
 import { MessageChannel } from '../src/messaging/message-channel';
@@ -178,6 +179,28 @@ describe('durable jobs with the inbound events job', () => {
       expect(await queueRow('test:idle-meanwhile')).toBeUndefined();
       await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [found.id]);
     });
+  });
+
+  it('runs the due job of a queue left resting by an instance that is gone once its rest is over, not before', async () => {
+    const jobs = t.app.get(JobQueue);
+    const mid = newMid('messenger');
+    const restUntil = async (manager: EntityManager, seconds: number) =>
+      manager.query(
+        `UPDATE graphile_worker._private_job_queues SET locked_by = $2, locked_at = now() + make_interval(secs => $3) WHERE queue_name = $1 RETURNING locked_at`,
+        ['test:left-resting', RESTING, seconds],
+      );
+    // As an instance that put the queue's holder back leaves it, before it died (its timer would have ended the rest).
+    let restEnds: Date | undefined;
+    await t.app.get(DataSource).transaction(async (manager) => {
+      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(mid, 'after the rest'), { queue: 'test:left-resting' }, manager);
+      [[{ locked_at: restEnds }]] = await restUntil(manager, 2);
+    });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await messageCount(mid)).toBe(0);
+    // Another instance's periodic look ends it (about once a second), and the job runs.
+    await eventually(() => messageCount(mid), (n) => n === 1, 5000);
+    expect(Date.now()).toBeGreaterThanOrEqual(restEnds!.getTime() - 150);
+    expect(await jobs.endDueRests()).toBe(0);
   });
 
   it("finds a queue's next due job through an index of available jobs by queue, not by walking every due job", async () => {

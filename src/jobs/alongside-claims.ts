@@ -97,7 +97,7 @@ export class AlongsideClaims {
       claimed.map(async (job) => {
         this.jobs.running()?.add(job.id);
         try {
-          await runInLine(job, { ...contextOf(job), queueId: job.queue });
+          await runInLine(job, { ...contextOf(job), queueId: job.queue, lockedBy });
         } catch (error) {
           logFailure(this.logger, { job: { ...job, task_identifier: name }, error });
           await this.pool

@@ -16,20 +16,25 @@ const POOL_POLL_INTERVAL_MS = 250;
  */
 const IDLE_QUEUES_EVERY_MS = 1000;
 
+/** How often an instance ends the queues' rests that came due, whichever instance began them (one that died cannot). */
+const DUE_RESTS_EVERY_MS = 1000;
+
 export interface JobQueueTimerWork {
   deleteIdleQueues: () => Promise<number>;
+  endDueRests: () => Promise<number>;
   /** The isolated groups' pools, polled by the pool rather than by each idle worker. */
   isolatedPools: IdleWorkers[];
   stopping: () => boolean;
   warn: (message: string) => void;
 }
 
-/** The job queue's periodic work on an instance, once its workers run: idle queue rows deleted, isolated pools polled. */
+/** The job queue's periodic work on an instance, once its workers run: idle queue rows deleted, due rests ended, isolated pools polled. */
 export class JobQueueTimers {
   private readonly timers: NodeJS.Timeout[] = [];
 
   start(work: JobQueueTimerWork): void {
     this.every(IDLE_QUEUES_EVERY_MS, () => void work.deleteIdleQueues().catch((error: Error) => work.warn(`deleting idle job queues failed: ${error.message}`)));
+    this.every(DUE_RESTS_EVERY_MS, () => void work.endDueRests().catch((error: Error) => work.warn(`ending the job queues' due rests failed: ${error.message}`)));
     this.every(POOL_POLL_INTERVAL_MS, () => {
       if (!work.stopping()) for (const pool of work.isolatedPools) pool.poll();
     });

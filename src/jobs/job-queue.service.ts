@@ -10,6 +10,7 @@ import { surviveConnectionLoss } from '../database/pool-errors';
 import { PreparingClient } from '../database/prepared-statements';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
+import { endDueRests } from './resting-queues';
 import { collectJobBacklog } from './job-backlog';
 import { workerLogger } from './job-failure-log';
 import { IdleWorkerPools } from './idle-workers';
@@ -90,7 +91,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       stopping: () => this.stopping,
     });
     this.ordered = new OrderedQueues(this.pool, this.logger, {
-      wakeAt: (runAt, name) => this.wakeups.at(runAt, this.workerPoolOf(name)),
+      wakeAt: (runAt, name, options) => this.wakeups.at(runAt, this.workerPoolOf(name), options),
       running: () => this.liveness?.running,
       stopping: () => this.stopping,
     });
@@ -155,6 +156,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.liveness.sweep();
     this.timers.start({
       deleteIdleQueues: () => this.deleteIdleQueues(),
+      endDueRests: () => this.endDueRests(),
       isolatedPools: [...this.isolated.values()].flatMap((group) => (group.workerPool ? [group.workerPool] : [])),
       stopping: () => this.stopping,
       warn: (message) => this.logger.warn(message),
@@ -171,6 +173,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   /** Deletes the rows of named queues without jobs (see `deleteIdleQueues`); answers how many. */
   deleteIdleQueues(): Promise<number> {
     return deleteIdleQueues(this.pool);
+  }
+
+  /** Ends the rests of named queues that are due (see `endDueRests`), whoever began them; answers how many. */
+  endDueRests(): Promise<number> {
+    return endDueRests(this.pool);
   }
 
   async onApplicationShutdown(): Promise<void> {

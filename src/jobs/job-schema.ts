@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { withMigrationLock } from '../database/run-migrations';
 import { QUEUE_ROWS_GUARD } from './idle-queues';
 import { workerLogger } from './job-failure-log';
+import { RESTING_QUEUE_JOBS } from './resting-queues';
 
 /**
  * The next available jobs of a named queue, looked up by queue: graphile-worker's table has no
@@ -16,8 +17,9 @@ const JOBS_BY_QUEUE_INDEX = `CREATE INDEX IF NOT EXISTS jobs_by_queue_index ON g
 
 /**
  * Installs (or upgrades) graphile-worker's schema, and what the service adds to it (the index,
- * and the guard of queue rows against their deletion while a job is added), under the migration
- * lock, so two instances starting together do it once.
+ * the guard of queue rows against their deletion while a job is added, and the due time of jobs
+ * added to a resting queue), under the migration lock, so two instances starting together do it
+ * once.
  */
 export async function installJobSchema(pool: Pool, logger: Logger): Promise<void> {
   const client = await pool.connect();
@@ -26,6 +28,7 @@ export async function installJobSchema(pool: Pool, logger: Logger): Promise<void
       await runMigrations({ pgPool: pool, logger: workerLogger(logger) });
       await client.query(JOBS_BY_QUEUE_INDEX);
       await client.query(QUEUE_ROWS_GUARD);
+      await client.query(RESTING_QUEUE_JOBS);
     });
   } finally {
     client.release();

@@ -3,13 +3,14 @@ import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AlongsideClaims } from './alongside-claims';
 import { Alongside, attemptsLeft, FollowingJobs, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, RunLater } from './job-types';
+import { REST_FROM_MS, restQueue } from './resting-queues';
 
 export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 
 /** What ordered queues need of the job queue. */
 export interface Requeue {
-  /** Wakes an idle worker of the pool that runs `name` at `runAt`. */
-  wakeAt(runAt: Date, name: string): void;
+  /** Wakes an idle worker of the pool that runs `name` at `runAt` (ending the queues' rests due then first, with `rested`). */
+  wakeAt(runAt: Date, name: string, options?: { rested?: boolean }): void;
   /** The jobs the instance runs now, for its liveness (a claimed job is one of them while it runs). */
   running(): Set<string> | undefined;
   stopping(): boolean;
@@ -109,7 +110,8 @@ export class OrderedQueues {
    * The job goes again at `runAt` in the same queue, and holds the line meanwhile (its new row
    * and hold replace this run's in one statement), so later jobs of the queue stay behind it.
    * Added without a NOTIFY: it is not due yet, and this instance wakes its pool when it is.
-   * Answers the new job's id.
+   * Put back (not parked) REST_FROM_MS or more ahead, the queue rests until then (`RESTING`):
+   * nothing of it can run before, and no fetch need look at it. Answers the new job's id.
    */
   private async putBackHolding(
     name: string,
@@ -118,16 +120,17 @@ export class OrderedQueues {
     runAt: Date,
     { maxAttempts = attemptsLeft(context), parked = false }: { maxAttempts?: number; parked?: boolean } = {},
   ): Promise<string> {
+    const rest = !parked && !!context.lockedBy && runAt.getTime() - Date.now() >= REST_FROM_MS;
     const { rows } = await this.pool.query(
-      `WITH released AS (DELETE FROM job_queue_holds WHERE job_id = $7)
+      `WITH released AS (DELETE FROM job_queue_holds WHERE job_id = $7), ${restQueue({ queueId: '$5', runAt: '$3', lockedBy: '$9', rest: '$10' })}
        INSERT INTO job_queue_holds (job_id, job_queue_id, seq, parked)
        SELECT j.id, q.id, $6, $8
        FROM graphile_worker._private_job_queues q, LATERAL add_quiet_job($1, $2::json, q.queue_name, $3::timestamptz, $4::int) j(id)
        WHERE q.id = $5
        RETURNING job_id::text AS id`,
-      [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ], context.jobId, parked],
+      [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ], context.jobId, parked, context.lockedBy ?? null, rest],
     );
-    this.jobs.wakeAt(runAt, name);
+    this.jobs.wakeAt(runAt, name, { rested: rest });
     return rows[0].id;
   }
 

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
+import { BatchedReads } from './batched-reads';
 import type { Nudgeable } from './job-nudges';
+import { endDueRests } from './resting-queues';
 
 /** How long after a job of a named queue finished one idle worker of its pool looks for the queue's next job. */
 const QUEUE_FREE_NUDGE_MS = 5;
@@ -15,6 +17,14 @@ export class PoolWakeups {
   /** Queues freed in the last QUEUE_FREE_NUDGE_MS, with the pool that ran their job. */
   private freed = new Map<number, Nudgeable>();
   private stopped = false;
+  /** Rests that came due end in one statement for every timer that fires while one is in flight. */
+  private readonly restsEnded = new BatchedReads<null, void>({
+    read: async (keys) => {
+      await endDueRests(this.pool);
+      return keys.map(() => undefined);
+    },
+    maxItems: 10_000,
+  });
 
   constructor(private readonly pool: Pool) {}
 
@@ -58,10 +68,13 @@ export class PoolWakeups {
   /**
    * Idle workers find a job that became due by polling; a job this instance put back for later
    * wakes an idle worker of the pool that runs it (of every pool, when that is not known yet)
-   * when it is due. Any other instance still finds it by polling.
+   * when it is due. Any other instance still finds it by polling. With `rested`, the job's queue
+   * rests until then (`RESTING`): the rest is ended first.
    */
-  at(runAt: Date, pool?: Nudgeable): void {
-    this.later(runAt.getTime() - Date.now(), () => {
+  at(runAt: Date, pool?: Nudgeable, { rested = false }: { rested?: boolean } = {}): void {
+    this.later(runAt.getTime() - Date.now(), async () => {
+      if (rested) await this.restsEnded.read(null).catch(() => undefined);
+      if (this.stopped) return;
       for (const each of pool ? [pool] : this.pools) each.nudge(1);
     });
   }
@@ -72,11 +85,11 @@ export class PoolWakeups {
     this.timers.clear();
   }
 
-  private later(ms: number, wake: () => void): void {
+  private later(ms: number, wake: () => void | Promise<void>): void {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!this.stopped) wake();
+      if (!this.stopped) void wake();
     }, Math.max(0, ms));
     timer.unref();
     this.timers.add(timer);
