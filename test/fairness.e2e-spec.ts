@@ -20,7 +20,7 @@ describe('fair and isolated workers', () => {
 
   beforeAll(async () => {
     ({ t, sandbox } = await startWithSandbox({ SEND_WORKER_CONCURRENCY: '2', WORKER_CONCURRENCY: '2', SEND_MAX_ATTEMPTS: '3' }));
-    for (const id of ['931', '932', '933', '934']) {
+    for (const id of ['931', '932', '933', '934', '935']) {
       const page = sandbox.addPage({ id, name: `Fair Page ${id}` });
       const org = await t.createOrganization(`Fair ${id}`);
       await connectPage(t, sandbox, org.apiKey, page);
@@ -118,15 +118,19 @@ describe('fair and isolated workers', () => {
         )
       ).rows[0].n;
     await until(async () => (await resting()) > 0, "the paused Page's queues to rest");
-    // None of their jobs is due before their rest ends, those sent meanwhile neither: no fetch reads past them for a job it can run.
+    // Their other jobs, those sent meanwhile too, are parked behind the holder: none is due before the
+    // rest ends (no fetch reads past them for a job it can run), none without its place in the line.
     await Promise.all(limitedContacts.map((id, i) => send(1, id, `limited, later ${i}`)));
-    const dueWhileResting = await t.db.query(
-      `SELECT count(*)::int AS jobs, count(DISTINCT q.id)::int AS queues FROM graphile_worker._private_jobs j
+    const inRestingQueues = await t.db.query(
+      `SELECT count(*) FILTER (WHERE j.run_at < q.locked_at)::int AS due, count(*) FILTER (WHERE h.job_id IS NULL)::int AS unheld,
+              count(*) FILTER (WHERE h.parked)::int AS parked
+       FROM graphile_worker._private_jobs j
        JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id AND q.locked_by = $1
-       WHERE j.run_at < q.locked_at`,
+       LEFT JOIN job_queue_holds h ON h.job_id = j.id`,
       [RESTING],
     );
-    expect(dueWhileResting.rows[0]).toEqual({ jobs: 0, queues: 0 });
+    expect(inRestingQueues.rows[0]).toEqual({ due: 0, unheld: 0, parked: expect.any(Number) });
+    expect(inRestingQueues.rows[0].parked).toBeGreaterThan(0);
   });
 
   it('puts a paced Page\'s sends back for their slot and still sends one contact\'s messages in order', async () => {
@@ -137,12 +141,51 @@ describe('fair and isolated workers', () => {
     await until(async () => (await statuses([first]))[0] === 'failed_waiting_for_retry', 'the 613');
 
     const contactId = await contact(3);
-    const ids = [await send(3, contactId, 'one'), await send(3, contactId, 'two'), await send(3, contactId, 'three')];
+    const ids = [await send(3, contactId, 'one')];
+    // Put back until after the pause, its queue rests: the sends that come meanwhile are parked behind it.
+    const queueOf = async () =>
+      (
+        await t.db.query(
+          `SELECT q.locked_by, (SELECT count(*)::int FROM graphile_worker._private_jobs j JOIN job_queue_holds h ON h.job_id = j.id AND h.parked WHERE j.job_queue_id = q.id) AS parked
+           FROM graphile_worker._private_job_queues q JOIN conversations c ON q.queue_name = 'send:' || c.id WHERE c.contact_id = $1`,
+          [contactId],
+        )
+      ).rows[0];
+    await until(async () => (await queueOf())?.locked_by === RESTING, "the paced send's queue to rest");
+    ids.push(await send(3, contactId, 'two'), await send(3, contactId, 'three'));
+    expect(await queueOf()).toEqual({ locked_by: RESTING, parked: 2 });
     await until(async () => (await published(ids)) === ids.length, 'the paced sends');
     const texts = calls()
       .filter(([, text, status]) => status === 200 && ['one', 'two', 'three'].includes(text))
       .map(([, text]) => text);
     expect(texts).toEqual(['one', 'two', 'three']);
+  });
+
+  it("sends a paused Page's backlog, each contact's in order, once Meta takes its calls again, and leaves no queue resting", async () => {
+    const { page } = orgs[4];
+    sandbox.failNext(0, { code: 613, message: '(#613) Calls to this api have exceeded the rate limit.', pageId: page.id, path: /\/messages$/, forMs: 3000 });
+    const contacts = await Promise.all(Array.from({ length: 5 }, () => contact(4)));
+    const ids: string[] = [];
+    // Sent over the pause: some to queues at rest (parked as they come), some as rests end and begin again.
+    for (let round = 0; round < 6; round++) {
+      for (const [c, contactId] of contacts.entries()) ids.push(await send(4, contactId, `backlog ${c}.${round}`));
+      await sleep(400);
+    }
+    await until(async () => (await published(ids)) === ids.length, 'the backlog', 60_000);
+
+    const delivered = calls().filter(([pageId, , status]) => pageId === page.id && status === 200);
+    expect(delivered).toHaveLength(ids.length);
+    for (const c of contacts.keys()) {
+      const texts = delivered.map(([, text]) => text).filter((text) => text.startsWith(`backlog ${c}.`));
+      expect(texts).toEqual(Array.from({ length: 6 }, (_, round) => `backlog ${c}.${round}`));
+    }
+    const left = await t.db.query(
+      `SELECT count(*) FILTER (WHERE q.locked_by = $1)::int AS resting, count(h.job_id)::int AS holds
+       FROM graphile_worker._private_job_queues q JOIN conversations c ON q.queue_name = 'send:' || c.id
+       LEFT JOIN job_queue_holds h ON h.job_queue_id = q.id WHERE c.contact_id = ANY($2)`,
+      [RESTING, contacts],
+    );
+    expect(left.rows[0] ?? { resting: 0, holds: 0 }).toEqual({ resting: 0, holds: 0 });
   });
 
   it("does not let a slow Page take the send workers another Page needs", async () => {

@@ -6,6 +6,13 @@ import type { IdleWorkers } from './idle-workers';
 /** Where an ordered job put back behind an earlier one keeps its place: the id of the job it was first added as. */
 export const ORDER_SEQ = 'orderSeq';
 
+/**
+ * A job parked behind an earlier holder of its queue's line is woken when that one lets go; if
+ * nothing wakes it, it looks again this long after the holder's own run (the holder's instance
+ * died between freeing the line and waking it).
+ */
+export const PARKED_FOR_MS = 60_000;
+
 /** The holds of queues' lines whose job still lives (runs, or will run again): `h` the hold, `j` its job. */
 export const LIVE_HOLDS = `job_queue_holds h JOIN graphile_worker._private_jobs j ON j.id = h.job_id AND (j.locked_at IS NOT NULL OR j.attempts < j.max_attempts)`;
 

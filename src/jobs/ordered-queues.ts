@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AlongsideClaims } from './alongside-claims';
-import { Alongside, attemptsLeft, FollowingJobs, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, RunLater } from './job-types';
+import { Alongside, attemptsLeft, FollowingJobs, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, PARKED_FOR_MS, RunLater } from './job-types';
 import { REST_FROM_MS, restQueue } from './resting-queues';
 
 export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
@@ -18,13 +18,6 @@ export interface Requeue {
 
 /** A running ordered job as graphile-worker handed it out: its queue, and the lock its pool put on both. */
 export type OrderedContext = JobContext & { queueId: number; lockedBy?: string | null; taskId?: number };
-
-/**
- * A job parked behind an earlier holder of its queue's line is woken when that one lets go; if
- * nothing wakes it, it looks again this long after the holder's own run (the holder's instance
- * died between freeing the line and waking it).
- */
-const PARKED_FOR_MS = 60_000;
 
 /**
  * Jobs of one named queue in the order they were added, also across retries and put-backs

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { ORDER_SEQ, PARKED_FOR_MS } from './job-types';
 
 /**
  * The `locked_by` of a named queue that rests: its line is held by a job put back to a later
@@ -20,29 +21,46 @@ export const REST_FROM_MS = 250;
  */
 const END_EARLY_MS = 100;
 
+/** When the jobs parked in a queue that rests until `restEnds` look again, unless the holder's release wakes them first. */
+const parkedUntil = (restEnds: string) => `${restEnds} + interval '${PARKED_FOR_MS} milliseconds'`;
+
+/** A job's payload as a parked job's: it keeps its place in the queue's line by its own id, unless it has one already. */
+const parkedPayload = (job: string) =>
+  `CASE WHEN ${job}.payload::jsonb ? '${ORDER_SEQ}' THEN ${job}.payload ELSE (${job}.payload::jsonb || jsonb_build_object('${ORDER_SEQ}', ${job}.id::text))::json END`;
+
 /**
- * The rest of the running job's queue, as two CTEs of a statement: its row is locked to `RESTING`
+ * The rest of the running job's queue, as CTEs of a statement: its row is locked to `RESTING`
  * until `runAt` when `rest` holds and the queue is still locked to the running job's pool or
  * worker (`lockedBy`). graphile-worker then unlocks it neither when the job completes (its
  * completion unlocks only a queue locked to its own pool) nor fails, and no fetch or claim sees
- * it. Its other jobs due before then are moved to then, as `RESTING_QUEUE_JOBS` moves the jobs
- * added to it meanwhile: every fetch and claim reads the due jobs in the order they came due, and
- * would otherwise pass over all of them, one by one, before it reached a job it could run.
+ * it.
+ *
+ * The queue's other jobs are parked where they are, as each would park itself behind the holder
+ * (`OrderedQueues.park`) once fetched: holding their place in the line by their id, woken one
+ * after the other as the line frees, or PARKED_FOR_MS after the rest if nothing wakes them.
+ * `RESTING_QUEUE_JOBS` does the same to the jobs added to it meanwhile. Left due, they would all
+ * come due together when the rest ends, ahead of every job that came after them, and each would
+ * cost a fetch and a run only to park.
  */
 export const restQueue = ({ queueId, runAt, lockedBy, rest }: { queueId: string; runAt: string; lockedBy: string; rest: string }) =>
   `rested AS (
      UPDATE graphile_worker._private_job_queues SET locked_by = '${RESTING}', locked_at = ${runAt}::timestamptz
      WHERE ${rest}::boolean AND id = ${queueId} AND locked_by = ${lockedBy}::text
      RETURNING id, locked_at
-   ), rested_jobs AS (
-     UPDATE graphile_worker._private_jobs j SET run_at = rested.locked_at FROM rested
-     WHERE j.job_queue_id = rested.id AND j.locked_at IS NULL AND j.run_at < rested.locked_at
+   ), parked_in_rest AS (
+     UPDATE graphile_worker._private_jobs j SET run_at = ${parkedUntil('rested.locked_at')}, payload = ${parkedPayload('j')}
+     FROM rested WHERE j.job_queue_id = rested.id AND j.is_available AND j.run_at < ${parkedUntil('rested.locked_at')}
+     RETURNING j.id, j.job_queue_id
+   ), parked_holds AS (
+     INSERT INTO job_queue_holds (job_id, job_queue_id, seq, parked) SELECT id, job_queue_id, id, true FROM parked_in_rest
+     ON CONFLICT (job_id) DO NOTHING
    )`;
 
 /**
  * A trigger on graphile-worker's jobs table (installed with its schema): a job added to a queue
- * that rests is due when the rest ends, not before (see `restQueue`). One lookup by key per job
- * added to a named queue; nothing for the others.
+ * that rests is parked behind its holder (see `restQueue`). Only a job on its first run: a job
+ * put back or parked already has its place (and the holder's own put-back may see its queue
+ * resting). One lookup by key per job added to a named queue; nothing for the others.
  */
 export const RESTING_QUEUE_JOBS = `
   CREATE OR REPLACE FUNCTION graphile_worker.meta_inbox_resting_queue_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -50,8 +68,10 @@ export const RESTING_QUEUE_JOBS = `
     rest_ends timestamptz;
   BEGIN
     SELECT locked_at INTO rest_ends FROM graphile_worker._private_job_queues WHERE id = NEW.job_queue_id AND locked_by = '${RESTING}';
-    IF rest_ends > NEW.run_at THEN
-      NEW.run_at := rest_ends;
+    IF rest_ends IS NOT NULL AND NEW.run_at < ${parkedUntil('rest_ends')} AND NOT (NEW.payload::jsonb ? '${ORDER_SEQ}') THEN
+      NEW.run_at := ${parkedUntil('rest_ends')};
+      NEW.payload := ${parkedPayload('NEW')};
+      INSERT INTO job_queue_holds (job_id, job_queue_id, seq, parked) VALUES (NEW.id, NEW.job_queue_id, NEW.id, true) ON CONFLICT (job_id) DO NOTHING;
     END IF;
     RETURN NEW;
   END $$;
