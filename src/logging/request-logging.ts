@@ -9,12 +9,19 @@ export function noteRefusalReason(reply: FastifyReply, reason: string | string[]
   reasons.set(reply.raw, Array.isArray(reason) ? reason.join('; ') : reason);
 }
 
+/** What a route did, noted for the request's log line as its own fields (one line per request, not two). */
+const facts = new WeakMap<object, Record<string, unknown>>();
+
+export function noteRequestFacts(reply: FastifyReply, noted: Record<string, unknown>): void {
+  facts.set(reply.raw, { ...facts.get(reply.raw), ...noted });
+}
+
 /** Probes scraped every few seconds would drown everything else. */
 const QUIET_PATHS = /^\/(health|metrics)(\?|$)/;
 
 /**
- * One line per answered request: id, method, URL (credentials redacted), status, time, and for
- * a 4xx or 5xx the reason the client was given.
+ * One line per answered request: id, method, URL (credentials redacted), status, time, for a 4xx
+ * or 5xx the reason the client was given, and what the route noted (`noteRequestFacts`).
  */
 export function registerRequestLogging(fastify: FastifyInstance, pino: Pino): void {
   const log = pino.child({ context: 'HTTP' });
@@ -29,6 +36,7 @@ export function registerRequestLogging(fastify: FastifyInstance, pino: Pino): vo
           res: { statusCode: status },
           responseTime: Math.round(reply.elapsedTime),
           ...(reason ? { reason } : {}),
+          ...facts.get(reply.raw),
         },
         `${request.method} ${redactUrl(request.url)} ${status}`,
       );

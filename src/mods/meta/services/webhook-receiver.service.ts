@@ -25,6 +25,15 @@ export const MAX_INBOUND_STRING_LENGTH = 20_000;
  * together with the deliveries that arrived meanwhile (group commit), so Meta gets its 200 in
  * milliseconds whatever the batch size, and only once the delivery is durable.
  */
+/** A webhook delivery kept: its object, how many events and comment changes, the accounts they are for, and the jobs made. */
+export interface AcceptedDelivery {
+  object: string;
+  events: number;
+  commentChanges: number;
+  accounts: string[];
+  jobs: number;
+}
+
 @Injectable()
 export class WebhookReceiverService {
   private readonly logger = new Logger('MetaWebhook');
@@ -49,9 +58,10 @@ export class WebhookReceiverService {
    * that arrived earlier); a failed commit is an error answer, so Meta delivers again. Without
    * app credentials nothing can be verified, so the delivery is refused (403) like any
    * unverifiable one; Meta retries it for hours, so nothing is lost while an admin enters the
-   * secret.
+   * secret. Answers what was kept (for the request's log line), or null for an object we do not
+   * handle.
    */
-  async receive(rawBody: Buffer | undefined, signature: unknown, body: unknown): Promise<void> {
+  async receive(rawBody: Buffer | undefined, signature: unknown, body: unknown): Promise<AcceptedDelivery | null> {
     const app = await this.coreConf.metaApp();
     if (!app || !isValidWebhookSignature(rawBody, signature, app.appSecret)) {
       this.metrics.webhookRefused(app ? 'invalid_signature' : 'app_not_configured');
@@ -72,7 +82,7 @@ export class WebhookReceiverService {
     if (!channel) {
       this.metrics.webhookIgnored();
       this.logger.log(`ignored a webhook delivery for object "${body.object}"`);
-      return;
+      return null;
     }
     const { batches, unroutable } = splitDelivery(body, channel, Date.now());
     if (unroutable > 0) this.logger.warn(`ignored ${unroutable} ${body.object} entr${unroutable === 1 ? 'y' : 'ies'} without an account id`);
@@ -85,13 +95,6 @@ export class WebhookReceiverService {
     const changes = comments.reduce((sum, { payload }) => sum + payload.changes.length, 0);
     const accounts = [...new Set([...batches, ...comments].map(({ payload }) => payload.accountId))];
     this.metrics.webhookAccepted(channel, events + changes, unroutable);
-    this.logger.log({
-      msg: `webhook delivery accepted: ${events} event${events === 1 ? '' : 's'}${changes ? `, ${changes} comment change${changes === 1 ? '' : 's'}` : ''}`,
-      object: body.object,
-      events,
-      commentChanges: changes,
-      accounts,
-      jobs: batches.length + comments.length,
-    });
+    return { object: body.object, events, commentChanges: changes, accounts, jobs: batches.length + comments.length };
   }
 }
