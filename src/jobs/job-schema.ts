@@ -17,7 +17,7 @@ const JOBS_BY_QUEUE_INDEX = `CREATE INDEX IF NOT EXISTS jobs_by_queue_index ON g
 
 /**
  * Installs (or upgrades) graphile-worker's schema, and what the service adds to it (the index,
- * the guard of queue rows against their deletion while a job is added, and the due time of jobs
+ * the guard of queue rows against their deletion while a job is added, and the parking of jobs
  * added to a resting queue), under the migration lock, so two instances starting together do it
  * once.
  */

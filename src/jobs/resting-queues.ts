@@ -1,6 +1,15 @@
 import type { Pool } from 'pg';
 import { ORDER_SEQ, PARKED_FOR_MS } from './job-types';
 
+/*
+ * Queues at rest. graphile-worker's fetch locks every available queue row before it looks for a
+ * due job in them, and reads the due jobs in the order they came due: the queues of a Page paused
+ * after a 613 (one per conversation, each with its first send put back to the pause's end, again
+ * whenever Meta refused the next call, and its later sends behind it) made every fetch of every
+ * pool slower while they waited. A queue whose holder is put back far enough rests until then,
+ * locked to no worker, so no fetch or claim sees it, with its other jobs parked behind the holder.
+ */
+
 /**
  * The `locked_by` of a named queue that rests: its line is held by a job put back to a later
  * time (a rate-limited Page's send waiting for its turn), so none of its jobs can run before
@@ -83,14 +92,9 @@ export const RESTING_QUEUE_JOBS = `
   END $$`;
 
 /**
- * Why: graphile-worker's fetch locks every available queue row before it looks for a due job in
- * them, so the queues of a Page paused after a 613 (one per conversation, each with its sends
- * put back to the pause's end, then again when Meta refuses the next call) made every fetch of
- * every pool slower while they waited. A resting queue is not available: no fetch locks it.
- *
- * Answers how many rests ended. Every instance ends the rests that are due about once a second
- * (so a rest outlives no instance that died), and the one that began a rest ends it when its
- * time comes.
+ * Ends the rests that are due, whichever instance began them, and answers how many. Every
+ * instance does so about once a second (so a rest outlives no instance that died), and the one
+ * that began a rest does so when its time comes.
  */
 export async function endDueRests(pool: Pool): Promise<number> {
   const { rowCount } = await pool.query(

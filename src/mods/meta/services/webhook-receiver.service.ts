@@ -19,12 +19,6 @@ import { isValidWebhookSignature } from './webhook-signature';
  */
 export const MAX_INBOUND_STRING_LENGTH = 20_000;
 
-/**
- * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
- * or reads the database; the delivery is stored as one job per conversation, in one statement
- * together with the deliveries that arrived meanwhile (group commit), so Meta gets its 200 in
- * milliseconds whatever the batch size, and only once the delivery is durable.
- */
 /** A webhook delivery kept: its object, how many events and comment changes, the accounts they are for, and the jobs made. */
 export interface AcceptedDelivery {
   object: string;
@@ -34,6 +28,12 @@ export interface AcceptedDelivery {
   jobs: number;
 }
 
+/**
+ * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
+ * or reads the database; the delivery is stored as one job per conversation, in one statement
+ * together with the deliveries that arrived meanwhile (group commit), so Meta gets its 200 in
+ * milliseconds whatever the batch size, and only once the delivery is durable.
+ */
 @Injectable()
 export class WebhookReceiverService {
   private readonly logger = new Logger('MetaWebhook');
