@@ -120,13 +120,15 @@ describe('fair and isolated workers', () => {
     await until(async () => (await resting()) > 0, "the paused Page's queues to rest");
     // Their other jobs, those sent meanwhile too, are parked behind the holder: none is due before the
     // rest ends (no fetch reads past them for a job it can run), none without its place in the line.
+    // (A job still locked is the run that put its holder back, not yet completed.)
     await Promise.all(limitedContacts.map((id, i) => send(1, id, `limited, later ${i}`)));
     const inRestingQueues = await t.db.query(
       `SELECT count(*) FILTER (WHERE j.run_at < q.locked_at)::int AS due, count(*) FILTER (WHERE h.job_id IS NULL)::int AS unheld,
               count(*) FILTER (WHERE h.parked)::int AS parked
        FROM graphile_worker._private_jobs j
        JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id AND q.locked_by = $1
-       LEFT JOIN job_queue_holds h ON h.job_id = j.id`,
+       LEFT JOIN job_queue_holds h ON h.job_id = j.id
+       WHERE j.locked_at IS NULL`,
       [RESTING],
     );
     expect(inRestingQueues.rows[0]).toEqual({ due: 0, unheld: 0, parked: expect.any(Number) });
