@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { BatchedReads } from './batched-reads';
+import { GroupCommit } from './group-commit';
 import type { Nudgeable } from './job-nudges';
 import { endDueRests } from './resting-queues';
 
@@ -18,11 +18,8 @@ export class PoolWakeups {
   private freed = new Map<number, Nudgeable>();
   private stopped = false;
   /** Rests that came due end in one statement for every timer that fires while one is in flight. */
-  private readonly restsEnded = new BatchedReads<null, void>({
-    read: async (keys) => {
-      await endDueRests(this.pool);
-      return keys.map(() => undefined);
-    },
+  private readonly restsEnded = new GroupCommit<'due'>({
+    write: async () => void (await endDueRests(this.pool)),
     maxItems: 10_000,
   });
 
@@ -73,7 +70,7 @@ export class PoolWakeups {
    */
   at(runAt: Date, pool?: Nudgeable, { rested = false }: { rested?: boolean } = {}): void {
     this.later(runAt.getTime() - Date.now(), async () => {
-      if (rested) await this.restsEnded.read(null).catch(() => undefined);
+      if (rested) await this.restsEnded.add(['due']).catch(() => undefined);
       if (this.stopped) return;
       for (const each of pool ? [pool] : this.pools) each.nudge(1);
     });
