@@ -27,6 +27,8 @@ export interface OutboundReport {
   maxPerPagePerSec: number | null;
   /** The same over any sliding 1000 ms window. */
   maxPerPageSliding1s: number | null;
+  /** Graph HTTP requests per send delivered (a batch request counts once, however many sends it carried). */
+  graphRequestsPerSend: number | null;
   /** The p99 of 202 answer → Graph call of the sends accepted in each 10 s from the first POST: where the slow ones fall. */
   p99By10sMs: number[];
   perPageTotals: Record<string, number>;
@@ -188,6 +190,9 @@ export async function runOutbound(options: {
     }
   }
   const lastAt = sent.reduce((max, call) => Math.max(max, call.at), 0);
+  const graphRequests = sandbox.requests.filter(
+    (r) => r.at >= wallStart && !r.batched && measured(r.pageId) && (r.path.endsWith('/messages') || /^\/v\d+\.\d+\/$/.test(r.path)),
+  ).length;
   const delay = percentiles(delays);
   const answer = percentiles(answerTimes);
   return {
@@ -204,6 +209,7 @@ export async function runOutbound(options: {
     answerP99Ms: answerTimes.length ? answer.p99 : null,
     maxPerPagePerSec: perPageSecond.size ? Math.max(...perPageSecond.values()) : null,
     maxPerPageSliding1s: sent.length ? sliding : null,
+    graphRequestsPerSend: texts.size ? Math.round((graphRequests / texts.size) * 100) / 100 : null,
     p99By10sMs: Array.from(delaysBy10s, (window) => (window ? percentiles(window).p99 : 0)),
     perPageTotals,
     statusCodes,

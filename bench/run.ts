@@ -244,7 +244,7 @@ async function main(): Promise<void> {
           postgres: cpuMsPerSend(cpuAfter.postgres, cpuBefore.postgres),
         };
         log(`  CPU ms per send (first POST to last Graph call, idle polling included): ${JSON.stringify((r as { cpuMsPerSend?: unknown }).cpuMsPerSend)}`);
-        log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page; codes ${JSON.stringify(r.statusCodes)}`);
+        log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page, ${r.graphRequestsPerSend} Graph requests a send; codes ${JSON.stringify(r.statusCodes)}`);
       });
     }
     if (ours && parts.has('limited')) {

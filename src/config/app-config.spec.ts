@@ -55,6 +55,8 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'https://a.example.com,*'],
     ['TRUST_PROXY', 'my-load-balancer'],
     ['TRUST_PROXY', '10.0.0.0/33'],
+    ['META_GRAPH_BATCH_SIZE', '51'],
+    ['META_GRAPH_BATCH_SIZE', '0'],
   ])('refuses %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -51,6 +51,8 @@ export class AppConfig {
   /** Meta's per-Page Send API limits (calls per second): text/images/files/reactions/actions, and audio/video. */
   metaPageSendsPerSecond: number;
   metaPageMediaSendsPerSecond: number;
+  /** Send API calls to one Page that leave together go as one batch request of at most this many (1: each alone). */
+  metaGraphBatchSize: number;
   /** Allow integrator webhook endpoints on loopback/private addresses (local receivers, the sandbox). */
   webhooksAllowPrivateNetworks: boolean;
   /** Integrator webhook deliveries in flight at once on this instance (workers of their own). */
@@ -204,6 +206,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.jobOrphanGraceSeconds = positiveInt(env, 'JOB_ORPHAN_GRACE_SECONDS', 150);
   config.metaPageSendsPerSecond = positiveInt(env, 'META_PAGE_SENDS_PER_SECOND', 300);
   config.metaPageMediaSendsPerSecond = positiveInt(env, 'META_PAGE_MEDIA_SENDS_PER_SECOND', 10);
+  config.metaGraphBatchSize = positiveInt(env, 'META_GRAPH_BATCH_SIZE', 50);
+  if (config.metaGraphBatchSize > 50) throw new ConfigError(`META_GRAPH_BATCH_SIZE must be at most 50 (Meta's limit), got "${env.META_GRAPH_BATCH_SIZE}"`);
   config.webhooksAllowPrivateNetworks = bool(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false);
   config.webhookConcurrency = positiveInt(env, 'WEBHOOK_CONCURRENCY', 64);
   config.eventsRetentionDays = positiveInt(env, 'EVENTS_RETENTION_DAYS', 7);

@@ -153,4 +153,49 @@ describe('MetaSandbox Send API', () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect((await graph('POST', 'me/messages', withToken(page.accessToken), body)).status).toBe(200);
   });
+
+  describe('batch requests', () => {
+    const batch = (calls: unknown, token = page.accessToken) => {
+      const form = new URLSearchParams({ ...withToken(token), batch: typeof calls === 'string' ? calls : JSON.stringify(calls), include_headers: 'false' });
+      return fetch(`${sandbox.url}/v21.0/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form }).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
+    };
+    const textCall = (recipient: string, extra = '') => ({
+      method: 'POST',
+      relative_url: `me/messages${extra}`,
+      body: new URLSearchParams({ recipient: JSON.stringify({ id: recipient }), messaging_type: 'RESPONSE', message: JSON.stringify({ text: 'hi' }) }).toString(),
+    });
+
+    it('runs each call as if it came alone and answers each in order, failures included', async () => {
+      const other = sandbox.addPage({ id: '999', name: 'Other Page' });
+      const answer = await batch([textCall('a'), { method: 'POST', relative_url: 'me/messages', body: 'messaging_type=RESPONSE' }, textCall('b', `?${new URLSearchParams(withToken(other.accessToken))}`)]);
+      expect(answer.status).toBe(200);
+      expect(answer.body.map((item: { code: number }) => item.code)).toEqual([200, 400, 200]);
+      expect(JSON.parse(answer.body[0].body)).toEqual({ recipient_id: 'a', message_id: expect.stringMatching(/^m_/) });
+      expect(JSON.parse(answer.body[1].body).error.code).toBe(100);
+      expect(answer.body[0].headers).toBeUndefined();
+      // The third call named a token of its own: it went as that Page.
+      expect(sandbox.sent().map((s) => [s.pageId, s.recipientId])).toEqual([
+        ['111', 'a'],
+        ['999', 'b'],
+      ]);
+      expect(sandbox.requests.map((r) => [r.path, r.batched ?? false, r.status])).toEqual([
+        ['/v21.0/', false, 200],
+        ['/v21.0/me/messages', true, 200],
+        ['/v21.0/me/messages', true, 400],
+        ['/v21.0/me/messages', true, 200],
+      ]);
+    });
+
+    it('refuses a batch that is not an array of calls, or has more than 50', async () => {
+      expect((await batch('not json')).body.error.code).toBe(100);
+      expect((await batch([])).body.error.code).toBe(100);
+      const tooMany = await batch(Array.from({ length: 51 }, (_, i) => textCall(`p${i}`)));
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.error.message).toBe('(#100) Too many requests in batch message. Maximum batch size is 50');
+      expect(sandbox.sent()).toHaveLength(0);
+      // A call without a path is refused alone.
+      const [bad, good] = (await batch([{ method: 'POST' }, textCall('a')])).body;
+      expect([bad.code, good.code]).toEqual([400, 200]);
+    });
+  });
 });

@@ -24,12 +24,44 @@ import type {
 import { ControlRouteDoc, FAULT_OPTIONS } from './sandbox-guide';
 import { inboundMessageEvent, postSigned } from './webhook-events';
 import { newMessageId } from './routes/send.routes';
-import { defaultFaultMessage, parseBody } from './sandbox-http';
+import { defaultFaultMessage, parseBody, safeJson } from './sandbox-http';
 
 export type { SandboxComment, SandboxFault, SandboxPage, SandboxRequest, SentMessage } from './sandbox.types';
 
 const GRAPH_ROUTES: SandboxRoute[] = [...oauthRoutes, ...sendRoutes, ...pageRoutes, ...commentRoutes];
 const VERSIONED = /^\/(v\d+\.\d+)\/(.*)$/;
+/** Calls in one batch request, at most (Meta's limit). */
+const BATCH_LIMIT = 50;
+
+/** A handler's answer, or the Graph error (or a sandbox failure) it threw as Meta would answer it. */
+async function answerOf(handle: () => Promise<SandboxReply>): Promise<SandboxReply> {
+  try {
+    return await handle();
+  } catch (error) {
+    return error instanceof GraphFault ? json(error.envelope(), error.httpStatus) : json({ error: { message: String(error), type: 'SandboxError', code: 1 } }, 500);
+  }
+}
+
+/** One call of a batch as a request of its own: its path under the batch's version, its form body, the batch's token unless it has one. */
+function batchCallContext(batch: SandboxContext, call: unknown, version: string | undefined): SandboxContext {
+  const { method, relative_url: relativeUrl, body: rawBody } = (call ?? {}) as { method?: unknown; relative_url?: unknown; body?: unknown };
+  if (typeof relativeUrl !== 'string' || relativeUrl === '') throw faults.invalidParameter('Each request in a batch needs a relative_url');
+  const relative = relativeUrl.replace(/^\/+/, '');
+  const url = new URL(VERSIONED.test(`/${relative}`) || !version ? `/${relative}` : `/${version}/${relative}`, 'http://sandbox');
+  const query = Object.fromEntries(url.searchParams);
+  const body = typeof rawBody === 'string' ? parseBody(rawBody, 'application/x-www-form-urlencoded') : {};
+  const inherited: Record<string, unknown> = {};
+  for (const key of ['access_token', 'appsecret_proof']) if (batch.params[key] !== undefined) inherited[key] = batch.params[key];
+  return {
+    ...batch,
+    method: typeof method === 'string' ? method.toUpperCase() : 'GET',
+    path: url.pathname,
+    query,
+    body,
+    params: { ...inherited, ...query, ...body },
+    rawBody: typeof rawBody === 'string' ? rawBody : '',
+  };
+}
 
 /**
  * A stand-in for Meta's Graph API, Facebook Login dialog and CDN: a real HTTP server on
@@ -194,23 +226,20 @@ export class MetaSandbox {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let reply: SandboxReply;
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    try {
+    const reply = await answerOf(async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const query = Object.fromEntries(url.searchParams);
       const rawBody = Buffer.concat(chunks).toString('utf8');
       const body = parseBody(rawBody, req.headers['content-type']);
       const ctx: SandboxContext = { method: req.method ?? 'GET', path: url.pathname, query, body, params: { ...query, ...body }, headers: req.headers, state: this.state, rawBody };
-      reply = await this.dispatch(ctx);
-    } catch (error) {
-      reply = error instanceof GraphFault ? json(error.envelope(), error.httpStatus) : json({ error: { message: String(error), type: 'SandboxError', code: 1 } }, 500);
-    }
+      return this.dispatch(ctx);
+    });
     this.write(res, reply);
   }
 
-  private async dispatch(ctx: SandboxContext): Promise<SandboxReply> {
+  private async dispatch(ctx: SandboxContext, batched = false): Promise<SandboxReply> {
     if (ctx.path === '/_sandbox' || ctx.path.startsWith('/_sandbox/')) return this.route(this.control, ctx, ctx.path.replace(/^\/_sandbox\/?/, ''));
     if (ctx.path.startsWith('/cdn/')) return this.route(cdnRoutes, ctx, ctx.path.slice(1));
     const graphPath = ctx.path.match(VERSIONED)?.[2] ?? ctx.path.replace(/^\/+/, '');
@@ -222,16 +251,40 @@ export class MetaSandbox {
       at: Date.now(),
       pageId: this.state.pageIdOfToken(ctx.params.access_token),
     };
+    if (batched) record.batched = true;
     this.state.requests.push(record);
     try {
       if (graphPath !== 'dialog/oauth') await this.injectFault(ctx.path, record.pageId);
-      const reply = await this.route(GRAPH_ROUTES, ctx, graphPath);
+      const batch = !batched && graphPath === '' && ctx.method === 'POST' && ctx.params.batch !== undefined;
+      const reply = batch ? await this.batch(ctx) : await this.route(GRAPH_ROUTES, ctx, graphPath);
       record.status = reply.status ?? 200;
       return reply;
     } catch (error) {
       record.status = error instanceof GraphFault ? error.httpStatus : 500;
       throw error;
     }
+  }
+
+  /**
+   * Meta's batch endpoint: `batch` is a JSON array of at most 50 calls
+   * (`{method, relative_url, body}`, the body a form), each run as if it came alone (recorded,
+   * faults and limits its own) with the batch's token unless it names one. The answer is one
+   * `{code, headers, body}` per call, in order, the body its JSON answer as a string.
+   */
+  private async batch(ctx: SandboxContext): Promise<SandboxReply> {
+    const calls: unknown = typeof ctx.params.batch === 'string' ? safeJson(ctx.params.batch) : ctx.params.batch;
+    if (!Array.isArray(calls) || calls.length === 0) throw faults.invalidParameter('The parameter batch must be a JSON array of requests');
+    if (calls.length > BATCH_LIMIT) throw faults.invalidParameter(`Too many requests in batch message. Maximum batch size is ${BATCH_LIMIT}`);
+    const version = ctx.path.match(/^\/(v\d+\.\d+)\/?$/)?.[1];
+    const withHeaders = String(ctx.params.include_headers) !== 'false';
+    const answers: unknown[] = [];
+    for (const call of calls) {
+      const reply = await answerOf(() => this.dispatch(batchCallContext(ctx, call, version), true));
+      const answer: Record<string, unknown> = { code: reply.status ?? 200, body: JSON.stringify(reply.json ?? null) };
+      if (withHeaders) answer.headers = [{ name: 'Content-Type', value: 'text/javascript; charset=UTF-8' }];
+      answers.push(answer);
+    }
+    return json(answers);
   }
 
   private async injectFault(path: string, pageId: string | undefined): Promise<void> {

@@ -19,7 +19,7 @@ export function parseBody(raw: string, contentType: string | undefined): Record<
   return {};
 }
 
-function safeJson(value: string): unknown {
+export function safeJson(value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {

@@ -33,6 +33,8 @@ export interface SandboxRequest {
   pageId?: string;
   /** HTTP status the sandbox answered. */
   status?: number;
+  /** A call made as an item of a batch request (recorded after that request). */
+  batched?: boolean;
 }
 
 /** An accepted Send API call: a message or a sender action. */

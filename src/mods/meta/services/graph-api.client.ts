@@ -4,6 +4,7 @@ import { isAxiosError } from 'axios';
 import { createHmac } from 'node:crypto';
 import { AppConfig } from '../../../config/app-config';
 import { Metrics } from '../../../metrics/metrics.service';
+import { batchAnswerOf, batchItemOf, GraphBatchAnswer, GraphCall, GraphCredentials, metaApiErrorOf } from './graph-batch';
 import { MetaApiError } from './graph-error';
 
 export interface GraphRequest {
@@ -16,10 +17,6 @@ export interface GraphRequest {
   params?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   timeoutMs?: number;
-}
-
-interface GraphErrorEnvelope {
-  error?: { message?: string; type?: string; code?: number; error_subcode?: number; fbtrace_id?: string };
 }
 
 /** HMAC-SHA256 of the access token keyed with the app secret, as Meta expects it. */
@@ -44,12 +41,6 @@ export class GraphApiClient {
   }
 
   async request<T>(request: GraphRequest): Promise<T> {
-    const params: Record<string, string | number | boolean> = {};
-    for (const [key, value] of Object.entries(request.params ?? {})) if (value !== undefined) params[key] = value;
-    if (request.accessToken) {
-      params.access_token = request.accessToken;
-      if (request.appSecret) params.appsecret_proof = appSecretProof(request.accessToken, request.appSecret);
-    }
     const started = performance.now();
     try {
       // axios itself, not HttpService's Observable: that one cancels every finished request on
@@ -57,7 +48,7 @@ export class GraphApiClient {
       const response = await this.http.axiosRef.request<T>({
         method: request.method,
         url: `${this.baseUrl}/${request.path.replace(/^\/+/, '')}`,
-        params,
+        params: withToken(request.params, request),
         data: request.body,
         timeout: request.timeoutMs ?? this.config.graphTimeoutMs,
         headers: request.body === undefined ? undefined : { 'content-type': 'application/json' },
@@ -70,6 +61,57 @@ export class GraphApiClient {
       throw failure;
     }
   }
+
+  /**
+   * Several calls with one token as one request (Meta's batch endpoint, at most
+   * `GRAPH_BATCH_LIMIT`): one answer per call, in order, each its value or its own failure. Meta
+   * counts every call of a batch against the rate limits as if it came alone. Throws only when
+   * the batch as a whole got no usable answer (then any of its calls may or may not have been made).
+   */
+  async batch<T>(credentials: GraphCredentials, calls: GraphCall[]): Promise<GraphBatchAnswer<T>[]> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    let answered: unknown;
+    try {
+      const form = new URLSearchParams({ batch: JSON.stringify(calls.map(batchItemOf)), include_headers: 'false' });
+      const response = await this.http.axiosRef.request({
+        method: 'POST',
+        url: `${this.baseUrl}/`,
+        params: withToken({}, credentials),
+        data: form.toString(),
+        timeout: this.config.graphTimeoutMs,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      answered = response.data;
+    } catch (error) {
+      const failure = toMetaApiError(error);
+      for (const call of calls) this.metrics.graphCall(call.method, call.path, failure.httpStatus, seconds());
+      throw failure;
+    }
+    if (!Array.isArray(answered) || answered.length !== calls.length) {
+      for (const call of calls) this.metrics.graphCall(call.method, call.path, 502, seconds());
+      throw new MetaApiError(`The Graph API answered a batch of ${calls.length} calls without an answer for each`, null, null, null, null, 502);
+    }
+    return calls.map((call, i) => {
+      const answer = batchAnswerOf<T>(answered[i]);
+      this.metrics.graphCall(call.method, call.path, answer.ok ? 200 : answer.error.httpStatus, seconds());
+      return answer;
+    });
+  }
+}
+
+/** The query parameters with the token and its `appsecret_proof`, when there is a token. */
+function withToken(
+  given: GraphRequest['params'],
+  credentials: { accessToken?: string; appSecret?: string },
+): Record<string, string | number | boolean> {
+  const params: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) params[key] = value;
+  if (credentials.accessToken) {
+    params.access_token = credentials.accessToken;
+    if (credentials.appSecret) params.appsecret_proof = appSecretProof(credentials.accessToken, credentials.appSecret);
+  }
+  return params;
 }
 
 export function toMetaApiError(error: unknown): MetaApiError {
@@ -78,18 +120,8 @@ export function toMetaApiError(error: unknown): MetaApiError {
   // `instanceof AxiosError` is false in dist/ for every Graph error.
   if (isAxiosError(error)) {
     const status = error.response?.status ?? null;
-    const body = error.response?.data as GraphErrorEnvelope | undefined;
-    const graph = body && typeof body === 'object' ? body.error : undefined;
-    if (graph) {
-      return new MetaApiError(
-        graph.message ?? `Graph API error (HTTP ${status})`,
-        graph.code ?? null,
-        graph.error_subcode ?? null,
-        graph.type ?? null,
-        graph.fbtrace_id ?? null,
-        status,
-      );
-    }
+    const answered = metaApiErrorOf(status, error.response?.data);
+    if (answered) return answered;
     const reason = status === null ? `no answer from the Graph API (${error.code ?? 'network error'})` : `Graph API answered HTTP ${status}`;
     return new MetaApiError(reason, null, null, null, null, status);
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../../config/app-config';
 import { ChannelBusyError } from '../../../messaging/channels/channel-sender';
 import { GraphApiClient } from './graph-api.client';
+import { GraphBatcher } from './graph-batcher';
 import { GraphErrorKind, MetaApiError } from './graph-error';
 import { MetaRateLimiter, SendLane } from './meta-rate-limiter';
 import { isHeavyMedia } from '../mappers/mime-type';
@@ -51,18 +52,22 @@ export interface SentMessageAnswer {
  *
  * A slow Page must not take every send worker: this instance runs at most half its send workers'
  * calls (`SEND_WORKER_CONCURRENCY`) for one Page at once; a queued call beyond that is put back.
+ * Calls to one Page that leave together go as one batch request (`GraphBatcher`,
+ * `META_GRAPH_BATCH_SIZE`); a conversation's sends never do, as each waits for the one before it.
  */
 @Injectable()
 export class MetaSendService {
   private readonly inFlight = new Map<string, number>();
   private readonly perPageLimit: number;
+  private readonly batcher: GraphBatcher;
 
   constructor(
-    private readonly graph: GraphApiClient,
+    graph: GraphApiClient,
     private readonly limiter: MetaRateLimiter,
     config: AppConfig,
   ) {
     this.perPageLimit = Math.max(1, Math.floor(config.sendWorkerConcurrency / 2));
+    this.batcher = new GraphBatcher(graph, config.metaGraphBatchSize);
   }
 
   sendMessengerMessage(credentials: SendCredentials, psid: string, text: string, options: SendOptions): Promise<string> {
@@ -110,7 +115,7 @@ export class MetaSendService {
     return (await answer).messageId;
   }
 
-  private async call<T>(credentials: SendCredentials, path: string, body: unknown, lane: SendLane, options: Pick<SendOptions, 'queued' | 'turn'> = {}): Promise<T> {
+  private async call<T>(credentials: SendCredentials, path: string, body: Record<string, unknown>, lane: SendLane, options: Pick<SendOptions, 'queued' | 'turn'> = {}): Promise<T> {
     const { pageId } = credentials;
     const busy = this.inFlight.get(pageId) ?? 0;
     if (options.queued && busy >= this.perPageLimit) throw new ChannelBusyError(new Date(Date.now() + PAGE_BUSY_RETRY_MS), options.turn ?? null);
@@ -125,15 +130,9 @@ export class MetaSendService {
     }
   }
 
-  private async request<T>(credentials: SendCredentials, path: string, body: unknown): Promise<T> {
+  private async request<T>(credentials: SendCredentials, path: string, body: Record<string, unknown>): Promise<T> {
     try {
-      return await this.graph.request<T>({
-        method: 'POST',
-        path,
-        accessToken: credentials.pageAccessToken,
-        appSecret: credentials.appSecret,
-        body,
-      });
+      return await this.batcher.call<T>({ accessToken: credentials.pageAccessToken, appSecret: credentials.appSecret }, { method: 'POST', path, body });
     } catch (error) {
       if (error instanceof MetaApiError && error.kind === GraphErrorKind.RateLimited) await this.limiter.slowDown(credentials.pageId);
       throw error;
