@@ -163,12 +163,24 @@ const RESOLVE_MANY = `WITH input AS (
   ), resolved AS (
     SELECT i.n, i.org, i.channel, i.at, f.contact_id AS found, l.contact_id AS linked, fr.id AS made, COALESCE(f.contact_id, l.contact_id) AS contact_id
     FROM input i LEFT JOIN found f USING (n) LEFT JOIN fresh fr USING (n) LEFT JOIN linked l ON l.contact_id = fr.id
-  ), conversation AS (
-    INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
+  ), wanted AS (
     SELECT DISTINCT ON (org, contact_id, channel) org, contact_id, channel, at FROM resolved WHERE contact_id IS NOT NULL
     ORDER BY org, contact_id, channel, at
+  ), existing AS (
+    -- Read, not upserted: upserting a conversation that exists writes a new version of its row
+    -- for nothing (one per event, as many as the apply's own updates).
+    SELECT c.id, c.contact_id, c.channel FROM wanted w
+    JOIN conversations c ON c.organization_id = w.org AND c.contact_id = w.contact_id AND c.channel = w.channel
+  ), created AS (
+    -- One another transaction made after this statement's snapshot is taken by the upsert.
+    INSERT INTO conversations (organization_id, contact_id, channel, last_message_at)
+    SELECT w.org, w.contact_id, w.channel, w.at FROM wanted w
+    WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.contact_id = w.contact_id AND e.channel = w.channel)
+    ORDER BY w.org, w.contact_id, w.channel
     ON CONFLICT ON CONSTRAINT uq_conversations_org_contact_channel DO UPDATE SET organization_id = EXCLUDED.organization_id
     RETURNING id, contact_id, channel
+  ), conversation AS (
+    SELECT id, contact_id, channel FROM existing UNION ALL SELECT id, contact_id, channel FROM created
   )
   SELECT r.n, r.found, r.linked, r.made, c.id AS conversation_id
   FROM resolved r LEFT JOIN conversation c ON c.contact_id = r.contact_id AND c.channel = r.channel`;
