@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
 import { QueueDrain } from '../src/jobs/queue-drain';
@@ -201,6 +202,42 @@ describe('durable jobs with the inbound events job', () => {
     await eventually(() => messageCount(mid), (n) => n === 1, 5000);
     expect(Date.now()).toBeGreaterThanOrEqual(restEnds!.getTime() - 150);
     expect(await jobs.endDueRests()).toBe(0);
+  });
+
+  it('adds jobs with new keys in order and quietly, nothing for a key a job has, and lets add_job with the key replace one', async () => {
+    const listener = new Client({ connectionString: (t.db as unknown as { options: { connectionString: string } }).options.connectionString });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => heard.push(message.channel));
+    await listener.query('LISTEN "jobs:insert"');
+    const spec = (key: string | null, n: number) => ({ identifier: 'test.keyed', payload: { n }, queue_name: 'test:keyed', run_at: '2100-01-01T00:00:00Z', job_key: key });
+    const jobsOf = async () =>
+      (await t.db.query(`SELECT key, payload->>'n' AS n, q.queue_name FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE q.queue_name = 'test:keyed' ORDER BY j.id`)).rows;
+    try {
+      const [{ added }] = (await t.db.query(`SELECT add_quiet_jobs_with_new_keys($1::json) AS added`, [JSON.stringify([spec('k:1', 1), spec('k:2', 2)])])).rows;
+      expect(added).toBe(2);
+      // A key a job already has adds nothing (it is for keys new by construction).
+      const [{ again }] = (await t.db.query(`SELECT add_quiet_jobs_with_new_keys($1::json) AS again`, [JSON.stringify([spec('k:2', 3), spec('k:3', 4)])])).rows;
+      expect(again).toBe(1);
+      expect(await jobsOf()).toEqual([
+        { key: 'k:1', n: '1', queue_name: 'test:keyed' },
+        { key: 'k:2', n: '2', queue_name: 'test:keyed' },
+        { key: 'k:3', n: '4', queue_name: 'test:keyed' },
+      ]);
+      await expect(t.db.query(`SELECT add_quiet_jobs_with_new_keys($1::json)`, [JSON.stringify([spec(null, 5)])])).rejects.toThrow(/with a key/);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard).toEqual([]);
+      // A manual retry's add_job with the key replaces the waiting job, as graphile-worker does.
+      await t.db.query(`SELECT graphile_worker.add_job('test.keyed', '{"n": 9}'::json, 'test:keyed', '2100-01-01T00:00:00Z', NULL, 'k:1')`);
+      expect((await jobsOf()).map((job: { key: string; n: string }) => [job.key, job.n])).toEqual([
+        ['k:1', '9'],
+        ['k:2', '2'],
+        ['k:3', '4'],
+      ]);
+    } finally {
+      await listener.end();
+      await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE key LIKE 'k:%'`);
+    }
   });
 
   it("finds a queue's next due job through an index of available jobs by queue, not by walking every due job", async () => {

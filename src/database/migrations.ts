@@ -21,6 +21,7 @@ import { AddQuietJob1795700100000 } from './migrations/1795700100000-AddQuietJob
 import { PacingSlowSince1795700200000 } from './migrations/1795700200000-PacingSlowSince';
 import { AddQuietJobs1795700300000 } from './migrations/1795700300000-AddQuietJobs';
 import { RelayAnnouncesAtOnce1795700400000 } from './migrations/1795700400000-RelayAnnouncesAtOnce';
+import { AddQuietJobsWithNewKeys1795700500000 } from './migrations/1795700500000-AddQuietJobsWithNewKeys';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -47,4 +48,5 @@ export const MIGRATIONS: Function[] = [
   PacingSlowSince1795700200000,
   AddQuietJobs1795700300000,
   RelayAnnouncesAtOnce1795700400000,
+  AddQuietJobsWithNewKeys1795700500000,
 ];

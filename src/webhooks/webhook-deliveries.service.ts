@@ -134,14 +134,14 @@ export class WebhookDeliveriesService implements OnModuleInit {
           SELECT id, 'webhook:' || endpoint_id || ':' || (('x' || lpad(substr(id::text, 1, 8), 16, '0'))::bit(64)::bigint % ${param(LANES_PER_ENDPOINT)}::int) AS lane
           FROM webhook_deliveries_made
         ), webhook_delivery_jobs AS (
-          SELECT count(*) AS n
-          FROM (SELECT array(
-            SELECT ROW(${param(WEBHOOK_DELIVERY_JOB)}::text, json_build_object('deliveryId', id), lane,
-                       NULL, ${param(JOB_ATTEMPTS)}::int, 'webhook-delivery:' || id, NULL, NULL)::graphile_worker.job_spec
-            FROM webhook_delivery_lanes) AS specs) made
-          -- No call for no deliveries: add_jobs would announce a job to every listening worker.
-          CROSS JOIN LATERAL graphile_worker.add_jobs(made.specs)
-          WHERE cardinality(made.specs) > 0
+          -- Without a NOTIFY: this instance wakes its delivery workers once this commits (\`committed\`),
+          -- the others find the jobs when they poll. Each job's key is its new delivery's.
+          SELECT coalesce(sum(added.n), 0) AS n
+          FROM (SELECT json_agg(json_build_object('identifier', ${param(WEBHOOK_DELIVERY_JOB)}::text, 'payload', json_build_object('deliveryId', id),
+                  'queue_name', lane, 'max_attempts', ${param(JOB_ATTEMPTS)}::int, 'job_key', 'webhook-delivery:' || id)) AS specs
+                FROM webhook_delivery_lanes) made
+          CROSS JOIN LATERAL add_quiet_jobs_with_new_keys(made.specs) AS added(n)
+          WHERE made.specs IS NOT NULL
         ), ${name} AS (
           SELECT CASE WHEN jobs.n > 0 THEN lanes.idle + CASE WHEN lanes.draining THEN 1 ELSE 0 END ELSE 0 END AS n
           FROM webhook_delivery_jobs jobs, (
