@@ -1,7 +1,7 @@
 import { RESTING } from '../src/jobs/resting-queues';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { messageEvent, webhookOf } from '../src/sandbox/webhook-events';
-import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { createMessengerCustomer } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
@@ -47,10 +47,7 @@ describe('fair and isolated workers', () => {
   async function contact(index: number): Promise<string> {
     const { org, page } = orgs[index];
     const psid = `psid-fair-${++counter}`;
-    const contactId = await createContact(t.db, org.id);
-    await addFacebookIdentity(t.db, contactId, page.id, psid);
-    await createConversation(t.db, contactId, { lastInboundAt: new Date() });
-    return contactId;
+    return createMessengerCustomer(t.db, org.id, page.id, psid);
   }
 
   async function send(index: number, contactId: string, text: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { eventually } from './support/eventually';
-import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { createMessengerCustomer } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
@@ -28,12 +28,7 @@ describe('Graph batch requests', () => {
   });
   beforeEach(() => sandbox.clear());
 
-  async function contact(): Promise<string> {
-    const contactId = await createContact(t.db, org.id);
-    await addFacebookIdentity(t.db, contactId, page.id, `psid-batch-${++counter}`);
-    await createConversation(t.db, contactId, { lastInboundAt: new Date() });
-    return contactId;
-  }
+  const contact = () => createMessengerCustomer(t.db, org.id, page.id, `psid-batch-${++counter}`);
   const send = async (contactId: string, text: string): Promise<string> => {
     const res = await t.request('POST', '/api/messaging/send', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text } });
     expect(res.status).toBe(202);

@@ -1,7 +1,7 @@
 import { inboundQueueOf } from '../src/mods/meta/mappers/webhook-delivery';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { editEvent, messageEvent, newMid, reactionEvent, unsendEvent, webhookOf } from '../src/sandbox/webhook-events';
-import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { createMessengerCustomer } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
@@ -43,13 +43,7 @@ describe('ordering under failure', () => {
 
   describe('sends to one contact', () => {
     let counter = 0;
-    async function contact() {
-      counter += 1;
-      const contactId = await createContact(t.db, org.id);
-      await addFacebookIdentity(t.db, contactId, page.id, `psid-order-${counter}`);
-      await createConversation(t.db, contactId, { lastInboundAt: new Date() });
-      return contactId;
-    }
+    const contact = () => createMessengerCustomer(t.db, org.id, page.id, `psid-order-${++counter}`);
     const send = async (contactId: string, text: string): Promise<string> => {
       const res = await t.request('POST', '/api/messaging/send', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text } });
       expect(res.status).toBe(202);

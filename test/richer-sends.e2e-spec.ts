@@ -2,7 +2,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { messageEvent, postbackEvent, webhookOf } from '../src/sandbox/webhook-events';
-import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
+import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation, createMessengerCustomer } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
@@ -373,9 +373,7 @@ describe('attachmentUrls with private networks refused', () => {
   });
 
   it('fails the record of a file on a loopback address, saying so, and still sends the text', async () => {
-    const contactId = await createContact(t.db, org.id);
-    await addFacebookIdentity(t.db, contactId, '711', 'psid-guarded');
-    await createConversation(t.db, contactId, { lastInboundAt: new Date() });
+    const contactId = await createMessengerCustomer(t.db, org.id, '711', 'psid-guarded');
 
     const res = await t.request('POST', '/api/messaging/send?wait=true', {
       token: org.apiKey,

@@ -4,7 +4,7 @@ import { MessagingType } from '../src/messaging/channels/channel-sender';
 import { SendStoreService, SendToStore } from '../src/messaging/services/send-store.service';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { eventually } from './support/eventually';
-import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { createMessengerCustomer } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
@@ -35,10 +35,7 @@ describe('sends stored together', () => {
 
   async function contact(): Promise<{ contactId: string; psid: string }> {
     const psid = `psid-together-${++counter}`;
-    const contactId = await createContact(t.db, org.id);
-    await addFacebookIdentity(t.db, contactId, page.id, psid);
-    await createConversation(t.db, contactId, { lastInboundAt: new Date() });
-    return { contactId, psid };
+    return { contactId: await createMessengerCustomer(t.db, org.id, page.id, psid), psid };
   }
   const sendOf = (contactId: string, text: string, psid = 'unused'): SendToStore => ({
     organizationId: org.id,

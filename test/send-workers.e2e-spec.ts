@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { eventually } from './support/eventually';
-import { addFacebookIdentity, createContact, createConversation } from './support/factories';
+import { createMessengerCustomer } from './support/factories';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
@@ -43,10 +43,7 @@ describe('send workers', () => {
 
   /** A contact of the `tenant`th organization, on its Page. */
   async function contact(tenant: number): Promise<{ tenant: number; contactId: string }> {
-    const contactId = await createContact(t.db, tenants[tenant].org.id);
-    await addFacebookIdentity(t.db, contactId, tenants[tenant].page.id, `psid-workers-${++counter}`);
-    await createConversation(t.db, contactId, { lastInboundAt: new Date() });
-    return { tenant, contactId };
+    return { tenant, contactId: await createMessengerCustomer(t.db, tenants[tenant].org.id, tenants[tenant].page.id, `psid-workers-${++counter}`) };
   }
   const send = async ({ tenant, contactId }: { tenant: number; contactId: string }, text: string): Promise<string> => {
     const res = await t.request('POST', '/api/messaging/send', { token: tenants[tenant].org.apiKey, body: { channel: 'facebook_messenger', contactId, text } });

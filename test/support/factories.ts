@@ -64,6 +64,14 @@ export async function createConversation(db: Db, contactId: string, fields: Conv
   return rows[0].id;
 }
 
+/** A Messenger customer of the Page who wrote just now: a contact with that PSID and a conversation whose 24 h window is open. */
+export async function createMessengerCustomer(db: Db, organizationId: string, pageId: string, psid: string): Promise<string> {
+  const contactId = await createContact(db, organizationId);
+  await addFacebookIdentity(db, contactId, pageId, psid);
+  await createConversation(db, contactId, { lastInboundAt: new Date() });
+  return contactId;
+}
+
 /** A contact with one conversation: the common case. */
 export async function createContactWithConversation(
   db: Db,
