@@ -40,6 +40,8 @@ describe('Graph API errors in the built service', () => {
       META_OAUTH_DIALOG_URL: sandbox.url,
       META_GRAPH_TIMEOUT_MS: '1000',
       SEND_MAX_ATTEMPTS: '5',
+      // Pacing far above the sends here, so the slots of sends run together fall due together (batch requests).
+      META_PAGE_SENDS_PER_SECOND: '100000',
       LOG_LEVEL: 'warn',
     });
     await service.healthy();
@@ -137,6 +139,36 @@ describe('Graph API errors in the built service', () => {
       async () => socket.events.some((e) => e.event === 'message.updated' && e.payload.id === id && e.payload.status === 'published'),
       (seen) => seen,
     );
+  });
+
+  it('sends a burst to several customers in batch requests, each call answered and classified on its own', async () => {
+    const conversations: string[] = [];
+    for (let i = 0; i < 6; i++) conversations.push(await customerWrites(`90000000000002${i}`, `burst customer ${i}`));
+    // The first call Meta takes is refused for good: only its send fails.
+    sandbox.failNext(1, { code: 551, path: SEND_PATH });
+    const answers = await Promise.all(
+      conversations.map((id, i) =>
+        service.request('POST', '/api/messaging/send', { token: apiKey, body: { channel: 'facebook_messenger', conversationId: id, text: `burst ${i}` } }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(conversations.map(() => 202));
+    const settled = await eventually(
+      () =>
+        Promise.all(
+          conversations.map(async (id, i) => {
+            const messages = (await service.request('GET', `/api/conversations/${id}/messages`, { token: apiKey })).body.data as any[];
+            return messages.find((m) => m.id === answers[i].body.messages[0].id);
+          }),
+        ),
+      (list) => list.every((m) => m?.status === 'published' || m?.status === 'failed'),
+      15000,
+    );
+    const failed = settled.filter((m) => m.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].error).toMatch(/not available on Messenger/);
+    for (const m of settled.filter((m) => m.status === 'published')) expect(m.externalId).toMatch(/^m_/);
+    expect(sandbox.requests.filter((r) => r.path === '/v21.0/').length).toBeGreaterThan(0);
+    expect(sandbox.requests.filter((r) => r.batched && SEND_PATH.test(r.path)).length).toBeGreaterThan(1);
   });
 
   it('fails a send on code 190 with the reconnect message, marks the connection expired and says so on the socket', async () => {
