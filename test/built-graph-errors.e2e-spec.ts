@@ -141,9 +141,15 @@ describe('Graph API errors in the built service', () => {
     );
   });
 
-  it('sends a burst to several customers in batch requests, each call answered and classified on its own', async () => {
-    const conversations: string[] = [];
-    for (let i = 0; i < 6; i++) conversations.push(await customerWrites(`90000000000002${i}`, `burst customer ${i}`));
+  it('sends a burst to many customers in batch requests, each call answered and classified on its own', async () => {
+    const psids = Array.from({ length: 20 }, (_, i) => `9000000000002${String(i).padStart(2, '0')}`);
+    for (const psid of psids) sandbox.addProfile(psid, { first_name: 'Burst', last_name: psid });
+    const before = new Set(((await service.request('GET', '/api/conversations?limit=100', { token: apiKey })).body.data as any[]).map((c) => c.id));
+    await Promise.all(psids.map((psid) => sandbox.postWebhook(webhookOf('messenger', page.id, messageEvent('messenger', { user: psid, account: page.id }, { text: 'burst' })))));
+    const conversations = await eventually(
+      async () => ((await service.request('GET', '/api/conversations?limit=100', { token: apiKey })).body.data as any[]).map((c) => c.id as string).filter((id) => !before.has(id)),
+      (ids) => ids.length === psids.length,
+    );
     // The first call Meta takes is refused for good: only its send fails.
     sandbox.failNext(1, { code: 551, path: SEND_PATH });
     const answers = await Promise.all(
