@@ -193,9 +193,10 @@ describe('MetaSandbox Send API', () => {
       expect(tooMany.status).toBe(400);
       expect(tooMany.body.error.message).toBe('(#100) Too many requests in batch message. Maximum batch size is 50');
       expect(sandbox.sent()).toHaveLength(0);
-      // A call without a path is refused alone.
-      const [bad, good] = (await batch([{ method: 'POST' }, textCall('a')])).body;
-      expect([bad.code, good.code]).toEqual([400, 200]);
+      // A call without a path, or one that leaves the Graph API for the sandbox's own routes, is refused alone.
+      const [bad, outside, good] = (await batch([{ method: 'POST' }, { method: 'POST', relative_url: '../_sandbox/fail', body: 'count=1&code=190' }, textCall('a')])).body;
+      expect([bad.code, outside.code, good.code]).toEqual([400, 404, 200]);
+      expect(sandbox.sent().map((s) => s.recipientId)).toEqual(['a']);
     });
   });
 });

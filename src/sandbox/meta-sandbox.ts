@@ -48,6 +48,8 @@ function batchCallContext(batch: SandboxContext, call: unknown, version: string 
   if (typeof relativeUrl !== 'string' || relativeUrl === '') throw faults.invalidParameter('Each request in a batch needs a relative_url');
   const relative = relativeUrl.replace(/^\/+/, '');
   const url = new URL(VERSIONED.test(`/${relative}`) || !version ? `/${relative}` : `/${version}/${relative}`, 'http://sandbox');
+  // Graph paths only: not the sandbox's own routes or its CDN (a `..` would reach them).
+  if (url.pathname.startsWith('/_sandbox') || url.pathname.startsWith('/cdn/')) throw faults.unknownPath(relative);
   const query = Object.fromEntries(url.searchParams);
   const body = typeof rawBody === 'string' ? parseBody(rawBody, 'application/x-www-form-urlencoded') : {};
   const inherited: Record<string, unknown> = {};
