@@ -1,3 +1,6 @@
+/** A Graph path with its version: `/v21.0/me/messages` → `v21.0`, `me/messages`. */
+export const VERSIONED = /^\/(v\d+\.\d+)\/(.*)$/;
+
 /** Parses a JSON or form body; form values that hold JSON objects are parsed, as Meta does. */
 export function parseBody(raw: string, contentType: string | undefined): Record<string, any> {
   if (!raw) return {};
