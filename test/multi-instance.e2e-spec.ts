@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { MIGRATIONS } from '../src/database/migrations';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
@@ -166,6 +167,9 @@ describe('two instances on one database', () => {
     }
     const { rows: conversations } = await db.query("SELECT id FROM conversations WHERE channel = 'facebook_messenger'");
     const accepted: string[] = [];
+    // The sandbox notes a call's time when this process gets to it: as late as this process's event loop is.
+    const sandboxLag = monitorEventLoopDelay({ resolution: 5 });
+    sandboxLag.enable();
     for (let round = 0; round < 3; round++) {
       for (const [i, conversation] of conversations.entries()) {
         const via = i % 2 === 0 ? a : b;
@@ -182,10 +186,13 @@ describe('two instances on one database', () => {
       return rows[0].n;
     };
     await waitUntil(async () => ((await published()) === accepted.length ? true : undefined), 30000, 'every send to publish');
+    sandboxLag.disable();
     const ranSends = (instance: ServiceProcess) => (instance.output.match(/Completed task \d+ \(messaging\.send-messages/g) ?? []).length;
     expect(ranSends(a)).toBeGreaterThan(0);
     expect(ranSends(b)).toBeGreaterThan(0);
-    // Both instances spent the one Page's budget: no sliding second carried more than its 10 calls.
+    // Both instances spent the one Page's budget: no sliding second carried more than its 10 calls
+    // (a second of arrivals, less what this process's own stalls could have squeezed together).
+    const secondMs = 1000 - sandboxLag.max / 1e6;
     const times = sandbox
       .sent()
       .filter((sent) => String(sent.body?.message?.text ?? '').startsWith('shared-'))
@@ -194,7 +201,7 @@ describe('two instances on one database', () => {
     expect(times).toHaveLength(accepted.length);
     let busiest = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[i] - times[j] >= 1000) j++;
+      while (times[i] - times[j] >= secondMs) j++;
       busiest = Math.max(busiest, i - j + 1);
     }
     expect(busiest).toBeLessThanOrEqual(10);

@@ -1,5 +1,6 @@
 import { ErrorMessages } from '../src/common/domain-error';
 import { CONNECTION_CACHE_TTL_MS } from '../src/mods/meta/services/meta-settings.service';
+import { MetaRateLimiter, SendLane } from '../src/mods/meta/services/meta-rate-limiter';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { deliveryEvent, echoEvent, messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
@@ -534,5 +535,24 @@ describe('POST /api/messaging/send', () => {
     }
     // Side by side: each Page's first call came before the other's last (20 calls take over two seconds a Page).
     expect(Math.max(...times.map((at) => Math.min(...at)))).toBeLessThan(Math.min(...times.map((at) => Math.max(...at))));
+  });
+
+  it('gives up a slot its call woke long after (a stalled event loop) rather than crowd the calls of the next slots', async () => {
+    const limiter = t.app.get(MetaRateLimiter);
+    const pageId = `page-stalled-${Date.now()}`;
+    // 10 calls/s paced at 9: slots 1 s / 9 apart. A first call goes; three more take the next three slots.
+    const woke: number[] = [];
+    const acquire = () => limiter.acquire(pageId, SendLane.Standard).then(() => woke.push(performance.now()));
+    await acquire();
+    const calls = Array.from({ length: 3 }, acquire);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // While they sleep, the loop stalls past all three slots' times.
+    const stallUntil = performance.now() + 400;
+    while (performance.now() < stallUntil);
+    await Promise.all(calls);
+
+    // Woken late, they took new slots: no two calls left closer than a slot apart, less the lateness allowed.
+    const gaps = woke.slice(1).map((at, i) => at - woke[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000 / 9 - 55);
   });
 });

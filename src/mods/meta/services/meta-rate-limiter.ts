@@ -39,6 +39,13 @@ const MAX_BATCH = 25;
 const DEMAND_WINDOW_MS = 50;
 /** A leased slot this far in the past is dropped rather than spent late. */
 const LEASE_LATE_MS = 50;
+/**
+ * A call whose timer fired more than this after its slot (a stalled event loop: a busy machine,
+ * a long synchronous task) gives the slot up and waits for a new one: it would otherwise leave
+ * beside the calls of the slots after it, and a stall longer than the pacing's headroom would put
+ * more than the limit into one second. What is left (the batcher's turn, the network) fits in it.
+ */
+const WOKE_LATE_MS = 50;
 /** (Page, lane) pairs whose slots are reserved in one statement, at most. */
 const MAX_PAIRS_PER_RESERVATION = 100;
 /** Past this many (Page, lane) pairs remembered, the long-past ones are forgotten. */
@@ -140,14 +147,22 @@ export class MetaRateLimiter {
     const given = slotOfTurn(options.turn, pageId, lane);
     const givenAt = given !== null && this.clock.known ? this.clock.toLocal(given) : null;
     const turnAt = givenAt !== null && givenAt >= (this.pausedUntil.get(pageId) ?? -Infinity) ? givenAt : null;
-    if (turnAt !== null && turnAt >= this.clock.local() - TURN_LATE_MS) return sleep(turnAt - this.clock.local());
-    const slotAt = await this.nextSlot(pageId, lane);
-    const waitMs = slotAt - this.clock.local();
-    if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) {
-      const databaseSlotAt = this.clock.toDatabase(slotAt);
-      throw new ChannelBusyError(new Date(databaseSlotAt - WAKE_LEAD_MS), turnOf(pageId, lane, databaseSlotAt));
+    if (turnAt !== null && turnAt >= this.clock.local() - TURN_LATE_MS && (await this.wokeInTime(turnAt))) return;
+    for (;;) {
+      const slotAt = await this.nextSlot(pageId, lane);
+      const waitMs = slotAt - this.clock.local();
+      if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) {
+        const databaseSlotAt = this.clock.toDatabase(slotAt);
+        throw new ChannelBusyError(new Date(databaseSlotAt - WAKE_LEAD_MS), turnOf(pageId, lane, databaseSlotAt));
+      }
+      if (await this.wokeInTime(slotAt)) return;
     }
-    await sleep(waitMs);
+  }
+
+  /** Sleeps until `slotAt`; false when the event loop woke the call more than WOKE_LATE_MS after it. */
+  private async wokeInTime(slotAt: number): Promise<boolean> {
+    await sleep(slotAt - this.clock.local());
+    return this.clock.local() - slotAt <= WOKE_LATE_MS;
   }
 
   /** The next slot of this instance's lease, reserving more when it is used up. */
