@@ -145,7 +145,11 @@ describe('domain events: one log, three ways out', () => {
   it('makes the sockets here resume when a relay batch may have committed without them hearing of it, and relays it later', async () => {
     // The relay's statement hangs on marking its batch, and its connection is then cut: it cannot
     // know whether the batch committed (telling the other instances) before the answer was lost.
-    await t.db.query(`CREATE OR REPLACE FUNCTION hang_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$`);
+    // It hangs at a gate this test holds, so a retry that reaches the trigger before it is dropped
+    // goes on as soon as the gate opens, rather than hold the table (and the suite) for long.
+    const gate = await t.db.connect();
+    await gate.query('SELECT pg_advisory_lock(7201)');
+    await t.db.query(`CREATE OR REPLACE FUNCTION hang_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(7201); RETURN NEW; END $$`);
     await t.db.query(`CREATE TRIGGER hang_relay BEFORE UPDATE ON domain_events FOR EACH ROW EXECUTE FUNCTION hang_relay()`);
     const watcher = await RecordingSocket.connect(t.baseUrl, org.apiKey);
     const closed = new Promise<string>((resolve) => watcher.socket.once('disconnect', (reason) => resolve(reason)));
@@ -162,6 +166,8 @@ describe('domain events: one log, three ways out', () => {
       // Closed as a lost connection (which reconnects and resumes), not as a refusal.
       expect(await closed).toBe('transport close');
     } finally {
+      await gate.query('SELECT pg_advisory_unlock(7201)');
+      gate.release();
       await t.db.query(`DROP TRIGGER hang_relay ON domain_events`);
       watcher.close();
       // Every socket here was closed: the suite's own reconnects, as the inbox does.
