@@ -555,4 +555,28 @@ describe('POST /api/messaging/send', () => {
     const gaps = woke.slice(1).map((at, i) => at - woke[i]);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000 / 9 - 55);
   });
+
+  it('gives a slot up once only: a call its event loop is late for again leaves then, rather than take slot after slot', async () => {
+    const limiter = t.app.get(MetaRateLimiter);
+    const pageId = `page-lagging-${Date.now()}`;
+    const stall = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+      return performance.now();
+    };
+    const woke: number[] = [];
+    const acquire = () => limiter.acquire(pageId, SendLane.Standard).then(() => woke.push(performance.now()));
+    await acquire();
+    // Four calls take the next four slots (1 s / 9 apart). The loop stalls past all four; the calls
+    // take new ones (the first of which is now), and the loop stalls past those too.
+    const calls = Array.from({ length: 4 }, acquire);
+    setTimeout(() => stall(500), 60);
+    const lagOver = new Promise<number>((resolve) => setTimeout(() => resolve(stall(600)), 600));
+    await Promise.all(calls);
+
+    // The three late for their second slots left as soon as the second stall was over, together.
+    const lateTwice = woke.slice(2);
+    expect(lateTwice).toHaveLength(3);
+    expect(Math.max(...lateTwice) - (await lagOver)).toBeLessThan(100);
+  });
 });

@@ -44,6 +44,7 @@ const LEASE_LATE_MS = 50;
  * a long synchronous task) gives the slot up and waits for a new one: it would otherwise leave
  * beside the calls of the slots after it, and a stall longer than the pacing's headroom would put
  * more than the limit into one second. What is left (the batcher's turn, the network) fits in it.
+ * A call gives a slot up once only: under a lasting lag it would be late for every slot it took.
  */
 const WOKE_LATE_MS = 50;
 /** (Page, lane) pairs whose slots are reserved in one statement, at most. */
@@ -148,14 +149,14 @@ export class MetaRateLimiter {
     const givenAt = given !== null && this.clock.known ? this.clock.toLocal(given) : null;
     const turnAt = givenAt !== null && givenAt >= (this.pausedUntil.get(pageId) ?? -Infinity) ? givenAt : null;
     if (turnAt !== null && turnAt >= this.clock.local() - TURN_LATE_MS && (await this.wokeInTime(turnAt))) return;
-    for (;;) {
+    for (let givenUp = 0; ; givenUp++) {
       const slotAt = await this.nextSlot(pageId, lane);
       const waitMs = slotAt - this.clock.local();
       if (options.queued && turnAt === null && waitMs > MAX_SLOT_WAIT_MS) {
         const databaseSlotAt = this.clock.toDatabase(slotAt);
         throw new ChannelBusyError(new Date(databaseSlotAt - WAKE_LEAD_MS), turnOf(pageId, lane, databaseSlotAt));
       }
-      if (await this.wokeInTime(slotAt)) return;
+      if ((await this.wokeInTime(slotAt)) || givenUp > 0) return;
     }
   }
 
