@@ -342,8 +342,11 @@ describe('integrator webhooks', () => {
     await addFacebookIdentity(t.db, contactId, PAGE, 'psid-hooks-send');
     await createConversation(t.db, contactId, { lastInboundAt: new Date(Date.now() - 60_000) });
 
-    const started = Date.now();
-    const mids = await Promise.all(Array.from({ length: 20 }, (_, i) => inbound(`busy ${i}`)));
+    const first = await Promise.all(Array.from({ length: 20 }, (_, i) => inbound(`busy ${i}`)));
+    // The hanging endpoint holds its first deliveries open (until they time out, 10 s after they left)...
+    await eventually(async () => integrator.openHangingRequests, (open) => open > 0);
+    // ...while more events come in and a send goes out.
+    const mids = [...first, ...(await Promise.all(Array.from({ length: 10 }, (_, i) => inbound(`while hanging ${i}`))))];
     const sent = await t.request('POST', '/api/messaging/send?wait=true', { token: org.apiKey, body: { channel: 'facebook_messenger', contactId, text: 'still sending' } });
     expect(sent.status).toBe(200);
     expect(sent.body.messages[0].status).toBe('published');
@@ -351,7 +354,6 @@ describe('integrator webhooks', () => {
     const stored = await t.db.query('SELECT count(*)::int AS n FROM messages WHERE external_id = ANY($1)', [mids]);
     expect(stored.rows[0].n).toBe(mids.length);
     // Everything above happened while the hanging endpoint held its deliveries open.
-    expect(Date.now() - started).toBeLessThan(9000);
     expect(integrator.openHangingRequests).toBeGreaterThan(0);
     expect(integrator.openHangingRequests).toBeLessThanOrEqual(LANES_PER_ENDPOINT * DELIVERIES_AT_ONCE_PER_LANE);
 
