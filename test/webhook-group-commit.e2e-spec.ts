@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
+import { eventually } from './support/eventually';
 import { configureMetaApp, connectPage, startWithSandbox } from './support/meta-fixtures';
 import { freePort, ServiceProcess, waitUntil } from './support/service-process';
 import { ADMIN_TOKEN, TestApp } from './support/test-app';
@@ -127,19 +128,27 @@ describe('webhook group commit', () => {
       await storedCounts(t.db, [first.mid, second.mid, ...others.map((o) => o.mid)]);
     });
 
-    it("tells no worker pool of a delivery's jobs through a database notification (its instance wakes its own), and applies them", async () => {
-      // A known person: a new one's profile fetch is a job of its own, added with graphile-worker's add_job.
-      const first = delivery('psid-gc-quiet', 'hello');
-      expect((await sandbox.postWebhook(first.body)).status).toBe(200);
-      await storedCounts(t.db, [first.mid]);
+    it("tells no worker pool of a delivery's jobs, nor of its new people's profile fetches, through a database notification (its instance wakes its own), and runs them", async () => {
       const listener = await t.db.connect();
       const heard: string[] = [];
       listener.on('notification', (message) => heard.push(message.channel));
       await listener.query('LISTEN "jobs:insert"');
       try {
-        const { mid, body } = delivery('psid-gc-quiet', 'quiet');
-        expect((await sandbox.postWebhook(body)).status).toBe(200);
-        await storedCounts(t.db, [mid]);
+        const people = ['psid-gc-quiet-1', 'psid-gc-quiet-2'];
+        people.forEach((user, i) => sandbox.addProfile(user, { first_name: `Quiet ${i}`, last_name: 'Person' }));
+        // Two new people in one delivery (one statement applies them), and one of them again alone.
+        const mids = [newMid('messenger'), newMid('messenger'), newMid('messenger')];
+        const together = webhookOf('messenger', PAGE, ...people.map((user, i) => messageEvent('messenger', { account: PAGE, user }, { mid: mids[i], text: 'quiet' })));
+        expect((await sandbox.postWebhook(together)).status).toBe(200);
+        expect((await sandbox.postWebhook(delivery(people[0], 'quiet again', mids[2]).body)).status).toBe(200);
+        await storedCounts(t.db, mids);
+        const names = await eventually(
+          async () => (await t.db.query(`SELECT c.display_name FROM contacts c JOIN contact_identities i ON i.contact_id = c.id WHERE i.external_id = ANY($1) ORDER BY 1`, [people])).rows,
+          (rows) => rows.length === 2 && rows.every((row) => row.display_name?.startsWith('Quiet')),
+        );
+        expect(names.map((row) => row.display_name)).toEqual(['Quiet 0 Person', 'Quiet 1 Person']);
+        // Each profile fetched once.
+        expect(people.map((user) => sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${user}`)).length)).toEqual([1, 1]);
         expect(heard).toEqual([]);
       } finally {
         await listener.query('UNLISTEN *');

@@ -283,6 +283,24 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     for (const job of jobs) this.wakeAfterCommit(manager, job.name);
   }
 
+  /**
+   * Adds jobs whose keys no job has yet (made from rows this transaction made, say) in one
+   * statement, without graphile-worker's NOTIFY to every worker pool of every instance
+   * (`add_quiet_jobs_with_new_keys`), and wakes this instance's workers of their group once
+   * `manager`'s transaction commits; other instances find them when they poll.
+   */
+  async addWithNewKeys<P>(jobs: NewJob<P>[], manager: EntityManager): Promise<void> {
+    if (jobs.length === 0) return;
+    if (jobs.some((job) => job.options?.jobKey === undefined)) throw new Error('addWithNewKeys adds jobs with a key only');
+    await manager.query('SELECT add_quiet_jobs_with_new_keys($1::json)', [JSON.stringify(jobs.map(jobSpecOf))]);
+    const added = new Map<string, number>();
+    for (const job of jobs) added.set(job.name, (added.get(job.name) ?? 0) + 1);
+    for (const [name, count] of added) {
+      const pool = this.workerPoolOf(name);
+      if (pool) this.nudges.afterCommit(manager, pool, count);
+    }
+  }
+
   /** Wakes this instance's workers for jobs of `name` committed without a NOTIFY (`add_quiet_jobs`), main or isolated. */
   wakeCommitted(name: string, count: number): void {
     const pool = this.workerPoolOf(name);

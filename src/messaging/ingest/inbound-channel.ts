@@ -6,10 +6,18 @@ import type { InboundScope } from './inbound-item';
 /** What the ingest asks of the channel module whose items it applies. */
 export interface InboundChannel {
   /**
-   * A person seen for the first time on the scope's account: the channel may queue work for them
-   * (a profile fetch), in `manager`'s transaction so it exists only if the contact does.
+   * People seen for the first time on their scope's account (those of one batch, together): the
+   * channel may queue work for them (a profile fetch), in `manager`'s transaction so it exists
+   * only if the contacts do.
    */
-  contactCreated(scope: InboundScope, contactId: string, externalId: string, manager: EntityManager): Promise<void>;
+  contactsCreated(created: CreatedContact[], manager: EntityManager): Promise<void>;
+}
+
+/** A contact the ingest just made for a person the channel names by `externalId`. */
+export interface CreatedContact {
+  scope: InboundScope;
+  contactId: string;
+  externalId: string;
 }
 
 /** Inbound channels by `MessageChannel`, registered by each channel module on start-up. */

@@ -8,7 +8,8 @@ import { Conversation } from '../entities/conversation.entity';
 import { Message, MessageDirection, MessageKind, MessageSender, MessageStatus } from '../entities/message.entity';
 import { ContactIdentitiesService, ResolvedConversation } from './contact-identities.service';
 import { InboundChangesService } from './inbound-changes.service';
-import { InboundChannelRegistry } from './inbound-channel';
+import { MessageChannel } from '../message-channel';
+import { CreatedContact, InboundChannelRegistry } from './inbound-channel';
 import { InboundEffects } from './inbound-effects';
 import type { ConversationItem, InboundAttachment, InboundScope } from './inbound-item';
 import { MEDIA_COPY_ATTEMPTS, MEDIA_COPY_JOB, MediaCopyPayload } from './media-copy.job';
@@ -89,25 +90,29 @@ export class InboundMessagesService {
       conversations.set(record.id, record);
     }
     const stored: { n: number; message: Record<string, unknown>; held: boolean }[] = result.messages ?? [];
-    const announced = new Set<string>();
+    // The batch's new contacts, each once however many of its messages came together, told to their channels together.
+    const created = new Map<MessageChannel, CreatedContact[]>();
+    const seen = new Set<string>();
     for (const { n, message, held } of stored.sort((a, b) => a.n - b.n)) {
       const record = hydrate(manager.connection, Message, message);
-      const { contactId, created } = resolved[n];
-      // A new contact's profile is fetched once, however many of its messages came together.
-      const first = created && !announced.has(contactId);
-      announced.add(contactId);
-      await this.afterInsert(units[n], { ...resolved[n], created: first }, { message: record, conversation: conversations.get(resolved[n].conversationId)!, held }, manager);
+      const { scope, item } = units[n];
+      const { contactId } = resolved[n];
+      if (resolved[n].created && !seen.has(contactId)) {
+        seen.add(contactId);
+        created.set(scope.channel, [...(created.get(scope.channel) ?? []), { scope, contactId, externalId: item.userId }]);
+      }
+      await this.afterInsert(units[n], resolved[n], { message: record, conversation: conversations.get(resolved[n].conversationId)!, held }, manager);
     }
+    for (const [channel, contacts] of created) await this.channels.get(channel).contactsCreated(contacts, manager);
   }
 
-  /** What a newly stored message brings with it: the new contact's profile, attachments, changes that waited, its record. */
+  /** What a newly stored message brings with it: attachments, changes that waited, its record. */
   private async afterInsert(
     { scope, item, effects }: ConversationUnit,
-    { contactId, created, conversationId }: ResolvedConversation,
+    { conversationId }: ResolvedConversation,
     stored: { message: Message; conversation: Conversation; held: boolean },
     manager: EntityManager,
   ): Promise<void> {
-    if (created) await this.channels.get(scope.channel).contactCreated(scope, contactId, item.userId, manager);
     const attachments = item.type === 'message' ? item.attachments : [];
     await this.addAttachments(scope.organizationId, stored.message.id, attachments, manager);
     const changed = stored.held && (await this.changes.applyHeld(scope, item.mid, manager, effects));

@@ -155,7 +155,7 @@ export class MetaChannelSender implements ChannelSender, OnModuleInit {
     const run = async (tx: EntityManager): Promise<ResolvedParticipant> => {
       const resolved = await this.identities.resolve(scope, externalId, tx);
       // A person we only now learn of (a commenter answered privately, say) gets a profile like any new sender.
-      if (resolved.created) await this.inbound.contactCreated(scope, resolved.contactId, externalId, tx);
+      if (resolved.created) await this.inbound.contactsCreated([{ scope, contactId: resolved.contactId, externalId }], tx);
       return resolved;
     };
     return manager ? run(manager) : this.dataSource.transaction(run);

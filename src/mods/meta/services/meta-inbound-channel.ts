@@ -1,8 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { JobQueue } from '../../../jobs/job-queue.service';
-import { InboundChannel, InboundChannelRegistry } from '../../../messaging/ingest/inbound-channel';
-import type { InboundScope } from '../../../messaging/ingest/inbound-item';
+import { CreatedContact, InboundChannel, InboundChannelRegistry } from '../../../messaging/ingest/inbound-channel';
 import { MESSAGE_CHANNELS } from '../../../messaging/message-channel';
 import { PROFILE_FETCH_ATTEMPTS, PROFILE_FETCH_JOB, ProfileFetchPayload } from '../jobs/profile-fetch.job';
 
@@ -18,9 +17,14 @@ export class MetaInboundChannel implements InboundChannel, OnModuleInit {
     for (const channel of MESSAGE_CHANNELS) this.registry.register(channel, this);
   }
 
-  /** In its own job, after commit: a slow or failing Graph API never holds the message back. */
-  contactCreated(scope: InboundScope, contactId: string, externalId: string, manager: EntityManager): Promise<void> {
-    const payload: ProfileFetchPayload = { organizationId: scope.organizationId, contactId, channel: scope.channel, userId: externalId };
-    return this.jobs.add(PROFILE_FETCH_JOB, payload, { jobKey: `meta-profile:${contactId}`, maxAttempts: PROFILE_FETCH_ATTEMPTS }, manager);
+  /** Each in its own job, after commit: a slow or failing Graph API never holds the message back. */
+  contactsCreated(created: CreatedContact[], manager: EntityManager): Promise<void> {
+    // The keys are new: each names a contact this transaction made.
+    const jobs = created.map(({ scope, contactId, externalId }) => ({
+      name: PROFILE_FETCH_JOB,
+      payload: { organizationId: scope.organizationId, contactId, channel: scope.channel, userId: externalId } satisfies ProfileFetchPayload,
+      options: { jobKey: `meta-profile:${contactId}`, maxAttempts: PROFILE_FETCH_ATTEMPTS },
+    }));
+    return this.jobs.addWithNewKeys(jobs, manager);
   }
 }
