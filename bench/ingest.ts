@@ -140,10 +140,11 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
 
   let warmRate = 2000;
   try {
-    const { result } = await run('warm', 20000, undefined, settings.warmupS);
+    const { result, drainMs } = await run('warm', 20000, undefined, settings.warmupS);
     warmRate = Math.max(result.okPerSec, 200);
     report.warmup = summary(result);
-    log(`  ${target.name} warm-up: ${result.okPerSec}/s closed loop, codes ${JSON.stringify(result.statusCodes)}`);
+    const drained = drainMs === undefined ? '' : `, drained in ${drainMs} ms`;
+    log(`  ${target.name} warm-up (the senders' first messages): ${result.okPerSec}/s closed loop${drained}, codes ${JSON.stringify(result.statusCodes)}`);
     if (result.ok === 0) throw new Error(`no 200 answers during warm-up: ${JSON.stringify(result.statusCodes)} errors=${result.errors}`);
   } catch (error) {
     report.errors.warmup = String((error as Error).message ?? error);
