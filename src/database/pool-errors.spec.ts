@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable, isStatementRefusal } from './pool-errors';
+import { endsSession, isDatabaseUnavailable, isStatementRefusal } from './pool-errors';
 
 /** What pg's DatabaseError carries: the server's severity and SQLSTATE. */
 const serverError = (code: string, severity = 'ERROR') => Object.assign(new Error(code), { severity, code });
@@ -48,5 +48,27 @@ describe('isDatabaseUnavailable', () => {
     ['something that is not an error', 'boom'],
   ])('is false for %s: that is not the database being away', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('endsSession', () => {
+  it.each([
+    ['an administrator shutdown', '57P01', 'FATAL'],
+    ['idle too long', '57P05', 'FATAL'],
+    ['idle in a transaction too long', '25P03', 'FATAL'],
+    ['a connection failure', '08006', 'FATAL'],
+    ['any FATAL message, whatever its code', 'XX000', 'FATAL'],
+    ['an administrator shutdown from a server speaking another language', '57P01', 'SCHWERWIEGEND'],
+  ])('is true for %s (%s): the server closes the connection next', (_, code, severity) => {
+    expect(endsSession(serverError(code, severity))).toBe(true);
+  });
+
+  it.each([
+    ['a statement timeout', '57014'],
+    ['a unique violation', '23505'],
+    ['a deadlock', '40P01'],
+    ['too many connections, answered to a statement', '53300'],
+  ])('is false for %s (%s): the connection stays usable', (_, code) => {
+    expect(endsSession(serverError(code))).toBe(false);
   });
 });

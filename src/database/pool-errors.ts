@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Client, Pool } from 'pg';
 
 /**
  * A pg client checked out of a pool (a LISTEN connection, a long query) emits 'error' when
@@ -8,6 +8,30 @@ import type { Pool } from 'pg';
 export function surviveConnectionLoss(pool: Pool, log: (message: string) => void): void {
   pool.on('error', (error) => log(`idle connection lost: ${error.message}`));
   pool.on('connect', (client) => client.on('error', (error) => log(`connection lost: ${error.message}`)));
+}
+
+/**
+ * The server ends a session with a FATAL message and closes the socket a moment later. A query
+ * that failed with that message gives its client back to its pool in between, and the pool would
+ * hand it to the next statement, which would fail too. Ended as soon as the message is handled
+ * (after the query has its error), the client is dropped when it is given back.
+ */
+export function endWhenSessionEnds(client: Client): void {
+  client.connection.on('errorMessage', (message: { severity?: unknown; code?: unknown }) => {
+    if (endsSession(message)) queueMicrotask(() => void client.end().catch(() => undefined));
+  });
+}
+
+/**
+ * SQLSTATEs of a server ending the session (sent as FATAL): shut down by an administrator or a
+ * crash, not accepting connections now, the database dropped, idle too long (57P01–57P05), idle
+ * in a transaction too long (25P03), and connection exceptions (08).
+ */
+const SESSION_ENDING_CODES = /^(57P0[1-5]|25P03|08...)$/;
+
+/** Whether an error the server sent ends this connection's session (the server closes it next). */
+export function endsSession({ severity, code }: { severity?: unknown; code?: unknown }): boolean {
+  return severity === 'FATAL' || severity === 'PANIC' || (typeof code === 'string' && SESSION_ENDING_CODES.test(code));
 }
 
 /**

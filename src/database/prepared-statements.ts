@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Client, type QueryResult } from 'pg';
+import { Client, type ClientConfig, type QueryResult } from 'pg';
+import { endWhenSessionEnds } from './pool-errors';
 
 /** Statements one connection keeps prepared, at most; past that, new ones are parsed each time. */
 const MAX_PREPARED_PER_CONNECTION = 500;
@@ -33,9 +34,17 @@ export function statementName(text: string): string {
  * prepares at most MAX_PREPARED_PER_CONNECTION statements. A prepared statement whose result
  * shape a migration changed (Postgres refuses it) goes unnamed on that connection from then on.
  *
+ * A client whose session the server ends is ended with it (`endWhenSessionEnds`), so its pool
+ * drops it rather than hand it out again.
+ *
  * For TypeORM (`extra.Client`) and the pg pools of the job queue.
  */
 export class PreparingClient extends Client {
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    endWhenSessionEnds(this);
+  }
+
   private readonly preparedNames = new Set<string>();
   /** Statements Postgres refused in their prepared shape on this connection: they go unnamed here. */
   private readonly unnamed = new Set<string>();
