@@ -100,8 +100,6 @@ export class JobBatcher implements OnApplicationShutdown {
       .map((layer) => `[${layer.map((job) => job.json).join(',')}]`)
       .join(',')}]`;
     await this.pool.query(ADD_LAYERS, [layers]);
-    const added = new Map<string, number>();
-    for (const job of groups.flat()) added.set(job.name, (added.get(job.name) ?? 0) + 1);
-    for (const [name, count] of added) this.jobs.wakeCommitted(name, count);
+    this.jobs.wakeCommitted(groups.flat());
   }
 }

@@ -293,18 +293,20 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     if (jobs.length === 0) return;
     if (jobs.some((job) => job.options?.jobKey === undefined)) throw new Error('addWithNewKeys adds jobs with a key only');
     await manager.query('SELECT add_quiet_jobs_with_new_keys($1::json)', [JSON.stringify(jobs.map(jobSpecOf))]);
+    this.wakeCommitted(jobs, manager);
+  }
+
+  /**
+   * Wakes this instance's workers (main or isolated) for jobs added without a NOTIFY
+   * (`add_quiet_jobs`), once `manager`'s transaction commits, or now without one.
+   */
+  wakeCommitted(jobs: { name: string }[], manager?: EntityManager): void {
     const added = new Map<string, number>();
-    for (const job of jobs) added.set(job.name, (added.get(job.name) ?? 0) + 1);
+    for (const { name } of jobs) added.set(name, (added.get(name) ?? 0) + 1);
     for (const [name, count] of added) {
       const pool = this.workerPoolOf(name);
       if (pool) this.nudges.afterCommit(manager, pool, count);
     }
-  }
-
-  /** Wakes this instance's workers for jobs of `name` committed without a NOTIFY (`add_quiet_jobs`), main or isolated. */
-  wakeCommitted(name: string, count: number): void {
-    const pool = this.workerPoolOf(name);
-    if (pool && count > 0) this.nudges.afterCommit(undefined, pool, count);
   }
 
   /**

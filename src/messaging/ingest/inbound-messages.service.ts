@@ -99,7 +99,9 @@ export class InboundMessagesService {
       const { contactId } = resolved[n];
       if (resolved[n].created && !seen.has(contactId)) {
         seen.add(contactId);
-        created.set(scope.channel, [...(created.get(scope.channel) ?? []), { scope, contactId, externalId: item.userId }]);
+        const ofChannel = created.get(scope.channel) ?? [];
+        ofChannel.push({ scope, contactId, externalId: item.userId });
+        created.set(scope.channel, ofChannel);
       }
       await this.afterInsert(units[n], resolved[n], { message: record, conversation: conversations.get(resolved[n].conversationId)!, held }, manager);
     }
