@@ -6,10 +6,9 @@ import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
-import { surviveConnectionLoss } from '../database/pool-errors';
-import { PreparingClient } from '../database/prepared-statements';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
+import { openJobPool } from './job-pools';
 import { endDueRests } from './resting-queues';
 import { collectJobBacklog } from './job-backlog';
 import { workerLogger } from './job-failure-log';
@@ -33,16 +32,6 @@ export { RunLater } from './job-types';
  * worker's fetch comes back empty, and the worker then waits for the next poll or new job.
  */
 const MAIN_POLL_INTERVAL_MS = 200;
-
-/**
- * The job pools' connections read graphile-worker's jobs table through plain index scans only.
- * It is a queue: a few live rows among many dead ones until autovacuum comes by (at most once a
- * minute), and its statistics say it is nearly empty. With a bitmap scan a fetch or a claim read
- * every entry of the index range, dead or not (51,000 of them after a few minutes of load, and
- * a completion took 40 ms); a plain index scan stops at the first due jobs and marks
- * the dead entries it passes so no later scan reads them again.
- */
-const JOB_TABLE_SESSION = '-c enable_bitmapscan=off';
 
 /** Each worker of an isolated group still polls on its own this seldom, should its pool's polling stop. */
 const WORKER_POLL_INTERVAL_MS = 30_000;
@@ -128,28 +117,14 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       const pool = idleWorkers.of(worker.workerPool);
       if (pool && job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id, pool !== this.mainWorkerPool);
     });
-    this.runner = await run({
-      events,
-      pgPool: this.pool,
-      taskList: this.tasks,
-      concurrency: this.config.workerConcurrency,
-      noHandleSignals: true,
-      pollInterval: MAIN_POLL_INTERVAL_MS,
-      logger: workerLogger(this.logger),
-    });
+    const runWorkers = (pgPool: Pool, taskList: TaskList, concurrency: number, pollInterval: number) =>
+      run({ events, pgPool, taskList, concurrency, pollInterval, noHandleSignals: true, logger: workerLogger(this.logger) });
+    this.runner = await runWorkers(this.pool, this.tasks, this.config.workerConcurrency, MAIN_POLL_INTERVAL_MS);
     for (const [group, isolated] of this.isolated) {
       creating = isolated;
       // These jobs wait on others, not on the database: a few connections serve many workers.
       isolated.pool = this.jobPool(`meta-inbox-${group}`, Math.min(isolated.concurrency, 8) + 2, `${group} worker pool`);
-      isolated.runner = await run({
-        events,
-        pgPool: isolated.pool,
-        taskList: isolated.tasks,
-        concurrency: isolated.concurrency,
-        noHandleSignals: true,
-        pollInterval: WORKER_POLL_INTERVAL_MS,
-        logger: workerLogger(this.logger),
-      });
+      isolated.runner = await runWorkers(isolated.pool, isolated.tasks, isolated.concurrency, WORKER_POLL_INTERVAL_MS);
     }
     await this.liveness.publishWorkers();
     // Jobs a killed predecessor held are freed now, not hours later.
@@ -163,11 +138,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     });
   }
 
-  /** A pool of the job queue's connections (graphile-worker's and ours on its tables): prepared statements, plain index scans, surviving a lost connection. */
+  /** A pool of the job queue's connections (`openJobPool`), its lost connections logged under `label`. */
   private jobPool(applicationName: string, max: number, label: string): Pool {
-    const pool = new Pool({ connectionString: this.config.databaseUrl, max, application_name: applicationName, options: JOB_TABLE_SESSION, Client: PreparingClient });
-    surviveConnectionLoss(pool, (message) => this.logger.warn(`${label}: ${message}`));
-    return pool;
+    return openJobPool(this.config.databaseUrl, applicationName, max, (message) => this.logger.warn(`${label}: ${message}`));
   }
 
   /** Deletes the rows of named queues without jobs (see `deleteIdleQueues`); answers how many. */
@@ -267,8 +240,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       options.priority ?? null,
     ];
     const sql = 'SELECT graphile_worker.add_job($1, $2::json, $3, $4::timestamptz, $5::int, $6, $7::int)';
-    if (manager) await manager.query(sql, params);
-    else await this.pool.query(sql, params);
+    await this.query(sql, params, manager);
     this.wakeAfterCommit(manager, name);
   }
 
@@ -278,9 +250,14 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     const specs = jobs.map(jobSpecOf);
     const sql =
       'SELECT count(*) FROM graphile_worker.add_jobs(array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, $1::json)))';
-    if (manager) await manager.query(sql, [JSON.stringify(specs)]);
-    else await this.pool.query(sql, [JSON.stringify(specs)]);
+    await this.query(sql, [JSON.stringify(specs)], manager);
     for (const job of jobs) this.wakeAfterCommit(manager, job.name);
+  }
+
+  /** A statement in `manager`'s transaction, or on the worker pool without one. */
+  private async query(sql: string, params: unknown[], manager?: EntityManager): Promise<void> {
+    if (manager) await manager.query(sql, params);
+    else await this.pool.query(sql, params);
   }
 
   /**

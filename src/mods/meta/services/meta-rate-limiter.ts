@@ -6,6 +6,7 @@ import { DatabaseClock } from '../../../database/database-clock';
 import { BatchedReads } from '../../../jobs/batched-reads';
 import { ChannelBusyError } from '../../../messaging/channels/channel-sender';
 import { MetaSendPacing } from './meta-send-pacing';
+import { SendDemand } from './send-demand';
 
 /** Meta's two per-Page Send API budgets. */
 export enum SendLane {
@@ -119,10 +120,10 @@ export function pacedRate(limit: number): number {
 @Injectable()
 export class MetaRateLimiter {
   private readonly leases = new Map<string, Lease>();
-  /** Calls that asked for a slot per (Page, lane), in the current and the previous DEMAND_WINDOW_MS. */
-  private readonly demand = new Map<string, { windowStart: number; current: number; previous: number }>();
   /** Turns the database's times into this process's clock (`local()`), where every time below is kept. */
   private readonly clock = new DatabaseClock();
+  /** Calls that asked for a slot per (Page, lane), in the current and the previous DEMAND_WINDOW_MS. */
+  private readonly demand = new SendDemand(() => this.clock.local(), DEMAND_WINDOW_MS, MAX_REMEMBERED_PAGES);
   /** The last slot this instance reserved per (Page, lane). */
   private readonly lastSlots = new Map<string, number>();
   /** When each Page this instance saw refuse a call for its rate limit may be called again. */
@@ -169,7 +170,7 @@ export class MetaRateLimiter {
   /** The next slot of this instance's lease, reserving more when it is used up. */
   private async nextSlot(pageId: string, lane: SendLane): Promise<number> {
     const key = pairKey(pageId, lane);
-    this.noteCall(key);
+    this.demand.note(key);
     let lease = this.leases.get(key);
     if (!lease) this.leases.set(key, (lease = { slots: [], waiting: 0 }));
     lease.waiting += 1;
@@ -181,7 +182,7 @@ export class MetaRateLimiter {
         if (slot !== undefined) return slot;
         // Everyone waiting now shares one statement: the first caller reserves for all of them.
         const current = lease;
-        current.reserving ??= this.reserve(pageId, lane, Math.min(MAX_BATCH, Math.max(current.waiting, this.expectedCalls(key))), current).finally(
+        current.reserving ??= this.reserve(pageId, lane, Math.min(MAX_BATCH, Math.max(current.waiting, this.demand.expected(key))), current).finally(
           () => (current.reserving = undefined),
         );
         await current.reserving;
@@ -190,25 +191,6 @@ export class MetaRateLimiter {
       lease.waiting -= 1;
       if (lease.waiting === 0 && lease.slots.length === 0 && !lease.reserving) this.leases.delete(key);
     }
-  }
-
-  /** Counts a call that asks for a slot, in the current DEMAND_WINDOW_MS. */
-  private noteCall(key: string): void {
-    const now = this.clock.local();
-    let demand = this.demand.get(key);
-    if (!demand || now - demand.windowStart >= 2 * DEMAND_WINDOW_MS) {
-      if (!demand && this.demand.size >= MAX_REMEMBERED_PAGES) this.demand.clear();
-      this.demand.set(key, (demand = { windowStart: now, current: 0, previous: 0 }));
-    } else if (now - demand.windowStart >= DEMAND_WINDOW_MS) {
-      Object.assign(demand, { windowStart: demand.windowStart + DEMAND_WINDOW_MS, previous: demand.current, current: 0 });
-    }
-    demand.current += 1;
-  }
-
-  /** The calls this instance can expect for a (Page, lane) in the next DEMAND_WINDOW_MS: as many as in the last one. */
-  private expectedCalls(key: string): number {
-    const demand = this.demand.get(key);
-    return demand && this.clock.local() - demand.windowStart < 2 * DEMAND_WINDOW_MS ? Math.max(demand.previous, demand.current) : 1;
   }
 
   private async reserve(pageId: string, lane: SendLane, count: number, lease: Lease): Promise<void> {
