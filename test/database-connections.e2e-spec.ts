@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { DATABASE_UNAVAILABLE } from '../src/common/domain-error.filter';
 import { TestApp } from './support/test-app';
 
 describe('database connections', () => {
@@ -23,4 +25,30 @@ describe('database connections', () => {
       await expect(dataSource.query(`SELECT 1 AS one`)).resolves.toEqual([{ one: 1 }]);
     }
   });
+
+  it('answers a request whose statement the server ended 503 with Retry-After, not 500, and serves the next one', async () => {
+    const { apiKey } = await t.createOrganization('Failover');
+    const contact = `/api/contacts/${randomUUID()}`;
+    const locker = await t.db.connect();
+    try {
+      // The request's statement waits behind this lock until its session is ended, as a failover would end it.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE');
+      const answer = t.request('GET', contact, { token: apiKey });
+      const waiting = async () =>
+        (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%contacts%' AND pid <> pg_backend_pid()`)).rows[0]?.pid as number | undefined;
+      let pid: number | undefined;
+      while (!(pid = await waiting())) await new Promise((resolve) => setTimeout(resolve, 10));
+      await t.db.query('SELECT pg_terminate_backend($1)', [pid]);
+      const refused = await answer;
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: DATABASE_UNAVAILABLE });
+      expect(refused.headers.get('retry-after')).toBe('1');
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    expect((await t.request('GET', contact, { token: apiKey })).status).toBe(404);
+  });
 });
+

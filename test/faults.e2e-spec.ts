@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { DATABASE_UNAVAILABLE } from '../src/common/domain-error.filter';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
@@ -83,7 +84,10 @@ describe('faults', () => {
    * A PostgreSQL of the test's own (to stop under the service), the service on it with a
    * connected Page that the sandbox's webhooks go to, and a pool for the test to read with.
    */
-  async function withOwnDatabase(pageId: string, work: (setup: { postgres: EmbeddedPostgres; db: Pool; service: ServiceProcess }) => Promise<void>): Promise<void> {
+  async function withOwnDatabase(
+    pageId: string,
+    work: (setup: { postgres: EmbeddedPostgres; db: Pool; service: ServiceProcess; apiKey: string }) => Promise<void>,
+  ): Promise<void> {
     const postgres = new EmbeddedPostgres(mkdtempSync(join(tmpdir(), 'mi-faults-pg-')), { fast: true, port: await freePort() });
     const databaseUrl = await postgres.start();
     const db = new Pool({ connectionString: databaseUrl, max: 2 });
@@ -91,8 +95,8 @@ describe('faults', () => {
     try {
       const service = await startService(databaseUrl, await freePort(), mkdtempSync(join(tmpdir(), 'mi-faults-db-')));
       sandbox.webhookTarget = `${service.baseUrl}/api/meta/webhook`;
-      await connectOrganization(service, pageId);
-      await work({ postgres, db, service });
+      const apiKey = await connectOrganization(service, pageId);
+      await work({ postgres, db, service, apiKey });
     } finally {
       await db.end();
       await postgres.stop();
@@ -291,7 +295,7 @@ describe('faults', () => {
 
   it('acknowledges everything Meta retries while its database is down for 30 s, and recovers by itself', async () => {
     const pageId = '700000000000002';
-    await withOwnDatabase(pageId, async ({ postgres, db, service }) => {
+    await withOwnDatabase(pageId, async ({ postgres, db, service, apiKey }) => {
       const mids: string[] = [];
       const pending: Promise<void>[] = [];
       const deadline = Date.now() + 120000;
@@ -311,6 +315,9 @@ describe('faults', () => {
         await new Promise((r) => setTimeout(r, 500));
       }
       expect(refused).toBeGreaterThan(0);
+      // The inbox's own requests are told to retry, not that the service is broken.
+      const unavailable = await service.request('GET', '/api/conversations', { token: apiKey });
+      expect([unavailable.status, unavailable.body.message, unavailable.headers.get('retry-after')]).toEqual([503, DATABASE_UNAVAILABLE, '1']);
       await postgres.start();
       await Promise.all(pending);
       await waitUntil(async () => ((await service.request('GET', '/health')).status === 200 ? true : undefined), 30000, 'health to recover');

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { assertUnreachable } from './assert-unreachable';
+import { isDatabaseUnavailable } from '../database/pool-errors';
 import { noteRefusalReason } from '../logging/request-logging';
 import { DomainError, DomainErrorCode } from './domain-error';
 
@@ -54,6 +55,11 @@ export const HTTP_REASON: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** The answer while the database cannot be reached (an outage, a failover): retry the request, a send with the same `Idempotency-Key`. */
+export const DATABASE_UNAVAILABLE = 'The database is not available right now; retry shortly';
+/** Seconds a client is told to wait before retrying a request the database could not serve. */
+const DATABASE_RETRY_AFTER_SECONDS = 1;
+
 /** The one place errors become HTTP answers: `{statusCode, error, message}`. */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
@@ -62,11 +68,21 @@ export class DomainErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (isDatabaseUnavailable(exception)) {
+      // An outage or a failover, not a bug: the request can be retried once the database is back.
+      this.logger.warn(`a request failed with the database away: ${(exception as Error).message}`);
+      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return this.answer(reply, 503, DATABASE_UNAVAILABLE);
+    }
     const { statusCode, message } = this.describe(exception);
     // Expected answers (HttpException, DomainError) need no stack; anything else is a bug.
     if (statusCode >= 500 && !(exception instanceof HttpException) && !(exception instanceof DomainError)) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
+    this.answer(reply, statusCode, message);
+  }
+
+  private answer(reply: FastifyReply, statusCode: number, message: string | string[]): void {
     noteRefusalReason(reply, message);
     void reply.status(statusCode).send({ statusCode, error: HTTP_REASON[statusCode] ?? 'Error', message });
   }

@@ -13,6 +13,7 @@ export function setupApiDocs(app: INestApplication): void {
         '',
         'Every error answers `{statusCode, error, message}` (the `ErrorBody` schema). Organization routes take',
         '`Authorization: Bearer <API key>`, admin routes the admin token. Lists answer `{data, nextCursor}`.',
+        'Any route answers 503 with `Retry-After` while the database cannot be reached: retry it (a send with the same `Idempotency-Key`).',
         '',
         realtimeEventsMarkdown(),
       ].join('\n'),
