@@ -128,7 +128,7 @@ describe('webhook group commit', () => {
       await storedCounts(t.db, [first.mid, second.mid, ...others.map((o) => o.mid)]);
     });
 
-    it("tells no worker pool of a delivery's jobs, nor of its new people's profile fetches, through a database notification (its instance wakes its own), and runs them", async () => {
+    it("tells no worker pool of a delivery's jobs, nor of its new people's profile fetches and media copies, through a database notification (its instance wakes its own), and runs them", async () => {
       const listener = await t.db.connect();
       const heard: string[] = [];
       listener.on('notification', (message) => heard.push(message.channel));
@@ -138,7 +138,12 @@ describe('webhook group commit', () => {
         people.forEach((user, i) => sandbox.addProfile(user, { first_name: `Quiet ${i}`, last_name: 'Person' }));
         // Two new people in one delivery (one statement applies them), and one of them again alone.
         const mids = [newMid('messenger'), newMid('messenger'), newMid('messenger')];
-        const together = webhookOf('messenger', PAGE, ...people.map((user, i) => messageEvent('messenger', { account: PAGE, user }, { mid: mids[i], text: 'quiet' })));
+        const attachments = [{ type: 'image', payload: { url: sandbox.cdnUrl(Buffer.from('\x89PNG quiet copy'), 'image/png') } }];
+        const together = webhookOf(
+          'messenger',
+          PAGE,
+          ...people.map((user, i) => messageEvent('messenger', { account: PAGE, user }, { mid: mids[i], text: 'quiet', attachments: i === 0 ? attachments : undefined })),
+        );
         expect((await sandbox.postWebhook(together)).status).toBe(200);
         expect((await sandbox.postWebhook(delivery(people[0], 'quiet again', mids[2]).body)).status).toBe(200);
         await storedCounts(t.db, mids);
@@ -147,6 +152,11 @@ describe('webhook group commit', () => {
           (rows) => rows.length === 2 && rows.every((row) => row.display_name?.startsWith('Quiet')),
         );
         expect(names.map((row) => row.display_name)).toEqual(['Quiet 0 Person', 'Quiet 1 Person']);
+        const copied = await eventually(
+          async () => (await t.db.query(`SELECT a.status FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.external_id = $1`, [mids[0]])).rows,
+          (rows) => rows.length === 1 && rows[0].status !== 'pending',
+        );
+        expect(copied).toEqual([{ status: 'stored' }]);
         // Each profile fetched once.
         expect(people.map((user) => sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${user}`)).length)).toEqual([1, 1]);
         expect(heard).toEqual([]);

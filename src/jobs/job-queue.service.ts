@@ -244,14 +244,17 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     this.wakeAfterCommit(manager, name);
   }
 
-  /** Adds many jobs in one statement (same transaction rules as `add`). */
+  /**
+   * Adds many plain jobs (no key) in one statement, in order, without graphile-worker's NOTIFY
+   * (`add_quiet_jobs`): it woke every listening pool of every instance, none of which runs an
+   * isolated group's jobs (media copies, say). This instance's workers of each job's group are
+   * woken once `manager`'s transaction commits (at once without one); other instances find the
+   * jobs when they poll.
+   */
   async addMany<P>(jobs: NewJob<P>[], manager?: EntityManager): Promise<void> {
     if (jobs.length === 0) return;
-    const specs = jobs.map(jobSpecOf);
-    const sql =
-      'SELECT count(*) FROM graphile_worker.add_jobs(array(SELECT json_populate_recordset(NULL::graphile_worker.job_spec, $1::json)))';
-    await this.query(sql, [JSON.stringify(specs)], manager);
-    for (const job of jobs) this.wakeAfterCommit(manager, job.name);
+    await this.query('SELECT add_quiet_jobs($1::json)', [JSON.stringify(jobs.map(jobSpecOf))], manager);
+    this.wakeCommitted(jobs, manager);
   }
 
   /** A statement in `manager`'s transaction, or on the worker pool without one. */
