@@ -144,7 +144,7 @@ export class InboundChangesService {
     const storageKeys = rows.flatMap((row) => row.storage_keys ?? []);
     if (storageKeys.length > 0) {
       const payload: DeleteFilesPayload = { storageKeys };
-      await this.jobs.add(DELETE_FILES_JOB, payload, { maxAttempts: DELETE_FILES_ATTEMPTS }, manager);
+      await this.jobs.addMany([{ name: DELETE_FILES_JOB, payload, options: { maxAttempts: DELETE_FILES_ATTEMPTS } }], manager);
     }
     return ids;
   }
