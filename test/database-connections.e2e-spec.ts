@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, Socket } from 'node:net';
 import { DataSource } from 'typeorm';
 import { DATABASE_UNAVAILABLE } from '../src/common/domain-error.filter';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { isDatabaseUnavailable } from '../src/database/pool-errors';
 import { TestApp } from './support/test-app';
 
 describe('database connections', () => {
@@ -49,6 +52,26 @@ describe('database connections', () => {
       locker.release();
     }
     expect((await t.request('GET', contact, { token: apiKey })).status).toBe(404);
+  });
+
+  it('gives up on a database that takes the connection but never answers, as the database being away', async () => {
+    // A server hung or behind a partition: the TCP connection is made, the startup is never answered.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const started = Date.now();
+      const failed = await new DataSource(dataSourceOptions(`postgres://postgres:x@127.0.0.1:${port}/postgres`, 2, 300)).initialize().catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+      // Bounded by the connect timeout, not by the system's TCP timeouts (minutes).
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      held.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

@@ -3,7 +3,15 @@ import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { PreparingClient } from './prepared-statements';
 
-export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions {
+/**
+ * How long a statement waits for a connection, a new one or one of the pool's: a database that
+ * stops answering (a partition, a server hung) or a pool held by a stuck burst then fails the
+ * request within seconds (503 `The database is not available right now`) instead of holding it
+ * for the system's TCP timeouts, minutes.
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+
+export function dataSourceOptions(url: string, poolSize = 20, connectTimeoutMs = DATABASE_CONNECT_TIMEOUT_MS): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -13,6 +21,6 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     synchronize: false,
     migrationsRun: false,
     uuidExtension: 'pgcrypto',
-    extra: { max: poolSize, application_name: 'meta-inbox', Client: PreparingClient },
+    extra: { max: poolSize, application_name: 'meta-inbox', Client: PreparingClient, connectionTimeoutMillis: connectTimeoutMs },
   };
 }

@@ -37,6 +37,8 @@ describe('isDatabaseUnavailable', () => {
     ['a server starting up', serverError('57P03', 'FATAL')],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
     ['a connection that ended under a query', new Error('Connection terminated unexpectedly')],
+    ['a connection not made in time', new Error('Connection terminated due to connection timeout')],
+    ["no pool connection free in time", new Error('timeout exceeded when trying to connect')],
   ])('is true for %s', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -54,8 +54,11 @@ export function isStatementRefusal(error: unknown): boolean {
 
 /** Socket errors of a database that cannot be reached. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
-/** What pg throws when its connection ends under a query (no code of any kind). */
-const PG_CONNECTION_ENDED = /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
+/**
+ * What pg throws when its connection ends under a query or cannot be made in time, and pg-pool
+ * when no connection came free in time (no code of any kind).
+ */
+const PG_CONNECTION_ENDED = /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
 
 /**
  * Whether the error says the database is away (refused, unreachable, shut down, starting up),
