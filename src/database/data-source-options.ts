@@ -4,10 +4,10 @@ import { MIGRATIONS } from './migrations';
 import { PreparingClient } from './prepared-statements';
 
 /**
- * How long a statement waits for a connection, a new one or one of the pool's: a database that
- * stops answering (a partition, a server hung) or a pool held by a stuck burst then fails the
+ * How long a statement waits for a connection, a new one or one of the pool's: a server that
+ * takes connections but never answers them, or a pool held by a stuck burst, then fails the
  * request within seconds (503 `The database is not available right now`) instead of holding it
- * for the system's TCP timeouts, minutes.
+ * without end. (A statement already sent on an open connection waits for its answer.)
  */
 export const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 
