@@ -1,6 +1,6 @@
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d6a1b60000000049454e44ae426082', 'hex');
@@ -13,15 +13,13 @@ describe('attachments: upload and send', () => {
   let org: { id: string; apiKey: string };
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ MAX_ATTACHMENT_BYTES: String(MAX_BYTES), META_PAGE_MEDIA_SENDS_PER_SECOND: '3' }));
-    page = sandbox.addPage({ id: '311', name: 'Files Page', instagram: { id: '378', username: 'files' } });
-    org = await t.createOrganization('Files');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage(
+      { id: '311', name: 'Files Page', instagram: { id: '378', username: 'files' } },
+      'Files',
+      { MAX_ATTACHMENT_BYTES: String(MAX_BYTES), META_PAGE_MEDIA_SENDS_PER_SECOND: '3' },
+    ));
   });
-  afterAll(async () => {
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }));
   beforeEach(() => sandbox.clear());
 
   async function upload(body: Buffer, type: string | undefined, options: { token?: string; field?: string; name?: string } = {}) {

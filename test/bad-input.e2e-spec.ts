@@ -2,7 +2,7 @@ import { INBOUND_EVENTS_JOB } from '../src/mods/meta/jobs/inbound-event.job';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { editEvent, messageEvent, newMid, Parties, webhookOf, webhookSignatureHeaders } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { connectPage, startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { ADMIN_TOKEN, TestApp } from './support/test-app';
 
 const NUL = 'a\u0000b';
@@ -34,15 +34,9 @@ describe('bad input', () => {
     (await t.db.query(`SELECT task_identifier, last_error FROM graphile_worker.jobs WHERE last_error IS NOT NULL AND task_identifier = $1`, [INBOUND_EVENTS_JOB])).rows;
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    sandbox.addPage({ id: PAGE, name: 'Bad Input Page' });
-    org = await t.createOrganization('Bad Input');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    ({ t, sandbox, org } = await startWithConnectedPage({ id: PAGE, name: 'Bad Input Page' }, 'Bad Input'));
   });
-  afterAll(async () => {
-    await t.close();
-    await sandbox.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }));
 
   describe('every route of the API', () => {
     it('answers no 5xx to NUL bytes, deep nesting, huge strings, absurd numbers and wrong types, and stays up', async () => {

@@ -5,7 +5,7 @@ import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import type { SandboxComment, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { changesBody, feedCommentChange, messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { connectPage, startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -22,17 +22,14 @@ describe('comments, private and public replies, hiding', () => {
   const IG = '17841451300000001';
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ SEND_MAX_ATTEMPTS: '3' }));
-    page = sandbox.addPage({ id: PAGE, name: 'Comment Coffee', instagram: { id: IG, username: 'comment.coffee' } });
-    org = await t.createOrganization('Commented');
+    ({ t, sandbox, page, org } = await startWithConnectedPage(
+      { id: PAGE, name: 'Comment Coffee', instagram: { id: IG, username: 'comment.coffee' } },
+      'Commented',
+      { SEND_MAX_ATTEMPTS: '3' },
+    ));
     other = await t.createOrganization('Bystander');
-    await connectPage(t, sandbox, org.apiKey, page);
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
   beforeEach(() => sandbox.clear());
 
   async function socket(apiKey = org.apiKey) {

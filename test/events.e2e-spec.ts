@@ -4,7 +4,7 @@ import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { deliveryEvent, editEvent, messageEvent, newMid, Parties, reactionEvent, readEvent, unsendEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -18,10 +18,7 @@ describe('domain events: one log, three ways out', () => {
   const person = (): Parties => ({ account: PAGE, user: `psid-events-${++users}` });
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    sandbox.addPage({ id: PAGE, name: 'Events Page' });
-    org = await t.createOrganization('Events Org');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    ({ t, sandbox, org } = await startWithConnectedPage({ id: PAGE, name: 'Events Page' }, 'Events Org'));
     socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
   });
   afterAll(async () => {

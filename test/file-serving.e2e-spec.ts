@@ -2,7 +2,7 @@ import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
 import { StorageService } from '../src/storage/storage.service';
 import { eventually } from './support/eventually';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
 const HTML = Buffer.from('<!doctype html><script>fetch("/api/contacts?steal="+document.cookie)</script><h1>hi</h1>');
@@ -20,15 +20,9 @@ describe('serving stored files', () => {
   const PAGE = '306000000000001';
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    sandbox.addPage({ id: PAGE, name: 'Files Page' });
-    org = await t.createOrganization('Files');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    ({ t, sandbox, org } = await startWithConnectedPage({ id: PAGE, name: 'Files Page' }, 'Files'));
   });
-  afterAll(async () => {
-    await t.close();
-    await sandbox.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }));
 
   async function upload(body: Buffer, type: string, name: string): Promise<string> {
     const form = new FormData();

@@ -1,7 +1,7 @@
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { eventually } from './support/eventually';
 import { createMessengerCustomer } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
 /**
@@ -17,15 +17,13 @@ describe('Graph batch requests', () => {
   let counter = 0;
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ META_PAGE_SENDS_PER_SECOND: '100000', SEND_MAX_ATTEMPTS: '3' }));
-    page = sandbox.addPage({ id: '881', name: 'Batch Page' });
-    org = await t.createOrganization('Batches');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage(
+      { id: '881', name: 'Batch Page' },
+      'Batches',
+      { META_PAGE_SENDS_PER_SECOND: '100000', SEND_MAX_ATTEMPTS: '3' },
+    ));
   });
-  afterAll(async () => {
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }));
   beforeEach(() => sandbox.clear());
 
   const contact = () => createMessengerCustomer(t.db, org.id, page.id, `psid-batch-${++counter}`);

@@ -1,7 +1,7 @@
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
 import { StorageService } from '../src/storage/storage.service';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 import { eventually } from './support/eventually';
@@ -35,16 +35,13 @@ describe('inbound attachments', () => {
   };
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ MAX_ATTACHMENT_BYTES: '100000' }));
-    sandbox.addPage({ id: PAGE, name: 'Media Page', instagram: { id: IG, username: 'media.shop' } });
-    org = await t.createOrganization('Media Org');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    ({ t, sandbox, org } = await startWithConnectedPage(
+      { id: PAGE, name: 'Media Page', instagram: { id: IG, username: 'media.shop' } },
+      'Media Org',
+      { MAX_ATTACHMENT_BYTES: '100000' },
+    ));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t.close();
-    await sandbox.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
 
   it('copies every Messenger media kind into storage with its type and size, served at a signed URL', async () => {
     const socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);

@@ -14,7 +14,7 @@ import {
   webhookBody,
   webhookOf,
 } from '../src/sandbox/webhook-events';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 import { eventually } from './support/eventually';
@@ -44,17 +44,10 @@ describe('inbound Messenger and Instagram events', () => {
   const send = (platform: 'messenger' | 'instagram', account: string, ...events: any[]) => sandbox.postWebhook(webhookOf(platform, account, ...events));
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    sandbox.addPage({ id: PAGE, name: 'Inbound Page', instagram: { id: IG, username: 'inbound.shop' } });
-    org = await t.createOrganization('Inbound Org');
+    ({ t, sandbox, org } = await startWithConnectedPage({ id: PAGE, name: 'Inbound Page', instagram: { id: IG, username: 'inbound.shop' } }, 'Inbound Org'));
     other = await t.createOrganization('Bystander Org');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t.close();
-    await sandbox.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
 
   it("stores a Messenger text as an inbound message, opens the 24-hour window, fetches the sender's profile and pushes it to the organization's sockets only", async () => {
     const mine = await RecordingSocket.connect(t.baseUrl, org.apiKey);

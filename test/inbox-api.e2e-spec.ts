@@ -1,7 +1,7 @@
 import { io } from 'socket.io-client';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { addFacebookIdentity, createContact, createContactWithConversation, createConversation, createMessage } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { ADMIN_TOKEN, TestApp } from './support/test-app';
 
@@ -15,16 +15,9 @@ describe('the browser inbox API: scoped tokens, CORS, and inbox-shaped routes', 
   const sockets: RecordingSocket[] = [];
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ CORS_ORIGINS: ALLOWED_ORIGIN }));
-    page = sandbox.addPage({ id: '151', name: 'Inbox Page' });
-    org = await t.createOrganization('Acme');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage({ id: '151', name: 'Inbox Page' }, 'Acme', { CORS_ORIGINS: ALLOWED_ORIGIN }));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
 
   const mint = async (body: object = {}, apiKey = org.apiKey) => {
     const res = await t.request('POST', '/api/auth/tokens', { token: apiKey, body });

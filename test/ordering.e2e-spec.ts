@@ -2,7 +2,7 @@ import { inboundQueueOf } from '../src/mods/meta/mappers/webhook-delivery';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { editEvent, messageEvent, newMid, reactionEvent, unsendEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { createMessengerCustomer } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -17,16 +17,9 @@ describe('ordering under failure', () => {
 
   beforeAll(async () => {
     // Two tries per send: the first retry comes after e¹ ≈ 2.7 s, the last attempt fails for good.
-    ({ t, sandbox } = await startWithSandbox({ SEND_MAX_ATTEMPTS: '2' }));
-    page = sandbox.addPage({ id: '811', name: 'Order Page' });
-    org = await t.createOrganization('Order');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage({ id: '811', name: 'Order Page' }, 'Order', { SEND_MAX_ATTEMPTS: '2' }));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
   beforeEach(() => sandbox.clear());
 
   async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {

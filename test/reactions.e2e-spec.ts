@@ -1,7 +1,7 @@
 import { ErrorMessages } from '../src/common/domain-error';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation, createMessage } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { connectPage, startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -13,16 +13,9 @@ describe('reactions, sender actions and opening conversations', () => {
   const sockets: RecordingSocket[] = [];
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    page = sandbox.addPage({ id: '411', name: 'React Page', instagram: { id: '478', username: 'reacts' } });
-    org = await t.createOrganization('Reacts');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage({ id: '411', name: 'React Page', instagram: { id: '478', username: 'reacts' } }, 'Reacts'));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
   beforeEach(() => sandbox.clear());
 
   async function socket(apiKey = org.apiKey) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { messageEvent, postbackEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation, createMessengerCustomer } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -18,16 +18,13 @@ describe('richer sends: quick replies, buttons, files by URL, base64 uploads, re
   const sockets: RecordingSocket[] = [];
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ SEND_MAX_ATTEMPTS: '2', MAX_ATTACHMENT_BYTES: String(MAX_BYTES) }));
-    page = sandbox.addPage({ id: '611', name: 'Rich Page', instagram: { id: '678', username: 'rich' } });
-    org = await t.createOrganization('Rich');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage(
+      { id: '611', name: 'Rich Page', instagram: { id: '678', username: 'rich' } },
+      'Rich',
+      { SEND_MAX_ATTEMPTS: '2', MAX_ATTACHMENT_BYTES: String(MAX_BYTES) },
+    ));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
   beforeEach(() => sandbox.clear());
 
   let counter = 0;
@@ -362,15 +359,9 @@ describe('attachmentUrls with private networks refused', () => {
   let org: { id: string; apiKey: string };
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox({ MEDIA_ALLOW_PRIVATE_NETWORKS: 'false' }));
-    const page = sandbox.addPage({ id: '711', name: 'Guarded Page' });
-    org = await t.createOrganization('Guarded');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, org } = await startWithConnectedPage({ id: '711', name: 'Guarded Page' }, 'Guarded', { MEDIA_ALLOW_PRIVATE_NETWORKS: 'false' }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }));
 
   it('fails the record of a file on a loopback address, saying so, and still sends the text', async () => {
     const contactId = await createMessengerCustomer(t.db, org.id, '711', 'psid-guarded');

@@ -5,7 +5,7 @@ import { SendStoreService, SendToStore } from '../src/messaging/services/send-st
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { eventually } from './support/eventually';
 import { createMessengerCustomer } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { TestApp } from './support/test-app';
 
 /**
@@ -22,15 +22,9 @@ describe('sends stored together', () => {
   let counter = 0;
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    page = sandbox.addPage({ id: '881', name: 'Together Page' });
-    org = await t.createOrganization('Together');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage({ id: '881', name: 'Together Page' }, 'Together'));
   });
-  afterAll(async () => {
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }));
   beforeEach(() => sandbox.clear());
 
   async function contact(): Promise<{ contactId: string; psid: string }> {

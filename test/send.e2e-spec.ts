@@ -4,7 +4,7 @@ import { MetaRateLimiter, SendLane } from '../src/mods/meta/services/meta-rate-l
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { deliveryEvent, echoEvent, messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { addFacebookIdentity, addInstagramIdentity, createContact, createConversation } from './support/factories';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { connectPage, startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -21,16 +21,13 @@ describe('POST /api/messaging/send', () => {
 
   beforeAll(async () => {
     // Two tries per send keeps the retry paths short; a low per-Page limit makes pacing visible.
-    ({ t, sandbox } = await startWithSandbox({ SEND_MAX_ATTEMPTS: '2', META_PAGE_SENDS_PER_SECOND: '10' }));
-    page = sandbox.addPage({ id: '111', name: 'Acme Page', instagram: { id: '178', username: 'acme' } });
-    org = await t.createOrganization('Acme');
-    await connectPage(t, sandbox, org.apiKey, page);
+    ({ t, sandbox, page, org } = await startWithConnectedPage(
+      { id: '111', name: 'Acme Page', instagram: { id: '178', username: 'acme' } },
+      'Acme',
+      { SEND_MAX_ATTEMPTS: '2', META_PAGE_SENDS_PER_SECOND: '10' },
+    ));
   });
-  afterAll(async () => {
-    sockets.forEach((s) => s.close());
-    await t?.close();
-    await sandbox?.stop();
-  });
+  afterAll(() => stopWithSandbox({ t, sandbox }, sockets));
   beforeEach(() => sandbox.clear());
 
   /** A Messenger (and optionally Instagram) contact whose last message came `ageMs` ago. */

@@ -1,7 +1,7 @@
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { startWithConnectedPage } from './support/meta-fixtures';
 import { RecordingSocket } from './support/socket-client';
 import { TestApp } from './support/test-app';
 
@@ -14,10 +14,7 @@ describe('Instagram stories', () => {
   const IG = '17841451400000001';
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    sandbox.addPage({ id: PAGE, name: 'Story Page', instagram: { id: IG, username: 'story.shop' } });
-    org = await t.createOrganization('Stories');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    ({ t, sandbox, org } = await startWithConnectedPage({ id: PAGE, name: 'Story Page', instagram: { id: IG, username: 'story.shop' } }, 'Stories'));
     socket = await RecordingSocket.connect(t.baseUrl, org.apiKey);
   });
   afterAll(async () => {

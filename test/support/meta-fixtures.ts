@@ -1,5 +1,5 @@
 import { MetaSandbox } from '../../src/sandbox/meta-sandbox';
-import type { SandboxPage } from '../../src/sandbox/sandbox.types';
+import type { SandboxPage, SandboxPageInput } from '../../src/sandbox/sandbox.types';
 import type { ServiceClient } from './http-client';
 import { freePort } from './service-process';
 
@@ -77,4 +77,27 @@ export async function startWithSandbox(env: Record<string, string> = {}): Promis
   sandbox.webhookTarget = `${t.baseUrl}/api/meta/webhook`;
   await configureMetaApp(t, sandbox);
   return { t, sandbox };
+}
+
+/**
+ * `startWithSandbox`, with `page` added to the sandbox and connected to a new organization named
+ * `orgName` through the real OAuth routes.
+ */
+export async function startWithConnectedPage(
+  page: SandboxPageInput,
+  orgName: string,
+  env: Record<string, string> = {},
+): Promise<{ t: TestApp; sandbox: MetaSandbox; page: SandboxPage; org: { id: string; name: string; apiKey: string } }> {
+  const { t, sandbox } = await startWithSandbox(env);
+  const added = sandbox.addPage(page);
+  const org = await t.createOrganization(orgName);
+  await connectPage(t, sandbox, org.apiKey, added);
+  return { t, sandbox, page: added, org };
+}
+
+/** Closes a suite's `sockets`, then the app and the sandbox `startWithSandbox` started (either may be missing if it failed). */
+export async function stopWithSandbox({ t, sandbox }: { t?: TestApp; sandbox?: MetaSandbox }, sockets: { close(): void }[] = []): Promise<void> {
+  sockets.forEach((socket) => socket.close());
+  await t?.close();
+  await sandbox?.stop();
 }
