@@ -332,7 +332,13 @@ describe('comments, private and public replies, hiding', () => {
     await connectPage(t, sandbox, fixtureOrg.apiKey, sandbox.addPage({ id: '106700000000001', name: 'Fixture Page', instagram: { id: '17841400000000001', username: 'sandbox.coffee' } }));
     const list = async () => (await api('GET', '/api/comments?limit=100', undefined, fixtureOrg.apiKey)).body.data;
     for (const name of ['page-feed-comments', 'instagram-comments']) expect((await sandbox.postWebhook(fixture(name))).status).toBe(200);
-    const settled = await eventually(list, (data) => data.length === 3 && data.some((c: any) => c.deletedAt !== null));
+    // The two deliveries' events are applied in their own time: wait for all of it, the replies too.
+    const replied = (data: any[], externalId: string) => data.some((c) => c.externalId === externalId && c.replies.length === 1);
+    const settled = await eventually(
+      list,
+      (data) =>
+        data.length === 3 && data.some((c: any) => c.deletedAt !== null) && replied(data, '900000000000001_1200000000000001') && replied(data, '17860000000000001'),
+    );
     const byId = new Map(settled.map((c: any) => [c.externalId, c]));
     expect(byId.get('900000000000001_1200000000000001')).toMatchObject({
       channel: 'facebook_messenger',
