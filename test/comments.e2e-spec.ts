@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorMessages } from '../src/common/domain-error';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
-import type { SandboxComment, SandboxPage } from '../src/sandbox/meta-sandbox';
+import type { SandboxComment } from '../src/sandbox/meta-sandbox';
 import { changesBody, feedCommentChange, messageEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
 import { connectPage, startWithConnectedPage, stopWithSandbox } from './support/meta-fixtures';
@@ -14,7 +14,6 @@ const DAY = 24 * 3600 * 1000;
 describe('comments, private and public replies, hiding', () => {
   let t: TestApp;
   let sandbox: MetaSandbox;
-  let page: SandboxPage;
   let org: { id: string; apiKey: string };
   let other: { id: string; apiKey: string };
   const sockets: RecordingSocket[] = [];
@@ -22,7 +21,7 @@ describe('comments, private and public replies, hiding', () => {
   const IG = '17841451300000001';
 
   beforeAll(async () => {
-    ({ t, sandbox, page, org } = await startWithConnectedPage(
+    ({ t, sandbox, org } = await startWithConnectedPage(
       { id: PAGE, name: 'Comment Coffee', instagram: { id: IG, username: 'comment.coffee' } },
       'Commented',
       { SEND_MAX_ATTEMPTS: '3' },
