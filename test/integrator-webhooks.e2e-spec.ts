@@ -1,7 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
-import { DELIVERIES_AT_ONCE_PER_LANE, LANES_PER_ENDPOINT, WebhookDeliveriesService } from '../src/webhooks/webhook-deliveries.service';
+import { WebhookDeliveriesService } from '../src/webhooks/webhook-deliveries.service';
+import { MAX_OPEN_PER_ENDPOINT } from '../src/webhooks/webhook-dispatcher';
 import { MAX_ATTEMPTS } from '../src/webhooks/retry-schedule';
 import { eventually } from './support/eventually';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
@@ -163,6 +164,27 @@ describe('integrator webhooks', () => {
     expect((await t.request('POST', `/api/webhooks/${endpoint.id}/deliveries/${endpoint.id}/retry`, { token: org.apiKey })).status).toBe(404);
   });
 
+  it('attempts again a delivery whose claim ran out (its instance died mid-attempt), and not before', async () => {
+    const endpoint = await register('/ok-lease', ['message.received']);
+    const mid = await inbound('Claimed by the dead');
+    const delivered = await deliveryWhen(endpoint.id, (d) => d.status === 'succeeded');
+    // As an instance leaves it when it dies after its POST and before recording the outcome.
+    const { rows } = await t.db.query(
+      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), claimed_until = now() + interval '2 seconds' WHERE id = $1 RETURNING claimed_until`,
+      [delivered.id],
+    );
+    const claimRunsOut = (rows[0].claimed_until as Date).getTime();
+    const [, again] = await eventually(
+      async () => integrator.at('/ok-lease').filter((r) => JSON.parse(r.body).data.object.externalId === mid),
+      (list) => list.length === 2,
+      15000,
+    );
+    expect(again.at).toBeGreaterThanOrEqual(claimRunsOut - 50);
+    expect(await deliveryWhen(endpoint.id, (d) => d.id === delivered.id && d.status === 'succeeded' && d.attempts === 2)).toMatchObject({ error: null });
+    const { rows: claims } = await t.db.query('SELECT claimed_until, manual FROM webhook_deliveries WHERE id = $1', [delivered.id]);
+    expect(claims[0]).toEqual({ claimed_until: null, manual: false });
+  });
+
   it('fails a delivery once the schedule is spent, and disables an endpoint failing for 5 days', async () => {
     const endpoint = await register('/fail-always', ['message.received']);
     await inbound('Nobody listens');
@@ -198,15 +220,22 @@ describe('integrator webhooks', () => {
     const settle = (outcomes: { ok: boolean }[]) =>
       (service as unknown as { settleAll: (s: unknown[]) => Promise<void> }).settleAll(
         outcomes.map(({ ok }, i) => ({
-          row: { delivery_id: done[i].id, endpoint_id: endpoint.id, attempts: 1 },
+          delivery: { delivery_id: done[i].id, endpoint_id: endpoint.id, attempts: 1 },
           outcome: ok ? { ok: true, responseStatus: 200, error: null } : { ok: false, responseStatus: 500, error: 'HTTP 500' },
           at: new Date(),
           next: ok ? null : new Date(Date.now() + 5000),
         })),
       );
     const endpointRow = async () => (await t.db.query('SELECT enabled, failing_since FROM webhook_endpoints WHERE id = $1', [endpoint.id])).rows[0];
-    const retryJobs = async () =>
-      Number((await t.db.query(`SELECT count(*) FROM graphile_worker.jobs WHERE key = ANY($1) AND run_at > now()`, [done.map((d: { id: string }) => `webhook-delivery:${d.id}`)])).rows[0].count);
+    // A retry is its row's next attempt time, unclaimed.
+    const retriesScheduled = async () =>
+      Number(
+        (
+          await t.db.query(`SELECT count(*) FROM webhook_deliveries WHERE id = ANY($1) AND status = 'pending' AND next_attempt_at > now() AND claimed_until IS NULL`, [
+            done.map((d: { id: string }) => d.id),
+          ])
+        ).rows[0].count,
+      );
 
     await t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE id = $1`, [endpoint.id]);
     await settle([{ ok: false }, { ok: true }]);
@@ -215,12 +244,12 @@ describe('integrator webhooks', () => {
       ['pending', 2],
       ['succeeded', 2],
     ]);
-    expect(await retryJobs()).toBe(1);
+    expect(await retriesScheduled()).toBe(1);
 
     await t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE id = $1`, [endpoint.id]);
     await settle([{ ok: false }, { ok: false }]);
     expect((await endpointRow()).enabled).toBe(false);
-    expect(await retryJobs()).toBe(2);
+    expect(await retriesScheduled()).toBe(2);
   });
 
   it('counts delivery attempts by outcome at /metrics: succeeded, retrying, failed', async () => {
@@ -315,9 +344,18 @@ describe('integrator webhooks', () => {
       mids = await Promise.all(Array.from({ length: 40 }, (_, i) => inbound(`burst ${i}`)));
       broken = await inbound('break me');
       for (const mid of mids) await receivedFor('/ok-burst', mid);
+      // Its POST went out, its outcome could not be recorded, and its claim was released to go again soon (not held for the whole lease).
       await eventually(
-        async () => (await t.db.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'webhooks.deliver' AND last_error LIKE '%injected delivery fault%'`)).rows[0].n,
-        (n) => n > 0,
+        async () =>
+          (
+            await t.db.query(
+              `SELECT d.attempts, d.claimed_until > now() AND d.claimed_until <= now() + interval '6 seconds' AS released
+               FROM webhook_deliveries d JOIN domain_events e ON e.id = d.event_id
+               WHERE d.endpoint_id = $1 AND e.data->'object'->>'text' = 'break me'`,
+              [endpoint.id],
+            )
+          ).rows[0],
+        (row) => row?.attempts === 0 && row.released === true && integrator.at('/ok-burst').some((r) => JSON.parse(r.body).data.object.externalId === broken),
         15000,
       );
     } finally {
@@ -355,7 +393,7 @@ describe('integrator webhooks', () => {
     expect(stored.rows[0].n).toBe(mids.length);
     // Everything above happened while the hanging endpoint held its deliveries open.
     expect(integrator.openHangingRequests).toBeGreaterThan(0);
-    expect(integrator.openHangingRequests).toBeLessThanOrEqual(LANES_PER_ENDPOINT * DELIVERIES_AT_ONCE_PER_LANE);
+    expect(integrator.openHangingRequests).toBeLessThanOrEqual(MAX_OPEN_PER_ENDPOINT);
 
     const timedOut = await deliveryWhen(hanging.id, (d) => d.attempts === 1, 20000);
     expect(timedOut).toMatchObject({ status: 'pending', responseStatus: null, error: 'no answer within 10 s' });

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
-import { QueueDrain } from '../src/jobs/queue-drain';
 import { RESTING } from '../src/jobs/resting-queues';
 import { INBOUND_EVENTS_JOB } from '../src/mods/meta/jobs/inbound-event.job';
 import { ConversationEvents, splitDelivery } from '../src/mods/meta/mappers/webhook-delivery';
@@ -259,34 +258,5 @@ describe('durable jobs with the inbound events job', () => {
       await client.query('ROLLBACK');
       client.release();
     }
-  });
-
-  it("lets the worker holding a queue claim the queue's next due jobs, complete them and fail one with graphile-worker's backoff", async () => {
-    // A task no worker runs, so only the drain touches these jobs.
-    const add = async (n: number, runAt = 'now()') =>
-      (await t.db.query(`SELECT id::text, job_queue_id, task_id FROM graphile_worker.add_job('test.drain', json_build_object('n', $1::int), queue_name => 'test:drain', run_at => ${runAt})`, [n])).rows[0];
-    const running = await add(1);
-    const [second, third, fourth] = [await add(2), await add(3), await add(4)];
-    await add(5, "now() + interval '1 hour'");
-    await t.db.query(`UPDATE graphile_worker._private_jobs SET locked_by = 'worker-test', locked_at = now(), attempts = 1 WHERE id = $1`, [running.id]);
-    const drain = new QueueDrain(t.db, new Logger('test'), { running: () => undefined, stopping: () => false });
-    const job = { job_queue_id: running.job_queue_id, locked_by: 'worker-test', task_id: running.task_id };
-    const row = async (id: string) => (await t.db.query(`SELECT locked_by, attempts, last_error, run_at > now() + interval '2 seconds' AS later FROM graphile_worker._private_jobs WHERE id = $1`, [id])).rows[0];
-
-    const [claimed] = await drain.claim(job);
-    expect(claimed).toMatchObject({ id: second.id, payload: { n: 2 }, attempts: 1 });
-    expect(await row(second.id)).toMatchObject({ locked_by: 'worker-test', attempts: 1 });
-
-    // The next claim completes the one done; it may take several at once.
-    const next = await drain.claim(job, [claimed], 2);
-    expect(next).toMatchObject([{ id: third.id, payload: { n: 3 } }, { id: fourth.id, payload: { n: 4 } }]);
-    expect(await row(second.id)).toBeUndefined();
-    await drain.fail(next[0], 'worker-test', 'boom');
-    expect(await row(third.id)).toEqual({ locked_by: null, attempts: 1, last_error: 'boom', later: true });
-    await drain.complete([next[1]], 'worker-test');
-    expect(await row(fourth.id)).toBeUndefined();
-    // Nothing else is due: the failed one waits for its backoff, the last for its time.
-    expect(await drain.claim(job, [], 5)).toEqual([]);
-    await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [running.job_queue_id]);
   });
 });

@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { MIGRATIONS } from '../src/database/migrations';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
+import { FakeIntegrator } from './support/fake-integrator';
 import { configureMetaApp, connectPage } from './support/meta-fixtures';
 import { ServiceProcess, freePort, waitUntil } from './support/service-process';
 import { RecordingSocket } from './support/socket-client';
@@ -39,6 +40,8 @@ describe('two instances on one database', () => {
       LOG_LEVEL: 'debug',
       // A small per-Page budget, so the shared sends below take several seconds of it.
       META_PAGE_SENDS_PER_SECOND: '10',
+      // The integrator endpoint below listens on loopback.
+      WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     });
   };
 
@@ -103,6 +106,35 @@ describe('two instances on one database', () => {
     );
     expect(onAText).toBe(text);
     expect(onBText).toBe(text);
+  });
+
+  it('delivers each event to an integrator endpoint once while both instances claim due deliveries', async () => {
+    const integrator = await FakeIntegrator.start();
+    try {
+      const endpoint = await a.request('POST', '/api/webhooks', { token: apiKey, body: { url: `${integrator.url}/ok-shared`, events: ['message.received'] } });
+      expect(endpoint.status).toBe(201);
+      const mids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        // Numbered by whichever instance relays first; claimed by whichever dispatcher looks first.
+        sandbox.webhookTarget = `${(i % 2 === 0 ? a : b).baseUrl}/api/meta/webhook`;
+        const mid = newMid('messenger');
+        mids.push(mid);
+        const answer = await sandbox.postWebhook(webhookOf('messenger', PAGE_ID, messageEvent('messenger', { account: PAGE_ID, user: `psid-hooks-${i % 8}` }, { mid, text: `hook ${i}` })));
+        expect(answer.status).toBe(200);
+      }
+      const received = () => integrator.at('/ok-shared').map((r) => JSON.parse(r.body).data.object.externalId as string);
+      await waitUntil(async () => (mids.every((mid) => received().includes(mid)) ? true : undefined), 20000, 'every event at the endpoint');
+      const settled = async () => {
+        const { rows } = await db.query(`SELECT status, attempts, claimed_until FROM webhook_deliveries WHERE endpoint_id = $1`, [endpoint.body.id]);
+        return rows.length === 40 && rows.every((row) => row.status === 'succeeded') ? rows : undefined;
+      };
+      const rows = await waitUntil(settled, 10000, 'every delivery recorded');
+      // Claimed once each: a delivery two instances attempted would count two attempts.
+      expect(rows.every((row) => row.attempts === 1 && row.claimed_until === null)).toBe(true);
+      for (const mid of mids) expect(received().filter((one) => one === mid)).toHaveLength(1);
+    } finally {
+      await integrator.close();
+    }
   });
 
   it('never frees the jobs of an instance that lost only its liveness connection: the send goes out once', async () => {

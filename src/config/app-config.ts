@@ -55,7 +55,7 @@ export class AppConfig {
   metaGraphBatchSize: number;
   /** Allow integrator webhook endpoints on loopback/private addresses (local receivers, the sandbox). */
   webhooksAllowPrivateNetworks: boolean;
-  /** Integrator webhook deliveries in flight at once on this instance (workers of their own). */
+  /** Integrator webhook deliveries in flight at once on this instance (its own dispatcher, not the job workers). */
   webhookConcurrency: number;
   /** Days the event log (`GET /api/events`) keeps an event; at least 7. */
   eventsRetentionDays: number;

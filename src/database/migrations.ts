@@ -22,6 +22,7 @@ import { PacingSlowSince1795700200000 } from './migrations/1795700200000-PacingS
 import { AddQuietJobs1795700300000 } from './migrations/1795700300000-AddQuietJobs';
 import { RelayAnnouncesAtOnce1795700400000 } from './migrations/1795700400000-RelayAnnouncesAtOnce';
 import { AddQuietJobsWithNewKeys1795700500000 } from './migrations/1795700500000-AddQuietJobsWithNewKeys';
+import { WebhookDeliveriesClaimed1795700600000 } from './migrations/1795700600000-WebhookDeliveriesClaimed';
 
 /** Every migration, in order, as class references. */
 export const MIGRATIONS: Function[] = [
@@ -49,4 +50,5 @@ export const MIGRATIONS: Function[] = [
   AddQuietJobs1795700300000,
   RelayAnnouncesAtOnce1795700400000,
   AddQuietJobsWithNewKeys1795700500000,
+  WebhookDeliveriesClaimed1795700600000,
 ];

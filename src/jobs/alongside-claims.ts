@@ -4,7 +4,22 @@ import { GroupCommit } from './group-commit';
 import { logFailure } from './job-failure-log';
 import { Alongside, contextOf, holderOf, ORDER_SEQ } from './job-types';
 import type { OrderedContext, Requeue } from './ordered-queues';
-import { type ClaimedJob, FAIL_CLAIMED_JOB } from './queue-drain';
+
+/**
+ * A claimed job (`$1`, locked by `$2`) failed, as graphile-worker fails a job: unlocked with its
+ * error (`$3`), to run again after graphile-worker's backoff (`exp(min(attempts, 10))` s).
+ */
+const FAIL_CLAIMED_JOB = `UPDATE graphile_worker._private_jobs
+  SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL, updated_at = now()
+  WHERE id = $1 AND locked_by = $2`;
+
+/** A job claimed from a named queue by the worker that runs the queue's current job. */
+interface ClaimedJob {
+  id: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+}
 
 /** How many of the earliest due jobs of its kind a claim looks among for other queues' next jobs. */
 const CLAIM_CANDIDATES = 100;

@@ -19,7 +19,6 @@ import { installJobSchema } from './job-schema';
 import { type Alongside, attemptsLeft, contextOf, type IsolatedGroup, type JobContext, type JobHandler, type RegisterOptions, RunLater } from './job-types';
 import { OrderedPayload, OrderedQueues } from './ordered-queues';
 import { PoolWakeups } from './pool-wakeups';
-import { QueueDrain } from './queue-drain';
 import { WorkerLiveness, workerBackendName } from './worker-liveness';
 
 export type { JobContext, JobHandler, RegisterOptions } from './job-types';
@@ -65,7 +64,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private mainWorkerPool?: Nudgeable;
   private liveness?: WorkerLiveness;
   private readonly ordered: OrderedQueues;
-  private readonly drain: QueueDrain;
 
   constructor(
     private readonly config: AppConfig,
@@ -75,10 +73,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     // Named after the instance: its live connections are one of the signs that it lives.
     this.pool = this.jobPool(workerBackendName(this.instanceId), config.workerConcurrency + 4, 'worker pool');
     this.wakeups = new PoolWakeups(this.pool);
-    this.drain = new QueueDrain(this.pool, this.logger, {
-      running: () => this.liveness?.running,
-      stopping: () => this.stopping,
-    });
     this.ordered = new OrderedQueues(this.pool, this.logger, {
       wakeAt: (runAt, name, options) => this.wakeups.at(runAt, this.workerPoolOf(name), options),
       running: () => this.liveness?.running,
@@ -198,16 +192,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
         this.wakeups.at(error.runAt, this.workerPoolOf(name));
       }
     };
-    return async (payload, helpers) => {
-      await run(payload as P, contextOf(helpers.job));
-      // This job is done whatever happens next: a job claimed behind it that cannot be completed
-      // or failed (the database away) stays locked to this worker and is freed as an orphan.
-      if (options.drainQueue) {
-        await this.drain.runRest(name, helpers.job, options.drainQueue, run, options.drainTogether).catch((error: Error) =>
-          this.logger.warn(`stopped running the rest of job ${helpers.job.id}'s queue: ${error.message}`),
-        );
-      }
-    };
+    return (payload, helpers) => run(payload as P, contextOf(helpers.job));
   }
 
   /** The worker pool that runs jobs of `name` on this instance (once the workers run). */

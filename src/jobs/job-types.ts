@@ -70,14 +70,6 @@ export interface RegisterOptions {
    * its own), instead of a worker fetching each one.
    */
   alongside?: Alongside;
-  /**
-   * After a job succeeds, its worker runs up to this many more due jobs of the same task in the
-   * same named queue, one after the other, each claimed, completed or failed as graphile-worker
-   * would (`QueueDrain`), instead of going back to the fetch for each. Not with `ordered`.
-   */
-  drainQueue?: number;
-  /** With `drainQueue`: how many of those jobs run at once (default 1: one after the other). */
-  drainTogether?: number;
 }
 
 /**

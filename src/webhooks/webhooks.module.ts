@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IntegratorHttpClient } from './integrator-http.client';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
-import { WebhookDeliveryJob } from './webhook-delivery.job';
 import { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhooksController } from './webhooks.controller';
@@ -12,6 +12,6 @@ import { WebhooksController } from './webhooks.controller';
 @Module({
   imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookDelivery])],
   controllers: [WebhooksController],
-  providers: [IntegratorHttpClient, WebhookEndpointsService, WebhookDeliveriesService, WebhookDeliveryJob],
+  providers: [IntegratorHttpClient, WebhookEndpointsService, WebhookDeliveriesService, WebhookDispatcher],
 })
 export class WebhooksModule {}
