@@ -1,4 +1,6 @@
 import { Webhook } from 'standardwebhooks';
+import type { QueryRunner } from 'typeorm';
+import { WebhookDeliveriesClaimed1795700600000 } from '../src/database/migrations/1795700600000-WebhookDeliveriesClaimed';
 import { MetaSandbox } from '../src/sandbox/meta-sandbox';
 import { messageEvent, newMid, Parties, webhookOf } from '../src/sandbox/webhook-events';
 import { WebhookDeliveriesService } from '../src/webhooks/webhook-deliveries.service';
@@ -183,6 +185,39 @@ describe('integrator webhooks', () => {
     expect(await deliveryWhen(endpoint.id, (d) => d.id === delivered.id && d.status === 'succeeded' && d.attempts === 2)).toMatchObject({ error: null });
     const { rows: claims } = await t.db.query('SELECT claimed_until, manual FROM webhook_deliveries WHERE id = $1', [delivered.id]);
     expect(claims[0]).toEqual({ claimed_until: null, manual: false });
+  });
+
+  it('upgrades from delivery jobs: a retry asked for by hand stays due and manual, the jobs go', async () => {
+    const endpoint = await register('/ok-upgrade', ['message.received']);
+    await Promise.all([inbound('upgrade one'), inbound('upgrade two')]);
+    const [asked, waiting] = await eventually(
+      async () => (await deliveries(endpoint.id)).filter((d: { status: string }) => d.status === 'succeeded'),
+      (list) => list.length === 2,
+    );
+    const client = await t.db.connect();
+    try {
+      await client.query('BEGIN');
+      const runner = { query: (sql: string) => client.query(sql) } as unknown as QueryRunner;
+      // The schema before the migration, with what an earlier version left: a retry by hand and a scheduled retry, as jobs.
+      await new WebhookDeliveriesClaimed1795700600000().down(runner);
+      await client.query(`UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = $1`, [asked.id]);
+      await client.query(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now() + interval '1 hour' WHERE id = $1`, [waiting.id]);
+      await client.query(`SELECT graphile_worker.add_job('webhooks.deliver', json_build_object('deliveryId', $1::text, 'manual', true), job_key => 'webhook-delivery:' || $1)`, [
+        asked.id,
+      ]);
+      await client.query(
+        `SELECT graphile_worker.add_job('webhooks.deliver', json_build_object('deliveryId', $1::text), job_key => 'webhook-delivery:' || $1, run_at => now() + interval '1 hour')`,
+        [waiting.id],
+      );
+      await new WebhookDeliveriesClaimed1795700600000().up(runner);
+      const { rows } = await client.query(`SELECT id, status, manual, next_attempt_at <= now() AS due FROM webhook_deliveries WHERE id = ANY($1)`, [[asked.id, waiting.id]]);
+      expect(rows.find((row) => row.id === asked.id)).toMatchObject({ status: 'pending', manual: true, due: true });
+      expect(rows.find((row) => row.id === waiting.id)).toMatchObject({ status: 'pending', manual: false, due: false });
+      expect((await client.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'webhooks.deliver'`)).rows[0].n).toBe(0);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   it('fails a delivery once the schedule is spent, and disables an endpoint failing for 5 days', async () => {
