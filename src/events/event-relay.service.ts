@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CoalescedRuns } from '../common/coalesced-runs';
 import { AppConfig } from '../config/app-config';
 import { PgListener } from '../database/pg-listener';
 import { isStatementRefusal } from '../database/pool-errors';
@@ -49,8 +50,7 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   private readonly fanOuts: RelayFanOut[] = [];
   private listener?: PgListener;
   private timers: NodeJS.Timeout[] = [];
-  private running?: Promise<void>;
-  private again = false;
+  private readonly runs = new CoalescedRuns(() => this.loop());
   private stopped = false;
   /** The numbering statement, made once every fan-out is registered. */
   private statement?: { sql: string; params: unknown[] };
@@ -87,29 +87,18 @@ export class EventRelayService implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
-    await this.running;
+    await this.runs.idle();
     await this.listener?.stop();
   }
 
   /** Relays everything committed so far; resolves when nothing is left (tests, shutdown). */
   async drain(): Promise<void> {
     this.wake();
-    while (this.running) await this.running;
+    await this.runs.idle();
   }
 
   private wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    if (!this.stopped) this.runs.request();
   }
 
   private async loop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CoalescedRuns } from '../common/coalesced-runs';
 import { AppConfig } from '../config/app-config';
 import type { DomainEventEnvelope } from '../events/domain-event.types';
 import { DELIVERY_TIMEOUT_MS } from './integrator-http.client';
@@ -93,8 +94,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger('WebhookDispatcher');
   private readonly inFlight = new Set<Promise<void>>();
   private attempt?: (delivery: ClaimedDelivery) => Promise<void>;
-  private claiming?: Promise<void>;
-  private again = false;
+  private readonly claims = new CoalescedRuns(() => this.claimWhileRoom());
   private stopped = false;
   private timer?: NodeJS.Timeout;
 
@@ -116,29 +116,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.claiming;
-    await Promise.all(this.inFlight);
+    await this.idle();
   }
 
   /** Looks for due deliveries now (new ones committed, a retry asked for, an attempt ended). */
   wake(): void {
-    if (this.stopped || !this.attempt) return;
-    if (this.claiming) {
-      this.again = true;
-      return;
-    }
-    this.claiming = this.claimWhileRoom().finally(() => {
-      this.claiming = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    if (!this.stopped && this.attempt) this.claims.request();
   }
 
-  /** Resolves once nothing is being attempted here (tests). */
+  /** Resolves once nothing is being claimed or attempted here (tests). */
   async idle(): Promise<void> {
-    while (this.claiming || this.inFlight.size > 0) await Promise.all([this.claiming, ...this.inFlight]);
+    do {
+      await this.claims.idle();
+      await Promise.all(this.inFlight);
+    } while (this.inFlight.size > 0);
   }
 
   private async claimWhileRoom(): Promise<void> {
