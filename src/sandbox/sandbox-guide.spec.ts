@@ -25,7 +25,8 @@ describe('the sandbox guide', () => {
   it("builds the walkthrough from its real settings, for the service's port, with the README's variable names", () => {
     const text = banner();
     expect(text).toContain(`Meta sandbox listening on ${sandbox.url}`);
-    expect(text).toContain(`PORT=3456 META_GRAPH_URL=${sandbox.url} META_OAUTH_DIALOG_URL=${sandbox.url}`);
+    // Named by the address the walkthrough calls it at, so Facebook Login comes back to the browser (curl's cookie jar) that started it.
+    expect(text).toContain(`PORT=3456 PUBLIC_URL=http://localhost:3456 META_GRAPH_URL=${sandbox.url} META_OAUTH_DIALOG_URL=${sandbox.url}`);
     expect(text).toContain('"meta_messaging_app_id":"42","meta_messaging_app_secret":"the-secret","meta_messaging_verify_token":"the-verify-token"');
     expect(text).toContain('curl -s -X PUT http://localhost:3456/api/admin/system-config -H "authorization: Bearer $TOKEN"');
     expect(text).toContain('TOKEN=$(cat .data/admin-token)');

@@ -50,8 +50,8 @@ export function sandboxBanner(input: SandboxGuideInput): string {
   demo Page ${page.id} "${page.name}"${page.instagram ? ` with Instagram @${page.instagram.username} (${page.instagram.id})` : ''}
   webhooks go to ${input.webhookTarget} (SANDBOX_WEBHOOK_TARGET)
 
-1. Start the service pointed at it, on the port the webhooks go to:
-     PORT=${port} META_GRAPH_URL=${u} META_OAUTH_DIALOG_URL=${u} MEDIA_ALLOW_PRIVATE_NETWORKS=true npm start
+1. Start the service pointed at it, on the port the webhooks go to (and named by that address, where Facebook Login comes back to):
+     PORT=${port} PUBLIC_URL=${service} META_GRAPH_URL=${u} META_OAUTH_DIALOG_URL=${u} MEDIA_ALLOW_PRIVATE_NETWORKS=true npm start
 2. Take its admin token (or your ADMIN_TOKEN) and set the sandbox's app credentials (Admin > System Config):
      TOKEN=$(cat .data/admin-token)
      curl -s -X PUT ${service}/api/admin/system-config ${auth('TOKEN')} ${json} \\
