@@ -312,6 +312,34 @@ describe('integrator webhooks', () => {
     expect(after.failed - before.failed).toBeGreaterThanOrEqual(1);
   });
 
+  it('shows the delivery backlog at /metrics: deliveries not yet done, and how long the one due longest has waited', async () => {
+    const gauge = async (name: string) => {
+      const text = (await t.request('GET', '/metrics', { token: ADMIN_TOKEN })).body as string;
+      return Number(text.match(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm'))?.[1]);
+    };
+    const endpoint = await register('/fail-backlog', ['message.received']);
+    await inbound('Waiting in the backlog');
+    const failed = await deliveryWhen(endpoint.id, (d) => d.attempts === 1 && d.status === 'pending');
+    expect(await gauge('meta_inbox_integrator_deliveries_pending')).toBeGreaterThanOrEqual(1);
+    // Due for two minutes, and held (as a busy claim would hold it) so no dispatcher takes it meanwhile.
+    const client = await t.db.connect();
+    try {
+      // A dispatcher may claim it between the update and the lock: then it is made due again.
+      for (let held = false; !held; ) {
+        await client.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '120 seconds', claimed_until = NULL WHERE id = $1`, [failed.id]);
+        await client.query('BEGIN');
+        const { rows } = await client.query('SELECT claimed_until IS NULL AS unclaimed FROM webhook_deliveries WHERE id = $1 FOR UPDATE', [failed.id]);
+        held = rows[0].unclaimed;
+        if (!held) await client.query('ROLLBACK');
+      }
+      expect(await gauge('meta_inbox_integrator_deliveries_due_age_seconds')).toBeGreaterThanOrEqual(120);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+    await t.request('DELETE', `/api/webhooks/${endpoint.id}`, { token: org.apiKey });
+  });
+
   async function receivedForAnyEndpoint(mid: string) {
     const probe = await register(`/ok-probe-${mid.slice(-6)}`, ['message.received']);
     await receivedFor(`/ok-probe-${mid.slice(-6)}`, mid).catch(() => undefined);

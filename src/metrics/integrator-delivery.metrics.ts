@@ -15,4 +15,13 @@ export class IntegratorDeliveryMetrics {
   record(outcome: IntegratorDeliveryOutcome): void {
     this.metrics.integratorDelivery(outcome);
   }
+
+  /** The delivery backlog at each scrape, as `read` finds it (`…_pending`, `…_due_age_seconds`). */
+  watchBacklog(read: () => Promise<{ pending: number; dueAgeSeconds: number }>): void {
+    this.metrics.addCollector(async () => {
+      const { pending, dueAgeSeconds } = await read();
+      this.metrics.integratorDeliveriesPending.set(pending);
+      this.metrics.integratorDeliveriesDueAge.set(dueAgeSeconds);
+    });
+  }
 }

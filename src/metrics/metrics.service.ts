@@ -60,6 +60,16 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly integratorDeliveriesPending = new Gauge({
+    name: 'meta_inbox_integrator_deliveries_pending',
+    help: 'Integrator deliveries not yet done: due now, being attempted or scheduled for a retry (all instances)',
+    registers: [this.registry],
+  });
+  readonly integratorDeliveriesDueAge = new Gauge({
+    name: 'meta_inbox_integrator_deliveries_due_age_seconds',
+    help: 'How long the integrator delivery that has been due longest has waited for its attempt (0 when none is due)',
+    registers: [this.registry],
+  });
   readonly jobsWaiting = new Gauge({
     name: 'meta_inbox_jobs_waiting',
     help: 'Jobs not yet done, by kind: ready or scheduled for a retry (all instances share the queue)',

@@ -60,6 +60,15 @@ export class WebhookDeliveriesService implements OnModuleInit {
 
   onModuleInit(): void {
     this.dispatcher.onDelivery((delivery) => this.attempt(delivery));
+    this.metrics.watchBacklog(async () => {
+      const [backlog]: { pending: number; dueAgeSeconds: number }[] = await this.dataSource.query(
+        `SELECT count(*)::int AS pending,
+                coalesce(extract(epoch FROM now() - min(next_attempt_at)
+                  FILTER (WHERE next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until <= now()))), 0)::float8 AS "dueAgeSeconds"
+         FROM webhook_deliveries WHERE status = 'pending'`,
+      );
+      return backlog;
+    });
     this.relay.addFanOut({
       // In the relay's numbering statement: a row for every enabled endpoint that wants each
       // event, due now; once that commits, this instance's dispatcher claims them.
