@@ -97,6 +97,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private readonly claims = new CoalescedRuns(() => this.claimWhileRoom());
   private stopped = false;
   private timer?: NodeJS.Timeout;
+  /** Why the last claim failed (null: it did not): each reason said once, not at every poll of an outage. */
+  private failing: string | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -124,7 +126,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     if (!this.stopped && this.attempt) this.claims.request();
   }
 
-  /** Resolves once nothing is being claimed or attempted here (tests). */
+  /** Resolves once nothing is being claimed or attempted here (shutdown). */
   async idle(): Promise<void> {
     do {
       await this.claims.idle();
@@ -138,11 +140,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         const room = Math.min(CLAIM_BATCH, this.config.webhookConcurrency - this.inFlight.size);
         if (this.stopped || room <= 0) return;
         const claimed: ClaimedDelivery[] = await this.dataSource.query(CLAIM_DUE, [room, MAX_OPEN_PER_ENDPOINT, CLAIM_LEASE_MS]);
+        if (this.failing !== null) this.logger.log('claiming due deliveries works again');
+        this.failing = null;
         for (const delivery of claimed) this.start(delivery);
         if (claimed.length < room) return;
       }
     } catch (error) {
-      if (!this.stopped) this.logger.warn(`claiming due deliveries failed, trying again at the next poll: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      if (!this.stopped && reason !== this.failing) this.logger.warn(`claiming due deliveries failed, trying again at every poll: ${reason}`);
+      this.failing = reason;
     }
   }
 
