@@ -10,7 +10,7 @@ import { DOMAIN_EVENTS_CHANNEL } from './domain-events.service';
 
 /**
  * Work done for every batch of newly numbered log events in the statement that numbers them
- * (integrator webhooks add their delivery rows and jobs here), so it happens exactly once.
+ * (integrator webhooks add their delivery rows here), so it happens exactly once.
  */
 export interface RelayFanOut {
   /**

@@ -9,7 +9,7 @@ export interface Nudgeable {
 }
 
 /**
- * Wakes the isolated worker groups (sends, media, integrator deliveries) only for their own jobs.
+ * Wakes the isolated worker groups (sends, media) only for their own jobs.
  *
  * graphile-worker tells every worker pool of every job added (one `jobs:insert` channel), and
  * each pool wakes as many idle workers as jobs were added, to look for one: with four pools, the

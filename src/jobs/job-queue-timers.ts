@@ -1,7 +1,7 @@
 import type { IdleWorkers } from './idle-workers';
 
 /**
- * The isolated groups (sends, media, integrator deliveries) are woken for each of their jobs
+ * The isolated groups (sends, media) are woken for each of their jobs
  * (`JobNudges`), so polling only finds their retries that came due and other instances' jobs. It
  * is done by the pool, one fetch at a time (`IdleWorkers.poll`): polling on their own, their
  * hundred-odd idle workers made about a hundred fetches a second, each of which locks every

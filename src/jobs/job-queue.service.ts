@@ -35,7 +35,7 @@ const MAIN_POLL_INTERVAL_MS = 200;
 /** Each worker of an isolated group still polls on its own this seldom, should its pool's polling stop. */
 const WORKER_POLL_INTERVAL_MS = 30_000;
 
-/** Worker groups beside the main one (inbound processing) and the integrator deliveries' own. */
+/** Worker groups beside the main one (inbound processing). */
 export const SEND_WORKERS = 'sends';
 export const MEDIA_WORKERS = 'media';
 
@@ -168,8 +168,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   }
 
   /**
-   * A job kind that runs on a group of `concurrency` workers of its own (sends, media and
-   * profile fetches, integrator deliveries), so a backlog or a slow remote end in one group never
+   * A job kind that runs on a group of `concurrency` workers of its own (sends; media copies,
+   * profile fetches and file deletions), so a backlog or a slow remote end in one group never
    * takes the workers another group needs: a send backlog never delays inbound processing.
    * Register before the application bootstraps.
    */

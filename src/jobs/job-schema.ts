@@ -8,7 +8,7 @@ import { RESTING_QUEUE_JOBS } from './resting-queues';
 
 /**
  * The next available jobs of a named queue, looked up by queue: graphile-worker's table has no
- * index on the queue, so each lookup (the next job a draining worker claims, whether a finished
+ * index on the queue, so each lookup (the jobs queued behind a running one, whether a finished
  * or freed queue has another job due) walked its index of every due job, past the other queues'
  * jobs and the dead entries of jobs just taken.
  */

@@ -96,7 +96,7 @@ export function attemptsLeft(context: JobContext): number {
   return Math.max(1, context.maxAttempts - context.attempt + 1);
 }
 
-/** A worker group of its own (sends, media, integrator deliveries): its tasks, workers and pools. */
+/** A worker group of its own (sends, media): its tasks, workers and pools. */
 export interface IsolatedGroup {
   tasks: TaskList;
   concurrency: number;
