@@ -10,6 +10,7 @@ import { eventually } from './support/eventually';
 import { addFacebookIdentity, createContact, createConversation } from './support/factories';
 import { FakeIntegrator, ReceivedWebhook } from './support/fake-integrator';
 import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { metricSample } from './support/metrics';
 import { ADMIN_TOKEN, TestApp } from './support/test-app';
 
 describe('integrator webhooks', () => {
@@ -290,7 +291,7 @@ describe('integrator webhooks', () => {
   it('counts delivery attempts by outcome at /metrics: succeeded, retrying, failed', async () => {
     const counts = async () => {
       const text = (await t.request('GET', '/metrics', { token: ADMIN_TOKEN })).body as string;
-      const count = (outcome: string) => Number(text.match(new RegExp(`^meta_inbox_integrator_deliveries_total\\{outcome="${outcome}"\\} (\\d+)`, 'm'))?.[1] ?? 0);
+      const count = (outcome: string) => metricSample(text, `meta_inbox_integrator_deliveries_total{outcome="${outcome}"}`) ?? 0;
       return { succeeded: count('succeeded'), retrying: count('retrying'), failed: count('failed') };
     };
     const before = await counts();
@@ -315,7 +316,7 @@ describe('integrator webhooks', () => {
   it('shows the delivery backlog at /metrics: deliveries not yet done, and how long the one due longest has waited', async () => {
     const gauge = async (name: string) => {
       const text = (await t.request('GET', '/metrics', { token: ADMIN_TOKEN })).body as string;
-      return Number(text.match(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm'))?.[1]);
+      return metricSample(text, name);
     };
     const endpoint = await register('/fail-backlog', ['message.received']);
     await inbound('Waiting in the backlog');

@@ -5,6 +5,7 @@ import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { inboundMessageEvent } from '../src/sandbox/webhook-events';
 import { eventually } from './support/eventually';
 import { configureMetaApp, connectPage } from './support/meta-fixtures';
+import { metricSample } from './support/metrics';
 import { ServiceProcess, freePort } from './support/service-process';
 import { RecordingSocket } from './support/socket-client';
 import { createTestDatabase } from './support/test-database';
@@ -41,10 +42,6 @@ describe('operating the service: logs and metrics', () => {
     const response = await fetch(`${service.baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     return response.text();
-  };
-  const sample = (text: string, series: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return line === undefined ? undefined : Number(line.slice(series.length + 1));
   };
 
   beforeAll(async () => {
@@ -106,13 +103,13 @@ describe('operating the service: logs and metrics', () => {
     const text = await eventually(
       metrics,
       (t) =>
-        sample(t, 'meta_inbox_webhook_events_total{channel="facebook_messenger",stage="processed"}') === 1 &&
-        sample(t, 'meta_inbox_jobs_waiting{kind="meta.inbound.events"}') === 0,
+        metricSample(t, 'meta_inbox_webhook_events_total{channel="facebook_messenger",stage="processed"}') === 1 &&
+        metricSample(t, 'meta_inbox_jobs_waiting{kind="meta.inbound.events"}') === 0,
     );
-    expect(sample(text, 'meta_inbox_webhook_deliveries_total{result="accepted",reason="none"}')).toBe(1);
-    expect(sample(text, 'meta_inbox_webhook_deliveries_total{result="refused",reason="invalid_signature"}')).toBe(1);
-    expect(sample(text, 'meta_inbox_webhook_events_total{channel="facebook_messenger",stage="accepted"}')).toBe(1);
-    expect(sample(text, 'meta_inbox_jobs_oldest_age_seconds{kind="messaging.send-messages"}')).toBe(0);
+    expect(metricSample(text, 'meta_inbox_webhook_deliveries_total{result="accepted",reason="none"}')).toBe(1);
+    expect(metricSample(text, 'meta_inbox_webhook_deliveries_total{result="refused",reason="invalid_signature"}')).toBe(1);
+    expect(metricSample(text, 'meta_inbox_webhook_events_total{channel="facebook_messenger",stage="accepted"}')).toBe(1);
+    expect(metricSample(text, 'meta_inbox_jobs_oldest_age_seconds{kind="messaging.send-messages"}')).toBe(0);
   });
 
   it('logs a send that fails for good with the message, conversation, Page and Meta code, subcode and trace id, without a stack', async () => {
@@ -131,8 +128,8 @@ describe('operating the service: logs and metrics', () => {
     expect(service.output).not.toMatch(/\n\s+at /);
     expect(lines().some((l) => l.stack !== undefined)).toBe(false);
     const text = await metrics(ADMIN);
-    expect(sample(text, 'meta_inbox_sends_total{channel="facebook_messenger",status="failed",code="100"}')).toBe(1);
-    expect(sample(text, 'meta_inbox_graph_request_duration_seconds_count{method="POST",path="me/messages",status="400"}')).toBe(1);
+    expect(metricSample(text, 'meta_inbox_sends_total{channel="facebook_messenger",status="failed",code="100"}')).toBe(1);
+    expect(metricSample(text, 'meta_inbox_graph_request_duration_seconds_count{method="POST",path="me/messages",status="400"}')).toBe(1);
   });
 
   it('logs the connection expiring on a Graph 190 and the organization disconnecting', async () => {
@@ -159,13 +156,13 @@ describe('operating the service: logs and metrics', () => {
     expect((await fetch(`${service.baseUrl}/metrics`)).status).toBe(401);
     expect((await fetch(`${service.baseUrl}/metrics`, { headers: { authorization: `Bearer ${org.apiKey}` } })).status).toBe(401);
     socket = await RecordingSocket.connect(service.baseUrl, org.apiKey);
-    const text = await eventually(metrics, (t) => sample(t, 'meta_inbox_socket_connections') === 1);
+    const text = await eventually(metrics, (t) => metricSample(t, 'meta_inbox_socket_connections') === 1);
     expect(text).toContain('# TYPE meta_inbox_integrator_deliveries_total counter');
     expect(text).toContain('# TYPE meta_inbox_graph_request_duration_seconds histogram');
     expect(text).toMatch(/^meta_inbox_process_cpu_seconds_total /m);
     socket.close();
     socket = undefined;
-    await eventually(metrics, (t) => sample(t, 'meta_inbox_socket_connections') === 0);
+    await eventually(metrics, (t) => metricSample(t, 'meta_inbox_socket_connections') === 0);
   });
 
   it('writes pino-pretty lines with LOG_FORMAT=pretty, from the very first one', async () => {
