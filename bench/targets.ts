@@ -245,8 +245,10 @@ export async function startOurs(options: {
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
       try {
-        // graphile-worker 0.17 keeps its jobs in graphile_worker._private_jobs.
-        const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM graphile_worker._private_jobs');
+        // Inbound work waits in inbound_queue; graphile-worker 0.17 keeps its jobs (profile fetches, media copies, sends) in graphile_worker._private_jobs.
+        const { rows } = await client.query<{ n: string }>(
+          'SELECT (SELECT count(*) FROM graphile_worker._private_jobs) + (SELECT count(*) FROM inbound_queue WHERE NOT dead) AS n',
+        );
         return Number(rows[0].n) === 0;
       } finally {
         await client.end();

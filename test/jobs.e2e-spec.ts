@@ -3,100 +3,49 @@ import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
 import { RESTING } from '../src/jobs/resting-queues';
-import { INBOUND_EVENTS_JOB } from '../src/mods/meta/jobs/inbound-event.job';
-import { ConversationEvents, splitDelivery } from '../src/mods/meta/mappers/webhook-delivery';
-import { MessageChannel } from '../src/messaging/message-channel';
-import { MetaSandbox } from '../src/sandbox/meta-sandbox';
-import { messageEvent, newMid, webhookOf } from '../src/sandbox/webhook-events';
-import type { WebhookBody } from '../src/mods/meta/types/webhook.types';
-import { connectPage, startWithSandbox } from './support/meta-fixtures';
+import { DELETE_FILES_JOB } from '../src/storage/delete-files.job';
 import { TestApp } from './support/test-app';
 import { eventually } from './support/eventually';
 
-describe('durable jobs with the inbound events job', () => {
+/** The job queue's machinery, with the file deletion job (of no files) as the job that runs. */
+describe('durable jobs', () => {
   let t: TestApp;
-  let sandbox: MetaSandbox;
-  const PAGE = '304000000000001';
 
-  const messageCount = async (mid: string) => Number((await t.db.query(`SELECT count(*) FROM messages WHERE external_id = $1`, [mid])).rows[0].count);
-  const body = (mid: string, text: string) =>
-    webhookOf('messenger', PAGE, messageEvent('messenger', { account: PAGE, user: 'psid-jobs' }, { mid, text })) as WebhookBody;
-  const conversationEvents = (mid: string, text: string): ConversationEvents =>
-    splitDelivery(body(mid, text), MessageChannel.FacebookMessenger, Date.now()).batches[0].payload;
+  const jobExists = async (id: string) => (await t.db.query(`SELECT 1 FROM graphile_worker._private_jobs WHERE id = $1`, [id])).rows.length > 0;
+  const queuedJobs = async (queue: string) =>
+    (await t.db.query(`SELECT count(*)::int AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE q.queue_name = $1`, [queue])).rows[0].n;
+  const deletion = { storageKeys: [] };
 
   beforeAll(async () => {
-    ({ t, sandbox } = await startWithSandbox());
-    sandbox.addPage({ id: PAGE, name: 'Jobs Page' });
-    const org = await t.createOrganization('Jobs Org');
-    await connectPage(t, sandbox, org.apiKey, { id: PAGE });
+    t = await TestApp.start();
   });
   afterAll(async () => {
     await t.close();
-    await sandbox.stop();
   });
 
   it('runs a job added inside a transaction after the commit, and never one whose transaction rolled back', async () => {
     const jobs = t.app.get(JobQueue);
     const dataSource = t.app.get(DataSource);
-    const committed = newMid('messenger');
-    const rolledBack = newMid('messenger');
 
     await expect(
       dataSource.transaction(async (manager) => {
-        await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(rolledBack, 'rolled back'), {}, manager);
+        await jobs.add(DELETE_FILES_JOB, { storageKeys: [] }, { queue: 'test:rolled-back' }, manager);
         throw new Error('abort the transaction');
       }),
     ).rejects.toThrow('abort the transaction');
 
+    let added: string | undefined;
     await dataSource.transaction(async (manager) => {
-      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(committed, 'committed'), {}, manager);
-      // Not before the commit: the worker cannot see the job yet.
+      await jobs.add(DELETE_FILES_JOB, { storageKeys: [] }, { queue: 'test:committed' }, manager);
+      [{ id: added }] = await manager.query(`SELECT j.id::text AS id FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE q.queue_name = 'test:committed'`);
+      // Not before the commit: no worker can see the job yet.
       await new Promise((r) => setTimeout(r, 300));
-      expect(await messageCount(committed)).toBe(0);
+      expect(await jobExists(added!)).toBe(false);
     });
+    expect(await jobExists(added!)).toBe(true);
 
-    await eventually(() => messageCount(committed), (n) => n === 1);
-    const rolledBackJobs = await t.db.query(`SELECT count(*) FROM graphile_worker._private_jobs WHERE payload::text LIKE $1`, [`%${rolledBack}%`]);
-    expect(rolledBackJobs.rows[0].count).toBe('0');
-    expect(await messageCount(rolledBack)).toBe(0);
-  });
-
-  it('retries a failing event job with backoff until it succeeds', async () => {
-    // A fault in the database: inserting this text fails until the constraint goes.
-    await t.db.query(`ALTER TABLE messages ADD CONSTRAINT test_fault CHECK (text IS DISTINCT FROM 'fails once')`);
-    const mid = newMid('messenger');
-    try {
-      expect((await sandbox.postWebhook(body(mid, 'fails once'))).status).toBe(200);
-      const failed = await eventually(
-        async () =>
-          (
-            await t.db.query(
-              `SELECT attempts, last_error, run_at, updated_at FROM graphile_worker.jobs WHERE task_identifier = 'meta.inbound.events' AND last_error IS NOT NULL`,
-            )
-          ).rows[0],
-        (row) => row !== undefined,
-      );
-      expect(failed.attempts).toBe(1);
-      expect(failed.last_error).toContain('test_fault');
-      // Backoff: exp(1) ≈ 2.7 s after the failure.
-      expect(failed.run_at.getTime() - failed.updated_at.getTime()).toBeGreaterThan(2000);
-      expect(await messageCount(mid)).toBe(0);
-    } finally {
-      await t.db.query(`ALTER TABLE messages DROP CONSTRAINT test_fault`);
-    }
-    await eventually(() => messageCount(mid), (n) => n === 1, 15000);
-  });
-
-  it('fails an inbound job without an account id instead of routing it to some organization', async () => {
-    const mid = newMid('messenger');
-    const { events, channel, receivedAt } = conversationEvents(mid, 'no account');
-    await t.app.get(JobQueue).add(INBOUND_EVENTS_JOB, { channel, receivedAt, events }, { maxAttempts: 1 });
-    const failed = await eventually(
-      async () => (await t.db.query(`SELECT last_error FROM graphile_worker._private_jobs WHERE payload::text LIKE $1 AND last_error IS NOT NULL`, [`%${mid}%`])).rows[0],
-      (row) => row !== undefined,
-    );
-    expect(failed.last_error).toContain('without an account id');
-    expect(await messageCount(mid)).toBe(0);
+    await eventually(() => jobExists(added!), (exists) => !exists);
+    expect(await queuedJobs('test:rolled-back')).toBe(0);
   });
 
   describe('named queues left without jobs', () => {
@@ -104,10 +53,9 @@ describe('durable jobs with the inbound events job', () => {
 
     it('lose their rows, while queues with a job waiting keep theirs', async () => {
       const jobs = t.app.get(JobQueue);
-      const done = newMid('messenger');
-      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(done, 'done'), { queue: 'test:idle-done' });
-      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'later'), { queue: 'test:idle-waiting', runAt: new Date(Date.now() + 3600_000) });
-      await eventually(() => messageCount(done), (n) => n === 1);
+      await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:idle-done' });
+      await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:idle-waiting', runAt: new Date(Date.now() + 3600_000) });
+      await eventually(() => queuedJobs('test:idle-done'), (n) => n === 0);
       // Unlocked once its job is done, if the service's own periodic deletion has not taken it already.
       await eventually(() => queueRow('test:idle-done'), (row) => row === undefined || row.locked_at === null);
 
@@ -119,22 +67,20 @@ describe('durable jobs with the inbound events job', () => {
 
     it('are not deleted under a job being added to them, which then runs in its queue', async () => {
       const jobs = t.app.get(JobQueue);
-      const [first, mid] = [newMid('messenger'), newMid('messenger')];
-      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(first, 'first'), { queue: 'test:idle-race' });
+      await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:idle-race' });
       // The queue is idle now; the service's own periodic deletion may take its row at any moment.
-      await eventually(() => messageCount(first), (n) => n === 1);
+      await eventually(() => queuedJobs('test:idle-race'), (n) => n === 0);
       await t.app.get(DataSource).transaction(async (manager) => {
-        await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(mid, 'raced'), { queue: 'test:idle-race' }, manager);
+        await jobs.add(DELETE_FILES_JOB, { storageKeys: ['raced'] }, { queue: 'test:idle-race' }, manager);
         // The adding transaction holds the queue-rows lock shared: the deletion gives up instead.
         expect(await jobs.deleteIdleQueues()).toBe(0);
         const queued = await manager.query(
-          `SELECT q.queue_name FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE j.payload::text LIKE $1`,
-          [`%${mid}%`],
+          `SELECT q.queue_name FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE j.payload::text LIKE '%raced%'`,
         );
         expect(queued).toEqual([{ queue_name: 'test:idle-race' }]);
       });
       // A job whose queue row was deleted under it would never be fetched.
-      await eventually(() => messageCount(mid), (n) => n === 1);
+      await eventually(() => queuedJobs('test:idle-race'), (n) => n === 0);
     });
   });
 
@@ -170,10 +116,10 @@ describe('durable jobs with the inbound events job', () => {
     it('are kept while a job is added to a queue that already has a row, and deleted once it committed', async () => {
       const jobs = t.app.get(JobQueue);
       // A queue with a job waiting keeps its row, so the next job finds it (ON CONFLICT DO NOTHING).
-      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'waiting'), { queue: 'test:found', runAt: new Date(Date.now() + 3600_000) });
+      await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:found', runAt: new Date(Date.now() + 3600_000) });
       const found = await queueRow('test:found');
       await t.app.get(DataSource).transaction(async (manager) => {
-        await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(newMid('messenger'), 'also waiting'), { queue: 'test:found', runAt: new Date(Date.now() + 3600_000) }, manager);
+        await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:found', runAt: new Date(Date.now() + 3600_000) }, manager);
         expect(await queueRow('test:found')).toEqual(found);
         await idleQueue('test:idle-meanwhile');
         expect(await jobs.deleteIdleQueues()).toBe(0);
@@ -187,7 +133,6 @@ describe('durable jobs with the inbound events job', () => {
 
   it('runs the due job of a queue left resting by an instance that is gone once its rest is over, not before', async () => {
     const jobs = t.app.get(JobQueue);
-    const mid = newMid('messenger');
     const restUntil = async (manager: EntityManager, seconds: number) =>
       manager.query(
         `UPDATE graphile_worker._private_job_queues SET locked_by = $2, locked_at = now() + make_interval(secs => $3) WHERE queue_name = $1 RETURNING locked_at`,
@@ -196,13 +141,13 @@ describe('durable jobs with the inbound events job', () => {
     // As an instance that put the queue's holder back leaves it, before it died (its timer would have ended the rest).
     let restEnds: Date | undefined;
     await t.app.get(DataSource).transaction(async (manager) => {
-      await jobs.add(INBOUND_EVENTS_JOB, conversationEvents(mid, 'after the rest'), { queue: 'test:left-resting' }, manager);
+      await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:left-resting' }, manager);
       [[{ locked_at: restEnds }]] = await restUntil(manager, 2);
     });
     await new Promise((r) => setTimeout(r, 1200));
-    expect(await messageCount(mid)).toBe(0);
+    expect(await queuedJobs('test:left-resting')).toBe(1);
     // Another instance's periodic look ends it (about once a second), and the job runs.
-    await eventually(() => messageCount(mid), (n) => n === 1, 5000);
+    await eventually(() => queuedJobs('test:left-resting'), (n) => n === 0, 5000);
     expect(Date.now()).toBeGreaterThanOrEqual(restEnds!.getTime() - 150);
     expect(await jobs.endDueRests()).toBe(0);
   });

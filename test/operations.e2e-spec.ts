@@ -97,7 +97,7 @@ describe('operating the service: logs and metrics', () => {
     expect(refused.status).toBe(403);
     // One line per delivery: the request's own, with what was kept.
     const accepted = await lineWith((l) => l.msg === 'POST /api/meta/webhook 200', 'for the accepted delivery');
-    expect(accepted).toMatchObject({ res: { statusCode: 200 }, webhook: { object: 'page', events: 1, commentChanges: 0, accounts: [page.id], jobs: 1 } });
+    expect(accepted).toMatchObject({ res: { statusCode: 200 }, webhook: { object: 'page', events: 1, commentChanges: 0, accounts: [page.id], rows: 1 } });
     expect(lines().filter((l) => /webhook delivery accepted/.test(l.msg))).toEqual([]);
     // The job's row is deleted just after its handler returns: wait for both.
     const text = await eventually(

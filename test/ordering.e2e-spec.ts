@@ -1,4 +1,4 @@
-import { inboundQueueOf } from '../src/mods/meta/mappers/webhook-delivery';
+import { inboundLaneOf } from '../src/mods/meta/mappers/webhook-delivery';
 import { MetaSandbox, SandboxPage } from '../src/sandbox/meta-sandbox';
 import { editEvent, messageEvent, newMid, reactionEvent, unsendEvent, webhookOf } from '../src/sandbox/webhook-events';
 import { createMessengerCustomer } from './support/factories';
@@ -173,7 +173,7 @@ describe('ordering under failure', () => {
       const now = Date.now();
       try {
         await post(user, messageEvent('messenger', parties(user), { mid: poison, text: 'poison', timestamp: now }));
-        await until(async () => (await t.db.query(`SELECT 1 FROM graphile_worker.jobs WHERE queue_name = $1 AND attempts > 0 AND last_error IS NOT NULL`, [inboundQueueOf(`${page.id}:${user}`)])).rows[0]);
+        await until(async () => (await t.db.query(`SELECT 1 FROM inbound_queue WHERE lane = $1 AND attempts > 0 AND last_error IS NOT NULL`, [inboundLaneOf(`${page.id}:${user}`)])).rows[0]);
         await post(user, messageEvent('messenger', parties(user), { mid: after, text: 'after', timestamp: now + 1 }));
         await post(user, messageEvent('messenger', parties(user), { mid: edit, text: 'draft', timestamp: now + 2 }), editEvent(parties(user), { mid: edit, text: 'final', numEdit: 1, timestamp: now + 3 }));
 
@@ -245,7 +245,7 @@ describe('ordering under failure', () => {
           await blocker.query('COMMIT');
           blocker.release();
         }
-        await until(async () => (await t.db.query(`SELECT 1 FROM graphile_worker.jobs WHERE queue_name = $1 AND attempts > 0 AND last_error IS NOT NULL`, [inboundQueueOf(`${page.id}:${user}`)])).rows[0]);
+        await until(async () => (await t.db.query(`SELECT 1 FROM inbound_queue WHERE lane = $1 AND attempts > 0 AND last_error IS NOT NULL`, [inboundLaneOf(`${page.id}:${user}`)])).rows[0]);
         await until(() => stored(first));
         await sleep(500);
         expect(await stored(after)).toBeUndefined();

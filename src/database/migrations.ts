@@ -22,6 +22,7 @@ import { PacingSlowSince1795700200000 } from './migrations/1795700200000-PacingS
 import { AddQuietJobs1795700300000 } from './migrations/1795700300000-AddQuietJobs';
 import { RelayAnnouncesAtOnce1795700400000 } from './migrations/1795700400000-RelayAnnouncesAtOnce';
 import { AddQuietJobsWithNewKeys1795700500000 } from './migrations/1795700500000-AddQuietJobsWithNewKeys';
+import { InboundQueue1795700700000 } from './migrations/1795700700000-InboundQueue';
 import { WebhookDeliveriesClaimed1795700600000 } from './migrations/1795700600000-WebhookDeliveriesClaimed';
 
 /** Every migration, in order, as class references. */
@@ -51,4 +52,5 @@ export const MIGRATIONS: Function[] = [
   RelayAnnouncesAtOnce1795700400000,
   AddQuietJobsWithNewKeys1795700500000,
   WebhookDeliveriesClaimed1795700600000,
+  InboundQueue1795700700000,
 ];

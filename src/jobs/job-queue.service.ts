@@ -5,12 +5,10 @@ import { run, Runner, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics.service';
 import { AddJobOptions, jobSpecOf, NewJob } from './job-spec';
 import { deleteIdleQueues } from './idle-queues';
 import { openJobPool } from './job-pools';
 import { endDueRests } from './resting-queues';
-import { collectJobBacklog } from './job-backlog';
 import { workerLogger } from './job-failure-log';
 import { IdleWorkerPools } from './idle-workers';
 import { JobNudges, type Nudgeable } from './job-nudges';
@@ -67,7 +65,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   constructor(
     private readonly config: AppConfig,
-    metrics: Metrics,
     private readonly nudges: JobNudges,
   ) {
     // Named after the instance: its live connections are one of the signs that it lives.
@@ -78,7 +75,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       running: () => this.liveness?.running,
       stopping: () => this.stopping,
     });
-    collectJobBacklog(metrics, this.pool, () => [Object.keys(this.tasks), ...[...this.isolated.values()].map((group) => Object.keys(group.tasks))].flat());
+  }
+
+  /** The job kinds registered, for the backlog gauges. */
+  registeredKinds(): string[] {
+    return [Object.keys(this.tasks), ...[...this.isolated.values()].map((group) => Object.keys(group.tasks))].flat();
   }
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
@@ -113,7 +114,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     });
     const runWorkers = (pgPool: Pool, taskList: TaskList, concurrency: number, pollInterval: number) =>
       run({ events, pgPool, taskList, concurrency, pollInterval, noHandleSignals: true, logger: workerLogger(this.logger) });
-    this.runner = await runWorkers(this.pool, this.tasks, this.config.workerConcurrency, MAIN_POLL_INTERVAL_MS);
+    // Nothing of the product runs on the main workers now (inbound work has a queue of its own):
+    // without a kind of theirs, they are not started, so they do not poll.
+    if (Object.keys(this.tasks).length > 0) this.runner = await runWorkers(this.pool, this.tasks, this.config.workerConcurrency, MAIN_POLL_INTERVAL_MS);
     for (const [group, isolated] of this.isolated) {
       creating = isolated;
       // These jobs wait on others, not on the database: a few connections serve many workers.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { WebhookBody } from '../types/webhook.types';
-import { commentsQueueOf, mapCommentChange, splitChanges } from './comment-change.mapper';
+import { commentsLaneOf, mapCommentChange, splitChanges } from './comment-change.mapper';
 
 const fixture = (name: string): WebhookBody =>
   JSON.parse(readFileSync(join(__dirname, '../../../../test/fixtures/webhooks', `${name}.json`), 'utf8')) as WebhookBody;
@@ -50,7 +50,7 @@ describe('Page feed comment changes', () => {
 
   it("keeps one post's changes in one queue, in Meta's order", () => {
     const batches = splitChanges(fixture('page-feed-comments'), MessageChannel.FacebookMessenger, NOW);
-    expect(batches.map((b) => [b.queue, b.payload.changes.length])).toEqual([[commentsQueueOf(`${PAGE}:106700000000001_900000000000001`), 7]]);
+    expect(batches.map((b) => [b.lane, b.payload.changes.length])).toEqual([[commentsLaneOf(`${PAGE}:106700000000001_900000000000001`), 7]]);
   });
 });
 
@@ -82,10 +82,10 @@ describe('Instagram comment changes', () => {
   });
 
   it('queues by media', () => {
-    expect(splitChanges(body(), MessageChannel.InstagramDm, NOW).map((b) => b.queue)).toEqual([
-      commentsQueueOf(`${IG}:17900000000000001`),
-      commentsQueueOf(`${IG}:17900000000000002`),
-      commentsQueueOf(`${IG}:17900000000000003`),
+    expect(splitChanges(body(), MessageChannel.InstagramDm, NOW).map((b) => b.lane)).toEqual([
+      commentsLaneOf(`${IG}:17900000000000001`),
+      commentsLaneOf(`${IG}:17900000000000002`),
+      commentsLaneOf(`${IG}:17900000000000003`),
     ]);
   });
 });

@@ -1,6 +1,5 @@
 import { assertUnreachable } from '../../../common/assert-unreachable';
 import type { CommentChange } from '../../../comments/comment-change';
-import { shardedQueue } from '../../../jobs/sharded-queue';
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { RawChange, WebhookBody } from '../types/webhook.types';
 
@@ -106,14 +105,14 @@ function threadOf(change: RawChange): string {
   return idOf(value.post_id) ?? idOf(media.id) ?? idOf(value.media_id) ?? idOf(value.comment_id) ?? idOf(value.id) ?? 'unknown';
 }
 
-/** The queue of a post's changes (`<account>:<post>`) among the comment queues. */
-export const commentsQueueOf = (thread: string): string => shardedQueue('meta:comments', thread);
+/** The inbound queue's lane of a post's changes (`<account>:<post>`). */
+export const commentsLaneOf = (thread: string): string => `meta:comments:${thread}`;
 
 /**
  * The `changes[]` of a verified delivery, grouped by post, without looking anything up, so the
  * webhook stores them as jobs in the same statement as its messages.
  */
-export function splitChanges(body: WebhookBody, channel: MessageChannel, receivedAt: number): { queue: string; payload: CommentChanges }[] {
+export function splitChanges(body: WebhookBody, channel: MessageChannel, receivedAt: number): { lane: string; payload: CommentChanges }[] {
   const byThread = new Map<string, CommentChanges>();
   for (const entry of body.entry) {
     const accountId = idOf(entry.id);
@@ -126,5 +125,5 @@ export function splitChanges(body: WebhookBody, channel: MessageChannel, receive
       byThread.set(thread, batch);
     }
   }
-  return [...byThread].map(([thread, payload]) => ({ queue: commentsQueueOf(thread), payload }));
+  return [...byThread].map(([thread, payload]) => ({ lane: commentsLaneOf(thread), payload }));
 }

@@ -1,6 +1,6 @@
 import { MessageChannel } from '../../../messaging/message-channel';
 import type { WebhookBody } from '../types/webhook.types';
-import { inboundQueueOf, splitDelivery } from './webhook-delivery';
+import { inboundLaneOf, splitDelivery } from './webhook-delivery';
 
 const PAGE = '106700000000001';
 const OTHER_PAGE = '106700000000002';
@@ -20,10 +20,10 @@ describe('splitting a delivery into one job per conversation', () => {
     };
     const { batches, unroutable } = splitDelivery(body, MessageChannel.FacebookMessenger, NOW);
     expect(unroutable).toBe(0);
-    expect(batches.map((b) => [b.queue, b.payload.events.map(({ event }) => event.message?.mid)])).toEqual([
-      [inboundQueueOf(`${PAGE}:psid-a`), ['m1', 'm3']],
-      [inboundQueueOf(`${PAGE}:psid-b`), ['m2']],
-      [inboundQueueOf(`${OTHER_PAGE}:psid-a`), ['m4']],
+    expect(batches.map((b) => [b.lane, b.payload.events.map(({ event }) => event.message?.mid)])).toEqual([
+      [inboundLaneOf(`${PAGE}:psid-a`), ['m1', 'm3']],
+      [inboundLaneOf(`${PAGE}:psid-b`), ['m2']],
+      [inboundLaneOf(`${OTHER_PAGE}:psid-a`), ['m4']],
     ]);
     expect(batches[0].payload).toMatchObject({ channel: MessageChannel.FacebookMessenger, accountId: PAGE, receivedAt: NOW });
   });

@@ -1,15 +1,9 @@
 import type { MessageChannel } from '../../../messaging/message-channel';
 import type { WebhookBody } from '../types/webhook.types';
-import { shardedQueue } from '../../../jobs/sharded-queue';
 import { conversationUserId, EntryEvent, entryEvents } from './webhook-event.mapper';
 
-const INBOUND_QUEUES = 'meta:inbound';
-
-/** The start of every inbound queue's name. */
-export const INBOUND_QUEUE_PREFIX = `${INBOUND_QUEUES}:`;
-
-/** The queue of a conversation (`<account>:<person>`) among the inbound queues. */
-export const inboundQueueOf = (conversation: string): string => shardedQueue(INBOUND_QUEUES, conversation);
+/** The inbound queue's lane of a conversation (`<account>:<person>`): its deliveries apply one at a time, in order. */
+export const inboundLaneOf = (conversation: string): string => `meta:inbound:${conversation}`;
 
 /** One conversation's events from one delivery, in the order Meta sent them. */
 export interface ConversationEvents {
@@ -23,17 +17,17 @@ export interface ConversationEvents {
 
 export interface DeliverySplit {
   /**
-   * One job per conversation (account and person), in the inbound queue of that conversation:
+   * One row of inbound work per conversation (account and person), in that conversation's lane:
    * one conversation's work applies one at a time, in order.
    */
-  batches: { queue: string; payload: ConversationEvents }[];
+  batches: { lane: string; payload: ConversationEvents }[];
   /** Entries without an account id: nothing can route them. */
   unroutable: number;
 }
 
 /**
  * Groups a verified delivery by conversation (account and person) without looking anything up,
- * so the webhook can store it as one job per conversation in one statement. The first-seen order
+ * so the webhook can store it as one row per conversation in one statement. The first-seen order
  * of conversations and Meta's order of events within each are kept.
  */
 export function splitDelivery(body: WebhookBody, channel: MessageChannel, receivedAt: number): DeliverySplit {
@@ -52,5 +46,5 @@ export function splitDelivery(body: WebhookBody, channel: MessageChannel, receiv
       byConversation.set(conversation, batch);
     }
   }
-  return { batches: [...byConversation].map(([conversation, payload]) => ({ queue: inboundQueueOf(conversation), payload })), unroutable };
+  return { batches: [...byConversation].map(([conversation, payload]) => ({ lane: inboundLaneOf(conversation), payload })), unroutable };
 }

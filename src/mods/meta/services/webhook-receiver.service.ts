@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from '../../../common/domain-error';
 import { findInputProblem, INPUT_PROBLEM_MESSAGES, sanitized } from '../../../common/input-hygiene';
 import { CoreConfService } from '../../../core-conf/core-conf.service';
-import { JobBatcher } from '../../../jobs/job-batcher';
+import { InboundQueue } from '../../../jobs/inbound-queue';
 import { Metrics } from '../../../metrics/metrics.service';
 import { safeEqual } from '../../../security/tokens';
-import { INBOUND_EVENTS_ATTEMPTS, INBOUND_EVENTS_JOB } from '../jobs/inbound-event.job';
-import { INBOUND_COMMENTS_ATTEMPTS, INBOUND_COMMENTS_JOB } from '../jobs/inbound-comments.job';
+import { INBOUND_EVENTS_JOB } from '../jobs/inbound-event.job';
+import { INBOUND_COMMENTS_JOB } from '../jobs/inbound-comments.job';
 import { CommentChanges, splitChanges } from '../mappers/comment-change.mapper';
 import { ConversationEvents, splitDelivery } from '../mappers/webhook-delivery';
 import { channelOfObject, isWebhookBody } from '../mappers/webhook-event.mapper';
@@ -19,20 +19,20 @@ import { isValidWebhookSignature } from './webhook-signature';
  */
 export const MAX_INBOUND_STRING_LENGTH = 20_000;
 
-/** A webhook delivery kept: its object, how many events and comment changes, the accounts they are for, and the jobs made. */
+/** A webhook delivery kept: its object, how many events and comment changes, the accounts they are for, and the rows of inbound work made. */
 export interface AcceptedDelivery {
   object: string;
   events: number;
   commentChanges: number;
   accounts: string[];
-  jobs: number;
+  rows: number;
 }
 
 /**
  * The request path of Meta's webhook: verify, store, answer. Nothing here calls the Graph API
- * or reads the database; the delivery is stored as one job per conversation, in one statement
- * together with the deliveries that arrived meanwhile (group commit), so Meta gets its 200 in
- * milliseconds whatever the batch size, and only once the delivery is durable.
+ * or reads the database; the delivery is stored as one row of inbound work per conversation (or
+ * post), in one statement together with the deliveries that arrived meanwhile (group commit), so
+ * Meta gets its 200 in milliseconds whatever the batch size, and only once the delivery is durable.
  */
 @Injectable()
 export class WebhookReceiverService {
@@ -40,7 +40,7 @@ export class WebhookReceiverService {
 
   constructor(
     private readonly coreConf: CoreConfService,
-    private readonly jobs: JobBatcher,
+    private readonly queue: InboundQueue,
     private readonly metrics: Metrics,
   ) {}
 
@@ -54,7 +54,7 @@ export class WebhookReceiverService {
 
   /**
    * Checks the signature over the raw bytes before anything else, then keeps the delivery as
-   * one job per conversation, all committed together, in Meta's order (and after any delivery
+   * one row of inbound work per conversation or post, all committed together, in Meta's order (and after any delivery
    * that arrived earlier); a failed commit is an error answer, so Meta delivers again. Without
    * app credentials nothing can be verified, so the delivery is refused (403) like any
    * unverifiable one; Meta retries it for hours, so nothing is lost while an admin enters the
@@ -87,14 +87,14 @@ export class WebhookReceiverService {
     const { batches, unroutable } = splitDelivery(body, channel, Date.now());
     if (unroutable > 0) this.logger.warn(`ignored ${unroutable} ${body.object} entr${unroutable === 1 ? 'y' : 'ies'} without an account id`);
     const comments = splitChanges(body, channel, Date.now());
-    await this.jobs.add<ConversationEvents | CommentChanges>([
-      ...batches.map(({ queue, payload }) => ({ name: INBOUND_EVENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_EVENTS_ATTEMPTS } })),
-      ...comments.map(({ queue, payload }) => ({ name: INBOUND_COMMENTS_JOB, payload, options: { queue, maxAttempts: INBOUND_COMMENTS_ATTEMPTS } })),
+    await this.queue.add<ConversationEvents | CommentChanges>([
+      ...batches.map(({ lane, payload }) => ({ kind: INBOUND_EVENTS_JOB, lane, payload })),
+      ...comments.map(({ lane, payload }) => ({ kind: INBOUND_COMMENTS_JOB, lane, payload })),
     ]);
     const events = batches.reduce((sum, { payload }) => sum + payload.events.length, 0);
     const changes = comments.reduce((sum, { payload }) => sum + payload.changes.length, 0);
     const accounts = [...new Set([...batches, ...comments].map(({ payload }) => payload.accountId))];
     this.metrics.webhookAccepted(channel, events + changes, unroutable);
-    return { object: body.object, events, commentChanges: changes, accounts, jobs: batches.length + comments.length };
+    return { object: body.object, events, commentChanges: changes, accounts, rows: batches.length + comments.length };
   }
 }
