@@ -69,28 +69,40 @@ const ADD_WORK = `
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS w(kind, lane, payload, max_attempts, n)
   ORDER BY n`;
 
+/** The advisory-lock class of inbound lanes: a batch holds its lanes' locks (class, hash of the lane) until it ends. */
+const LANE_LOCK_CLASS = 726_375;
+
 /**
- * The first live rows of lanes, due, up to `$1`, locked to the claiming transaction (SKIP LOCKED,
- * so batches and instances share the work): among the `$2` oldest due rows of lanes not waiting
- * for a retry, a lane's rows are taken only if no earlier live row of the lane exists outside
- * this claim. A row another batch holds is live until that batch commits its deletion, so the
- * rows behind it wait; a row a concurrent claim locked is passed over, and so is every later row
- * of its lane (the last check, after the locks).
+ * The first live rows of lanes, due, up to `INBOUND_BATCH_ROWS`, for the claiming transaction:
+ * among the `CLAIM_CANDIDATES` oldest due rows of lanes not waiting for a retry, the lanes whose first live row is among them,
+ * in the order of that row, as many as fill the batch, each taken only if no other batch holds
+ * it (`pg_try_advisory_xact_lock`, held until this batch ends), so batches and instances pass
+ * over each other's lanes instead of queueing behind them. Their rows are locked (a row another
+ * batch deleted meanwhile is passed over), and a row is taken only if no earlier live row of its
+ * lane exists outside this claim.
+ *
+ * Without parameters, so it is planned at each claim (not prepared): the table's size swings
+ * from empty to tens of thousands of rows within seconds, faster than its statistics follow,
+ * and a plan made while it was nearly empty (a scan of the table for each lane) took seconds
+ * once a backlog had built up.
  */
 const CLAIM = `
   WITH candidates AS MATERIALIZED (
     SELECT q.id, q.lane FROM inbound_queue q
     WHERE NOT q.dead AND q.next_attempt_at <= now()
-      AND NOT EXISTS (SELECT 1 FROM inbound_queue r WHERE r.attempts > 0 AND NOT r.dead AND r.lane = q.lane AND r.next_attempt_at > now())
-    ORDER BY q.id LIMIT $2
-  ), firsts AS (
-    SELECT lane, min(id) AS first FROM candidates GROUP BY lane
-  ), heads AS (
-    SELECT f.lane FROM firsts f WHERE NOT EXISTS (SELECT 1 FROM inbound_queue e WHERE e.lane = f.lane AND NOT e.dead AND e.id < f.first)
-  ), picked AS (
-    SELECT c.id FROM candidates c JOIN heads h ON h.lane = c.lane ORDER BY c.id LIMIT $1
+      AND q.lane <> ALL (ARRAY(SELECT r.lane FROM inbound_queue r WHERE r.attempts > 0 AND NOT r.dead AND r.next_attempt_at > now()))
+    ORDER BY q.id LIMIT ${CLAIM_CANDIDATES}
+  ), firsts AS MATERIALIZED (
+    SELECT f.lane, f.first, sum(f.n) OVER (ORDER BY f.first) - f.n AS before
+    FROM (SELECT lane, min(id) AS first, count(*) AS n FROM candidates GROUP BY lane) f
+    WHERE NOT EXISTS (SELECT 1 FROM inbound_queue e WHERE e.lane = f.lane AND NOT e.dead AND e.id < f.first)
+  ), lanes AS MATERIALIZED (
+    SELECT lane FROM firsts
+    WHERE CASE WHEN before < ${INBOUND_BATCH_ROWS} THEN pg_try_advisory_xact_lock(${LANE_LOCK_CLASS}, hashtext(lane)) ELSE false END
+  ), picked AS MATERIALIZED (
+    SELECT c.id FROM candidates c JOIN lanes l ON l.lane = c.lane ORDER BY c.id LIMIT ${INBOUND_BATCH_ROWS}
   ), locked AS MATERIALIZED (
-    SELECT q.id FROM inbound_queue q WHERE q.id IN (SELECT id FROM picked) AND NOT q.dead FOR UPDATE SKIP LOCKED
+    SELECT q.id FROM inbound_queue q WHERE q.id = ANY (ARRAY(SELECT id FROM picked)) AND NOT q.dead FOR UPDATE SKIP LOCKED
   )
   SELECT q.id::text AS id, q.kind, q.lane, q.payload, q.attempts
   FROM inbound_queue q JOIN locked l ON l.id = q.id
@@ -237,7 +249,7 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
     try {
       await runner.connect();
       await runner.startTransaction();
-      claimed = await runner.query(CLAIM, [INBOUND_BATCH_ROWS, CLAIM_CANDIDATES]);
+      claimed = await runner.query(CLAIM);
     } catch (error) {
       await this.end(runner, 'rollback');
       throw error;
