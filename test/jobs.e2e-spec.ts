@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';

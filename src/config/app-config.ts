@@ -38,7 +38,7 @@ export class AppConfig {
   fileUrlTtlSeconds: number;
   /** Graph API request timeout in milliseconds. */
   graphTimeoutMs: number;
-  /** Inbound events applied at once by this instance (the main workers). */
+  /** Batches of inbound work this instance applies at once (`InboundQueue`). */
   workerConcurrency: number;
   /** Send jobs run at once by this instance, on workers of their own. */
   sendWorkerConcurrency: number;
@@ -195,10 +195,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   config.mediaAllowPrivateNetworks = bool(env, 'MEDIA_ALLOW_PRIVATE_NETWORKS', false);
   config.fileUrlTtlSeconds = positiveInt(env, 'FILE_URL_TTL_SECONDS', 7 * 24 * 3600);
   config.graphTimeoutMs = positiveInt(env, 'META_GRAPH_TIMEOUT_MS', 15000);
-  // Each inbound worker applies the whole backlog behind its job in one transaction: two keep one
-  // applying while the other commits; more split the backlog into smaller batches that contend
-  // for the same queues (the bench's closed loop went 1700 → 2300/s and its socket p99 114 → 66 ms
-  // going from four to two).
+  // Each batch claims up to 200 rows of the backlog and applies them in one transaction: two keep
+  // one applying while the other commits; more split the backlog into smaller batches.
   config.workerConcurrency = positiveInt(env, 'WORKER_CONCURRENCY', 2);
   config.sendWorkerConcurrency = positiveInt(env, 'SEND_WORKER_CONCURRENCY', 32);
   config.mediaWorkerConcurrency = positiveInt(env, 'MEDIA_WORKER_CONCURRENCY', 4);

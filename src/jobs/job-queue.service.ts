@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { run, Runner, Task, TaskList, WorkerEvents } from 'graphile-worker';
+import { run, Task, TaskList, WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -23,30 +23,30 @@ export type { JobContext, JobHandler, RegisterOptions } from './job-types';
 export { RunLater } from './job-types';
 
 /**
- * How often an idle worker looks for jobs without being told of one. Every idle worker polls on
- * its own (graphile-worker's batched fetching would run two jobs of one named queue at once).
- * The main workers (inbound) poll often: a fetch that finds every queue row locked by another
- * worker's fetch comes back empty, and the worker then waits for the next poll or new job.
+ * Each worker still polls on its own this seldom, should its pool's polling stop (every idle
+ * worker polls on its own: graphile-worker's batched fetching would run two jobs of one named
+ * queue at once).
  */
-const MAIN_POLL_INTERVAL_MS = 200;
-
-/** Each worker of an isolated group still polls on its own this seldom, should its pool's polling stop. */
 const WORKER_POLL_INTERVAL_MS = 30_000;
 
-/** Worker groups beside the main one (inbound processing). */
+/** Connections of the queue's own pool: ordered queues' holds, wake-ups, the liveness heartbeat, idle queue rows. */
+const QUEUE_POOL_SIZE = 6;
+
+/** The worker groups (inbound work is not a job: see `InboundQueue`). */
 export const SEND_WORKERS = 'sends';
 export const MEDIA_WORKERS = 'media';
 
 /**
  * Durable jobs on the service's own Postgres (graphile-worker): added in the same transaction
  * as the rows they act on, woken through LISTEN/NOTIFY, retried with exponential backoff
- * (`exp(min(attempt, 10))` seconds). Every instance runs a worker; they share the work.
+ * (`exp(min(attempt, 10))` seconds). Every instance runs a worker; they share the work. Each
+ * kind runs in a group of workers of its own (sends; media copies, profile fetches and file
+ * deletions).
  */
 @Injectable()
 export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Jobs');
-  private readonly tasks: TaskList = {};
-  /** Tasks that run on workers of their own, so their jobs never hold the shared workers. */
+  /** The groups of workers, each with its tasks, so one group's jobs never hold another's workers. */
   private readonly isolated = new Map<string, IsolatedGroup>();
   /** Each isolated group's task names, to its group. */
   private readonly isolatedTasks = new Map<string, IsolatedGroup>();
@@ -57,9 +57,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
   private stopping = false;
   private readonly pool: Pool;
   readonly instanceId = randomUUID();
-  private runner?: Runner;
-  /** graphile-worker's pool of the main workers, to wake them. */
-  private mainWorkerPool?: Nudgeable;
   private liveness?: WorkerLiveness;
   private readonly ordered: OrderedQueues;
 
@@ -68,7 +65,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     private readonly nudges: JobNudges,
   ) {
     // Named after the instance: its live connections are one of the signs that it lives.
-    this.pool = this.jobPool(workerBackendName(this.instanceId), config.workerConcurrency + 4, 'worker pool');
+    this.pool = this.jobPool(workerBackendName(this.instanceId), QUEUE_POOL_SIZE, 'worker pool');
     this.wakeups = new PoolWakeups(this.pool);
     this.ordered = new OrderedQueues(this.pool, this.logger, {
       wakeAt: (runAt, name, options) => this.wakeups.at(runAt, this.workerPoolOf(name), options),
@@ -79,7 +76,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   /** The job kinds registered, for the backlog gauges. */
   registeredKinds(): string[] {
-    return [Object.keys(this.tasks), ...[...this.isolated.values()].map((group) => Object.keys(group.tasks))].flat();
+    return [...this.isolatedTasks.keys()];
   }
 
   /** Installs (or upgrades) the job schema before anything can add a job. */
@@ -98,25 +95,18 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
       this.liveness?.addWorker(workerPool.id);
       const pool = idleWorkers.add(workerPool);
       this.wakeups.pools.push(pool);
-      if (creating === null) this.mainWorkerPool = pool;
-      else {
-        creating.workerPool = pool;
-        this.nudges.quiet(workerPool.id);
-      }
+      if (creating) creating.workerPool = pool;
     });
-    events.on('pool:listen:success', ({ workerPool, client }) => this.nudges.onListening(idleWorkers.of(workerPool)!, client));
+    events.on('pool:listen:success', ({ client }) => this.nudges.onListening(client));
     events.on('worker:create', ({ worker }) => this.liveness?.addWorker(worker.workerId));
     events.on('job:start', ({ job }) => this.liveness?.running.add(job.id));
     events.on('job:complete', ({ worker, job }) => {
       this.liveness?.running.delete(job.id);
       const pool = idleWorkers.of(worker.workerPool);
-      if (pool && job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id, pool !== this.mainWorkerPool);
+      if (pool && job.job_queue_id !== null) this.wakeups.queueFreed(pool, job.job_queue_id);
     });
     const runWorkers = (pgPool: Pool, taskList: TaskList, concurrency: number, pollInterval: number) =>
       run({ events, pgPool, taskList, concurrency, pollInterval, noHandleSignals: true, logger: workerLogger(this.logger) });
-    // Nothing of the product runs on the main workers now (inbound work has a queue of its own):
-    // without a kind of theirs, they are not started, so they do not poll.
-    if (Object.keys(this.tasks).length > 0) this.runner = await runWorkers(this.pool, this.tasks, this.config.workerConcurrency, MAIN_POLL_INTERVAL_MS);
     for (const [group, isolated] of this.isolated) {
       creating = isolated;
       // These jobs wait on others, not on the database: a few connections serve many workers.
@@ -155,7 +145,6 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     this.nudges.stop();
     this.timers.stop();
     this.wakeups.stop();
-    await this.runner?.stop().catch(() => undefined);
     for (const isolated of this.isolated.values()) {
       await isolated.runner?.stop().catch(() => undefined);
       await isolated.pool?.end().catch(() => undefined);
@@ -164,20 +153,14 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
     await this.pool.end().catch(() => undefined);
   }
 
-  /** A job kind on the instance's main workers (`WORKER_CONCURRENCY`: inbound processing). */
-  register<P>(name: string, handler: JobHandler<P>, options: RegisterOptions = {}): void {
-    if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
-    this.tasks[name] = this.taskOf(name, handler, options);
-  }
-
   /**
    * A job kind that runs on a group of `concurrency` workers of its own (sends; media copies,
    * profile fetches and file deletions), so a backlog or a slow remote end in one group never
-   * takes the workers another group needs: a send backlog never delays inbound processing.
+   * takes the workers another group needs: a send backlog never delays a profile fetch.
    * Register before the application bootstraps.
    */
   registerIsolated<P>(group: string, concurrency: number, name: string, handler: JobHandler<P>, options: RegisterOptions = {}): void {
-    if (this.isRegistered(name)) throw new Error(`Job ${name} is registered twice`);
+    if (this.isolatedTasks.has(name)) throw new Error(`Job ${name} is registered twice`);
     const isolated = this.isolated.get(group) ?? { tasks: {}, concurrency };
     isolated.tasks[name] = this.taskOf(name, handler, options);
     this.isolated.set(group, isolated);
@@ -200,11 +183,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnApplica
 
   /** The worker pool that runs jobs of `name` on this instance (once the workers run). */
   private workerPoolOf(name: string): Nudgeable | undefined {
-    return this.isolatedTasks.has(name) ? this.isolatedTasks.get(name)!.workerPool : this.mainWorkerPool;
-  }
-
-  private isRegistered(name: string): boolean {
-    return name in this.tasks || this.isolatedTasks.has(name);
+    return this.isolatedTasks.get(name)?.workerPool;
   }
 
   private orderedTask<P>(name: string, handler: JobHandler<P>, alongside?: Alongside): Task {

@@ -1,6 +1,5 @@
 import type { Job, Runner, TaskList } from 'graphile-worker';
 import type { Pool } from 'pg';
-import type { EntityManager } from 'typeorm';
 import type { IdleWorkers } from './idle-workers';
 
 /** Where an ordered job put back behind an earlier one keeps its place: the id of the job it was first added as. */
@@ -29,23 +28,6 @@ export interface JobContext {
   attempt: number;
   maxAttempts: number;
   isLastAttempt: boolean;
-  /** For an ordered job's first run while nothing holds its queue's line: the jobs right behind it. */
-  following?: FollowingJobs;
-}
-
-/**
- * The jobs right behind a running ordered job in its queue, as graphile-worker would run them
- * next (same kind, first run, due), for a handler that does their work together with its own.
- */
-export interface FollowingJobs {
-  /**
-   * Up to `limit` of their payloads, in order, deleted in the caller's transaction: they are done
-   * exactly when it commits, and still queued, unchanged, if it does not. With
-   * `alsoQueuesStartingWith`, also the jobs next in line in other queues of that name prefix that
-   * no worker is running or fetching from (each queue's in its order; the queues are locked to
-   * the transaction meanwhile).
-   */
-  take<P>(manager: EntityManager, limit: number, options?: { alsoQueuesStartingWith?: string }): Promise<P[]>;
 }
 
 /** Other queues' jobs an ordered job runs alongside itself (`RegisterOptions.alongside`). */

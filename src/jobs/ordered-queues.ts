@@ -1,8 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { EntityManager } from 'typeorm';
 import { AlongsideClaims } from './alongside-claims';
-import { Alongside, attemptsLeft, FollowingJobs, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, PARKED_FOR_MS, RunLater } from './job-types';
+import { Alongside, attemptsLeft, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, PARKED_FOR_MS, RunLater } from './job-types';
 import { REST_FROM_MS, restQueue } from './resting-queues';
 
 export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
@@ -63,7 +62,7 @@ export class OrderedQueues {
     );
     try {
       if (holder) await this.park(name, { ...payload, [ORDER_SEQ]: seq }, context, holder);
-      else await this.runInLine(name, payload, seq, first ? { ...context, following: this.following(name, context) } : context, handler);
+      else await this.runInLine(name, payload, seq, context, handler);
     } finally {
       await others;
     }
@@ -143,59 +142,6 @@ export class OrderedQueues {
       [jobId, context.queueId, payload[ORDER_SEQ]],
     );
     if (rowCount) this.jobs.wakeAt(new Date(), name);
-  }
-
-  /**
-   * The running job's queue is locked to it, so no other worker takes the jobs behind it: the
-   * leading run of them that graphile-worker would run next, one after the other, is taken in
-   * the caller's transaction. Nothing is taken while any job of the queue holds its line.
-   *
-   * With `alsoQueuesStartingWith`, the leading runs of other such queues are taken too: their
-   * rows are locked `FOR UPDATE SKIP LOCKED` until the caller's transaction ends, which is what
-   * graphile-worker's own fetch asks of a queue before it takes a job from it, so no worker
-   * takes their jobs meanwhile. Queues that are running a job, hold their line, or are being
-   * fetched from are passed over.
-   */
-  private following(name: string, context: OrderedContext): FollowingJobs {
-    return {
-      take: async <P>(manager: EntityManager, limit: number, options: { alsoQueuesStartingWith?: string } = {}): Promise<P[]> => {
-        const rows: { payload: P }[] = await manager.query(
-          // The earliest due jobs in graphile-worker's order (its own index of available jobs),
-          // whatever their queue: a queue's jobs among them are its next ones, and the queues are
-          // not known in advance. Its own queue is locked to the running job; the others' rows are
-          // locked here, skipping those a worker runs, fetches from, or whose line is held.
-          // Each queue's jobs are taken up to its first one that is not next in line (another
-          // kind, a retry, or one put back), and deleted in the same statement.
-          `WITH candidates AS MATERIALIZED (
-             SELECT j.id, j.job_queue_id FROM graphile_worker._private_jobs j
-             WHERE j.is_available AND j.run_at <= now() AND j.job_queue_id IS NOT NULL AND j.id <> $2
-             ORDER BY j.priority, j.run_at, j.id
-             LIMIT $3
-           ), others AS MATERIALIZED (
-             SELECT q.id FROM graphile_worker._private_job_queues q
-             WHERE $4::text IS NOT NULL AND q.id = ANY (ARRAY(SELECT job_queue_id FROM candidates WHERE job_queue_id <> $1))
-               AND starts_with(q.queue_name, $4) AND q.is_available
-               AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = q.id)
-             FOR UPDATE SKIP LOCKED
-           ), locked AS MATERIALIZED (
-             SELECT j.id, j.job_queue_id, j.priority, j.run_at,
-               j.attempts = 0 AND t.identifier = $5 AND NOT (j.payload::jsonb ? '${ORDER_SEQ}') AS next_in_line
-             FROM candidates c JOIN graphile_worker._private_jobs j ON j.id = c.id JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-             WHERE (c.job_queue_id = $1 AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_queue_id = $1)) OR c.job_queue_id = ANY (ARRAY(SELECT id FROM others))
-             FOR UPDATE OF j
-           ), heads AS (
-             SELECT id, row_number() OVER (ORDER BY job_queue_id = $1 DESC, job_queue_id, priority, run_at, id) AS k
-             FROM (SELECT *, bool_and(next_in_line) OVER (PARTITION BY job_queue_id ORDER BY priority, run_at, id) AS leads FROM locked) l
-             WHERE leads
-           ), taken AS (
-             DELETE FROM graphile_worker._private_jobs j USING heads h WHERE j.id = h.id RETURNING h.k, j.payload
-           )
-           SELECT payload FROM taken ORDER BY k`,
-          [context.queueId, context.jobId, limit, options.alsoQueuesStartingWith ?? null, name],
-        );
-        return rows.map((row) => row.payload);
-      },
-    };
   }
 
   /**

@@ -30,15 +30,12 @@ export class PoolWakeups {
    * named queue) before its worker looks for the next job: that fetch finds the queue still
    * locked, and the queue's next job then waited for the next poll (a second in the quiet
    * groups) unless new work woke a worker. Shortly after, by when the completion has normally
-   * committed, one idle worker of the pool looks again.
-   *
-   * With `ifDue` (a pool whose queues mostly hold one job, as the sends' queue per conversation)
-   * that look is only for a freed queue that has a job due: one read for all the queues freed
+   * committed, one idle worker of the pool looks again, if the freed queue has a job due (the
+   * sends' queues, one per conversation, mostly hold one job): one read for all the queues freed
    * meanwhile, rather than a fetch (which locks every available queue row) for each, most of
-   * which found nothing. The inbound pool's queues mostly have a backlog: it looks at once.
+   * which would find nothing.
    */
-  queueFreed(pool: Nudgeable, queueId: number, ifDue: boolean): void {
-    if (!ifDue) return this.later(QUEUE_FREE_NUDGE_MS, () => pool.nudge(1));
+  queueFreed(pool: Nudgeable, queueId: number): void {
     if (this.freed.size === 0) this.later(QUEUE_FREE_NUDGE_MS, () => void this.wakeForFreed());
     this.freed.set(queueId, pool);
   }

@@ -24,7 +24,7 @@ export class DeleteFilesJob implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // With the media copies: file work never holds the inbound workers.
+    // With the media copies: file work never holds the send workers.
     this.jobs.registerIsolated<DeleteFilesPayload>(MEDIA_WORKERS, this.config.mediaWorkerConcurrency, DELETE_FILES_JOB, async ({ storageKeys }) => {
       for (const key of storageKeys) await this.storage.delete(key);
     });
