@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnMo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool } from 'pg';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { CoalescedRuns } from '../common/coalesced-runs';
+import { ClaimLoop } from '../common/claim-loop';
 import { AppConfig } from '../config/app-config';
 import { isStatementRefusal, surviveConnectionLoss } from '../database/pool-errors';
 import { PreparingClient } from '../database/prepared-statements';
@@ -141,12 +141,7 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
   private readonly kinds = new Map<string, InboundKind<unknown>>();
   private readonly pool: Pool;
   private readonly commits: GroupCommit<SerializedWork>;
-  private readonly batches = new Set<Promise<void>>();
-  private readonly claims = new CoalescedRuns(() => this.claimWhileRoom());
-  private stopped = false;
-  private timer?: NodeJS.Timeout;
-  /** Why the last claim failed (null: it did not): each reason said once, not at every poll of an outage. */
-  private failing: string | null = null;
+  private readonly loop = new ClaimLoop({ what: 'inbound work', logger: this.logger, pollMs: INBOUND_POLL_MS, claim: () => this.claimWhileRoom() });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -192,14 +187,11 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.wake(), INBOUND_POLL_MS);
-    this.wake();
+    this.loop.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.idle();
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -207,38 +199,17 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
     await this.pool.end().catch(() => undefined);
   }
 
-  /** Looks for due rows now. */
-  wake(): void {
-    if (!this.stopped) this.claims.request();
-  }
-
-  /** Resolves once nothing is being claimed or applied here. */
-  async idle(): Promise<void> {
-    do {
-      await this.claims.idle();
-      await Promise.all(this.batches);
-    } while (this.batches.size > 0);
-  }
-
   private async write(groups: SerializedWork[][]): Promise<void> {
     const rows = groups.flat();
     await this.pool.query(ADD_WORK, [rows.map((row) => row.kind), rows.map((row) => row.lane), rows.map((row) => row.json), rows.map((row) => row.maxAttempts)]);
-    this.wake();
+    this.loop.wake();
   }
 
   /** Starts batches while there is room and the last claim took a full batch. */
   private async claimWhileRoom(): Promise<void> {
-    try {
-      while (!this.stopped && this.batches.size < this.config.workerConcurrency) {
-        const claimed = await this.startBatch();
-        if (this.failing !== null) this.logger.log('claiming inbound work works again');
-        this.failing = null;
-        if (claimed < INBOUND_BATCH_ROWS) return;
-      }
-    } catch (error) {
-      const reason = (error as Error).message;
-      if (!this.stopped && reason !== this.failing) this.logger.warn(`claiming inbound work failed, trying again at every poll: ${reason}`);
-      this.failing = reason;
+    while (!this.loop.isStopped && this.loop.running < this.config.workerConcurrency) {
+      const claimed = await this.startBatch();
+      if (claimed < INBOUND_BATCH_ROWS) return;
     }
   }
 
@@ -258,13 +229,9 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
       await this.end(runner, 'commit');
       return 0;
     }
-    const batch: Promise<void> = this.apply(runner, claimed)
-      .catch((error: Error) => this.logger.warn(`a batch of ${claimed.length} inbound rows broke (${error.message}); they are claimed again`))
-      .finally(() => {
-        this.batches.delete(batch);
-        this.wake();
-      });
-    this.batches.add(batch);
+    this.loop.track(
+      this.apply(runner, claimed).catch((error: Error) => this.logger.warn(`a batch of ${claimed.length} inbound rows broke (${error.message}); they are claimed again`)),
+    );
     return claimed.length;
   }
 

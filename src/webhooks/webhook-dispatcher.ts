@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CoalescedRuns } from '../common/coalesced-runs';
+import { ClaimLoop } from '../common/claim-loop';
 import { AppConfig } from '../config/app-config';
 import type { DomainEventEnvelope } from '../events/domain-event.types';
 import { DELIVERY_TIMEOUT_MS } from './integrator-http.client';
@@ -92,13 +92,8 @@ const CLAIM_DUE = `
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookDispatcher');
-  private readonly inFlight = new Set<Promise<void>>();
   private attempt?: (delivery: ClaimedDelivery) => Promise<void>;
-  private readonly claims = new CoalescedRuns(() => this.claimWhileRoom());
-  private stopped = false;
-  private timer?: NodeJS.Timeout;
-  /** Why the last claim failed (null: it did not): each reason said once, not at every poll of an outage. */
-  private failing: string | null = null;
+  private readonly loop = new ClaimLoop({ what: 'due deliveries', logger: this.logger, pollMs: DISPATCH_POLL_MS, claim: () => this.claimWhileRoom() });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -111,54 +106,34 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.wake(), DISPATCH_POLL_MS);
-    this.wake();
+    this.loop.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.idle();
+  onModuleDestroy(): Promise<void> {
+    return this.loop.stop();
   }
 
-  /** Looks for due deliveries now (new ones committed, a retry asked for, an attempt ended). */
+  /** Looks for due deliveries now (new ones committed, a retry asked for). */
   wake(): void {
-    if (!this.stopped && this.attempt) this.claims.request();
+    this.loop.wake();
   }
 
-  /** Resolves once nothing is being claimed or attempted here (shutdown). */
-  async idle(): Promise<void> {
-    do {
-      await this.claims.idle();
-      await Promise.all(this.inFlight);
-    } while (this.inFlight.size > 0);
-  }
-
+  /** Claims while there is room, each claim up to `CLAIM_BATCH`, and starts an attempt for each delivery claimed. */
   private async claimWhileRoom(): Promise<void> {
-    try {
-      for (;;) {
-        const room = Math.min(CLAIM_BATCH, this.config.webhookConcurrency - this.inFlight.size);
-        if (this.stopped || room <= 0) return;
-        const claimed: ClaimedDelivery[] = await this.dataSource.query(CLAIM_DUE, [room, MAX_OPEN_PER_ENDPOINT, CLAIM_LEASE_MS]);
-        if (this.failing !== null) this.logger.log('claiming due deliveries works again');
-        this.failing = null;
-        for (const delivery of claimed) this.start(delivery);
-        if (claimed.length < room) return;
+    const attempt = this.attempt;
+    if (!attempt) return;
+    for (;;) {
+      const room = Math.min(CLAIM_BATCH, this.config.webhookConcurrency - this.loop.running);
+      if (this.loop.isStopped || room <= 0) return;
+      const claimed: ClaimedDelivery[] = await this.dataSource.query(CLAIM_DUE, [room, MAX_OPEN_PER_ENDPOINT, CLAIM_LEASE_MS]);
+      for (const delivery of claimed) {
+        this.loop.track(
+          attempt(delivery).catch((error: Error) =>
+            this.logger.warn(`attempt of delivery ${delivery.delivery_id} broke (${error.message}); it goes again once its claim is released or runs out`),
+          ),
+        );
       }
-    } catch (error) {
-      const reason = (error as Error).message;
-      if (!this.stopped && reason !== this.failing) this.logger.warn(`claiming due deliveries failed, trying again at every poll: ${reason}`);
-      this.failing = reason;
+      if (claimed.length < room) return;
     }
-  }
-
-  private start(delivery: ClaimedDelivery): void {
-    const running: Promise<void> = this.attempt!(delivery)
-      .catch((error: Error) => this.logger.warn(`attempt of delivery ${delivery.delivery_id} broke (${error.message}); it goes again once its claim is released or runs out`))
-      .finally(() => {
-        this.inFlight.delete(running);
-        this.wake();
-      });
-    this.inFlight.add(running);
   }
 }
