@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueue } from '../src/jobs/job-queue.service';
-import { RESTING } from '../src/jobs/resting-queues';
+import { parkLateJobs, RESTING } from '../src/jobs/resting-queues';
 import { DELETE_FILES_JOB } from '../src/storage/delete-files.job';
 import { TestApp } from './support/test-app';
 import { eventually } from './support/eventually';
@@ -149,6 +149,42 @@ describe('durable jobs', () => {
     await eventually(() => queuedJobs('test:left-resting'), (n) => n === 0, 5000);
     expect(Date.now()).toBeGreaterThanOrEqual(restEnds!.getTime() - 150);
     expect(await jobs.endDueRests()).toBe(0);
+  });
+
+  it('parks a job whose insert began before its queue started to rest, once that insert commits', async () => {
+    const jobs = t.app.get(JobQueue);
+    // The queue's row exists, and nobody holds it (the service's periodic deletion may take it: then it is made again).
+    const queueId = async () => {
+      await jobs.add(DELETE_FILES_JOB, deletion, { queue: 'test:rest-race', runAt: new Date(Date.now() + 3600_000) });
+      return (await t.db.query(`SELECT id FROM graphile_worker._private_job_queues WHERE queue_name = 'test:rest-race'`)).rows[0].id as number;
+    };
+    const id = await queueId();
+    const adding = await t.db.connect();
+    try {
+      // An insert that found the queue not resting, still open when the rest commits.
+      await adding.query('BEGIN');
+      const [{ id: late }] = (
+        await adding.query(`SELECT id::text FROM graphile_worker.add_job($1, '{"storageKeys": []}'::json, queue_name => 'test:rest-race')`, [DELETE_FILES_JOB])
+      ).rows;
+      await t.db.query(`UPDATE graphile_worker._private_job_queues SET locked_by = $2, locked_at = now() + interval '1 hour' WHERE id = $1`, [id, RESTING]);
+      let parked = false;
+      const parking = parkLateJobs(t.db, id).then(() => (parked = true));
+      await new Promise((r) => setTimeout(r, 300));
+      // It waits for the insert, which it could not see yet.
+      expect(parked).toBe(false);
+      await adding.query('COMMIT');
+      await parking;
+      const { rows } = await t.db.query(
+        `SELECT j.run_at > q.locked_at AS after_rest, h.parked FROM graphile_worker._private_jobs j
+         JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id LEFT JOIN job_queue_holds h ON h.job_id = j.id WHERE j.id = $1`,
+        [late],
+      );
+      expect(rows).toEqual([{ after_rest: true, parked: true }]);
+    } finally {
+      adding.release();
+      await t.db.query(`DELETE FROM graphile_worker._private_jobs WHERE job_queue_id = $1`, [id]);
+      await t.db.query(`UPDATE graphile_worker._private_job_queues SET locked_by = NULL, locked_at = NULL WHERE id = $1`, [id]);
+    }
   });
 
   it('adds jobs with new keys in order and quietly, nothing for a key a job has, and lets add_job with the key replace one', async () => {

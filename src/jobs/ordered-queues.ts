@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { AlongsideClaims } from './alongside-claims';
 import { Alongside, attemptsLeft, holderOf, JobContext, JobHandler, LIVE_HOLDS, ORDER_SEQ, PARKED_FOR_MS, RunLater } from './job-types';
-import { REST_FROM_MS, restQueue } from './resting-queues';
+import { parkLateJobs, REST_FROM_MS, restQueue } from './resting-queues';
 
 export type OrderedPayload<P> = P & { [ORDER_SEQ]?: string };
 
@@ -122,6 +122,11 @@ export class OrderedQueues {
        RETURNING job_id::text AS id`,
       [name, JSON.stringify(payload), runAt.toISOString(), maxAttempts, context.queueId, payload[ORDER_SEQ], context.jobId, parked, context.lockedBy ?? null, rest],
     );
+    if (rest) {
+      await parkLateJobs(this.pool, context.queueId).catch((error: Error) =>
+        this.logger.warn(`job ${context.jobId}: could not park the jobs added while its queue was being rested: ${error.message}`),
+      );
+    }
     this.jobs.wakeAt(runAt, name, { rested: rest });
     return rows[0].id;
   }

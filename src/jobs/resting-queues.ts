@@ -56,9 +56,13 @@ export const restQueue = ({ queueId, runAt, lockedBy, rest }: { queueId: string;
      UPDATE graphile_worker._private_job_queues SET locked_by = '${RESTING}', locked_at = ${runAt}::timestamptz
      WHERE ${rest}::boolean AND id = ${queueId} AND locked_by = ${lockedBy}::text
      RETURNING id, locked_at
-   ), parked_in_rest AS (
+   ), ${parkedInRest('')}`;
+
+/** CTEs that park the available jobs of the queue in the CTE `rested` (its `id`, and its rest's end as `locked_at`) that `also` holds for. */
+const parkedInRest = (also: string) =>
+  `parked_in_rest AS (
      UPDATE graphile_worker._private_jobs j SET run_at = ${parkedUntil('rested.locked_at')}, payload = ${parkedPayload('j')}
-     FROM rested WHERE j.job_queue_id = rested.id AND j.is_available AND j.run_at < ${parkedUntil('rested.locked_at')}
+     FROM rested WHERE j.job_queue_id = rested.id AND j.is_available AND j.run_at < ${parkedUntil('rested.locked_at')} ${also}
      RETURNING j.id, j.job_queue_id
    ), parked_holds AS (
      INSERT INTO job_queue_holds (job_id, job_queue_id, seq, parked) SELECT id, job_queue_id, id, true FROM parked_in_rest
@@ -66,8 +70,44 @@ export const restQueue = ({ queueId, runAt, lockedBy, rest }: { queueId: string;
    )`;
 
 /**
+ * The advisory-lock class between adding a job to a named queue (shared, keyed by the queue's id,
+ * until the adding transaction ends: `RESTING_QUEUE_JOBS`) and parking what was added to a queue
+ * while it was being rested (exclusive: `parkLateJobs`).
+ */
+const REST_LOCK_CLASS = 726_376;
+
+/**
+ * Parks the jobs added to a queue while its rest was being written: an insert that began before
+ * the rest committed found the queue not resting, and the rest's statement did not see its job,
+ * which was left due, without a hold, in a queue no fetch looks at until the rest ends. Waits
+ * for those inserts (every insert holds its queue's lock shared until it commits), then parks
+ * the jobs of the queue, if it still rests, that have no hold and are due before the rest ends.
+ * Inserts that come after see the rest and park themselves.
+ */
+export async function parkLateJobs(pool: Pool, queueId: number): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(${REST_LOCK_CLASS}, $1::int)`, [queueId]);
+    await client.query(
+      `WITH rested AS (SELECT id, locked_at FROM graphile_worker._private_job_queues WHERE id = $1::int AND locked_by = '${RESTING}'),
+       ${parkedInRest('AND NOT EXISTS (SELECT 1 FROM job_queue_holds h WHERE h.job_id = j.id)')}
+       SELECT count(*) FROM parked_in_rest`,
+      [queueId],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
  * A trigger on graphile-worker's jobs table (installed with its schema): a job added to a queue
- * that rests is parked behind its holder (see `restQueue`). Only a job on its first run: a job
+ * that rests is parked behind its holder (see `restQueue`, and `parkLateJobs` for a job added
+ * while the rest was being written). Only a job on its first run: a job
  * put back or parked already has its place (and the holder's own put-back may see its queue
  * resting). One lookup by key per job added to a named queue; nothing for the others.
  */
@@ -76,6 +116,9 @@ export const RESTING_QUEUE_JOBS = `
   DECLARE
     rest_ends timestamptz;
   BEGIN
+    -- Held until this transaction ends, so a rest being written waits for this job to park it (parkLateJobs);
+    -- taken first, so the look below (a snapshot of its own) sees a rest that committed meanwhile.
+    PERFORM pg_advisory_xact_lock_shared(${REST_LOCK_CLASS}, NEW.job_queue_id);
     SELECT locked_at INTO rest_ends FROM graphile_worker._private_job_queues WHERE id = NEW.job_queue_id AND locked_by = '${RESTING}';
     IF rest_ends IS NOT NULL AND NEW.run_at < ${parkedUntil('rest_ends')} AND NOT (NEW.payload::jsonb ? '${ORDER_SEQ}') THEN
       NEW.run_at := ${parkedUntil('rest_ends')};
