@@ -72,19 +72,19 @@ export class Metrics {
   });
   readonly jobsWaiting = new Gauge({
     name: 'meta_inbox_jobs_waiting',
-    help: 'Jobs not yet done, by kind: ready or scheduled for a retry (all instances share the queue)',
+    help: 'Jobs and rows of inbound work not yet done, by kind: ready or scheduled for a retry (all instances share the queues)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
   readonly jobsOldestAge = new Gauge({
     name: 'meta_inbox_jobs_oldest_age_seconds',
-    help: 'Age of the oldest job not yet done, by kind',
+    help: 'Age of the oldest job or row of inbound work not yet done, by kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
   readonly jobsFailed = new Gauge({
     name: 'meta_inbox_jobs_failed',
-    help: 'Jobs that used every attempt and wait for an operator, by kind',
+    help: 'Jobs and rows of inbound work that used every attempt and wait for an operator, by kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
