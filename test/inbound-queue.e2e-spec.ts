@@ -106,7 +106,8 @@ describe('the inbound queue', () => {
       const events = (mid: string, extra: object = {}) => JSON.stringify({ channel: 'facebook_messenger', accountId: page.id, receivedAt: 1, events: [event(mid)], ...extra });
       const add = async (kind: string, payload: string, queue: string, extra = '') =>
         (await client.query(`SELECT id::text FROM graphile_worker.add_job($1, $2::json, queue_name => $3${extra})`, [kind, payload, queue])).rows[0].id as string;
-      await add('meta.inbound.events', events('m-parked', { orderSeq: '200' }), 'meta:inbound:7');
+      // Parked: to look again a minute after the holder's retry, unless its release woke it first.
+      await add('meta.inbound.events', events('m-parked', { orderSeq: '200' }), 'meta:inbound:7', `, run_at => now() + interval '1 hour 1 minute'`);
       const failed = await add('meta.inbound.events', events('m-first', { orderSeq: '100' }), 'meta:inbound:7', `, run_at => now() + interval '1 hour'`);
       await client.query(`UPDATE graphile_worker._private_jobs SET attempts = 3, last_error = 'earlier failure' WHERE id = $1`, [failed]);
       const change = feedCommentChange({ pageId: page.id, postId: `${page.id}_55`, commentId: `${page.id}_55_1`, from: { id: 'psid-upgrade' }, message: 'hello', verb: 'add', createdTime: 1 });

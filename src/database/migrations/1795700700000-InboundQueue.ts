@@ -9,8 +9,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * waiting for a retry.
  *
  * Inbound jobs an earlier version left behind become rows, in their queues' order, with their
- * attempts, errors and retry times, in the lane the webhook now gives their conversation or post;
- * the jobs and their queues' holds go. graphile-worker makes its schema when the service first
+ * attempts, errors and retry times (a job parked behind a failed one, never tried itself, is due
+ * at once: its lane keeps it behind), in the lane the webhook now gives their conversation or
+ * post; the jobs and their queues' holds go. graphile-worker makes its schema when the service first
  * starts, so on a new database there is nothing to move.
  */
 export class InboundQueue1795700700000 implements MigrationInterface {
@@ -46,7 +47,10 @@ export class InboundQueue1795700700000 implements MigrationInterface {
             ELSE 'meta:comments:' || (j.payload->>'accountId') || ':' || coalesce(
               c.value->>'post_id', c.value->'media'->>'id', c.value->>'media_id', c.value->>'comment_id', c.value->>'id', 'unknown')
           END,
-          (j.payload::jsonb - 'orderSeq')::json, j.attempts, j.max_attempts, j.run_at, j.last_error, j.attempts >= j.max_attempts, j.created_at
+          (j.payload::jsonb - 'orderSeq')::json, j.attempts, j.max_attempts,
+          -- A job not yet tried waits only for its place in the lane: a parked one's run_at was a backstop.
+          CASE WHEN j.attempts = 0 THEN least(j.run_at, now()) ELSE j.run_at END,
+          j.last_error, j.attempts >= j.max_attempts, j.created_at
         FROM graphile_worker._private_jobs j
         JOIN graphile_worker._private_tasks t ON t.id = j.task_id
         CROSS JOIN LATERAL (SELECT j.payload->'changes'->0->'change'->'value' AS value) c
