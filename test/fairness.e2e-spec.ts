@@ -8,9 +8,9 @@ import { TestApp } from './support/test-app';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Inbound processing, sends and media work run on worker groups of their own, and one Page that
- * is rate-limited or slow never holds the send workers other Pages need. Two send workers (so
- * one busy Page could take them all) and two inbound workers make any sharing visible.
+ * Inbound processing (the inbound queue), sends and media work run apart, and one Page that is
+ * rate-limited or slow never holds the send workers other Pages need. Two send workers (so one
+ * busy Page could take them all) and two inbound batches make any sharing visible.
  */
 describe('fair and isolated workers', () => {
   let t: TestApp;

@@ -43,7 +43,7 @@ export class MetaWebhookController {
   @ApiOperation({ summary: 'Messenger and Instagram events: 403 unless signed, 400 when malformed, stored durably, then 200' })
   @ApiHeader({ name: 'x-hub-signature-256', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body keyed with the app secret>' })
   @ApiBody({ type: WebhookDeliveryDoc })
-  @ApiOkResponse({ description: 'Stored durably (one job per conversation), or an object we do not handle: an empty body', schema: { type: 'string', maxLength: 0 } })
+  @ApiOkResponse({ description: 'Stored durably (one row of inbound work per conversation or post), or an object we do not handle: an empty body', schema: { type: 'string', maxLength: 0 } })
   @ApiErrors(
     [400, 'Signed, but not an object with "object" and an "entry" array'],
     [403, 'Missing or wrong signature, or no Meta app configured yet (Meta retries): nothing is kept'],

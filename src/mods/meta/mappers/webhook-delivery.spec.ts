@@ -8,7 +8,7 @@ const NOW = 1_800_000_000_000;
 
 const text = (from: string, to: string, mid: string) => ({ sender: { id: from }, recipient: { id: to }, timestamp: NOW, message: { mid, text: mid } });
 
-describe('splitting a delivery into one job per conversation', () => {
+describe('splitting a delivery into one row of inbound work per conversation', () => {
   it('groups events by account and person, keeping Meta order within each and first-seen order across them', () => {
     const body: WebhookBody = {
       object: 'page',
