@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { inTransaction } from '../database/pool-transaction';
 
 /**
  * The advisory lock (class, key) that stands between adding jobs to named queues and deleting idle
@@ -59,26 +60,15 @@ export async function deleteIdleQueues(pool: Pool, { attempts = 5, retryMs = 20 
 
 /** One try: the idle queues' rows deleted, or null if the queue-rows lock was not free at once. */
 async function deleteIfLockFree(pool: Pool): Promise<number | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { rows: [lock] } = await client.query('SELECT pg_try_advisory_xact_lock($1, $2) AS free', QUEUE_ROWS_LOCK);
-    if (!lock.free) {
-      await client.query('ROLLBACK');
-      return null;
-    }
+    if (!lock.free) return null;
     const { rowCount } = await client.query(
       `DELETE FROM graphile_worker._private_job_queues WHERE id IN (
          SELECT q.id FROM graphile_worker._private_job_queues q
          WHERE q.locked_at IS NULL AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j WHERE j.job_queue_id = q.id)
          FOR UPDATE SKIP LOCKED)`,
     );
-    await client.query('COMMIT');
     return rowCount ?? 0;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { inTransaction } from '../database/pool-transaction';
 import { ORDER_SEQ, PARKED_FOR_MS } from './job-types';
 
 /*
@@ -85,9 +86,7 @@ const REST_LOCK_CLASS = 726_376;
  * Inserts that come after see the rest and park themselves.
  */
 export async function parkLateJobs(pool: Pool, queueId: number): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(${REST_LOCK_CLASS}, $1::int)`, [queueId]);
     await client.query(
       `WITH rested AS (SELECT id, locked_at FROM graphile_worker._private_job_queues WHERE id = $1::int AND locked_by = '${RESTING}'),
@@ -95,13 +94,7 @@ export async function parkLateJobs(pool: Pool, queueId: number): Promise<void> {
        SELECT count(*) FROM parked_in_rest`,
       [queueId],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
