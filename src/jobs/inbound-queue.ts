@@ -1,31 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool } from 'pg';
-import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ClaimLoop } from '../common/claim-loop';
 import { AppConfig } from '../config/app-config';
 import { isStatementRefusal, surviveConnectionLoss } from '../database/pool-errors';
 import { PreparingClient } from '../database/prepared-statements';
 import { Metrics } from '../metrics/metrics.service';
 import { GroupCommit } from './group-commit';
+import { applyBatch, ClaimedWork, endTransaction, InboundKind } from './inbound-batch';
 
-/** How one kind of inbound work is applied (see `InboundQueue.register`). */
-export interface InboundKind<P> {
-  /** Tries of one row before it is set aside for an operator; its lane then goes on. */
-  maxAttempts: number;
-  /**
-   * Many rows' payloads (of many lanes, each lane's in order) in the caller's transaction. If it
-   * throws, nothing of it stays and each row is applied with `applyAlone`. Without it, every row
-   * is applied alone.
-   */
-  applyTogether?(manager: EntityManager, payloads: P[]): Promise<void>;
-  /** One row's payload, in transactions of its own; a throw is the row's failure, retried with backoff. */
-  applyAlone(payload: P): Promise<void>;
-  /** Rows applied and committed. */
-  applied?(payloads: P[]): void;
-  /** A row that failed its last attempt, set aside. */
-  gaveUp?(payload: P): void;
-}
+export type { InboundKind } from './inbound-batch';
 
 /** A unit of inbound work: its kind, the lane it keeps its order in (a conversation, a post), and what to apply. */
 export interface NewInboundWork<P = unknown> {
@@ -39,14 +24,6 @@ interface SerializedWork {
   lane: string;
   json: string;
   maxAttempts: number;
-}
-
-interface ClaimedWork {
-  id: string;
-  kind: string;
-  lane: string;
-  payload: unknown;
-  attempts: number;
 }
 
 /** The most rows one batch claims and applies in one transaction: few commits for a backlog, a short transaction still. */
@@ -108,20 +85,6 @@ const CLAIM = `
   FROM inbound_queue q JOIN locked l ON l.id = q.id
   WHERE NOT EXISTS (SELECT 1 FROM inbound_queue e WHERE e.lane = q.lane AND NOT e.dead AND e.id < q.id AND e.id NOT IN (SELECT id FROM locked))
   ORDER BY q.id`;
-
-/** Applied rows go, in the transaction that applied them. */
-const DELETE_APPLIED = `DELETE FROM inbound_queue WHERE id = ANY ($1::bigint[])`;
-
-/**
- * Rows that failed: one more attempt counted, the error kept, the next try after graphile-worker's
- * backoff (`exp(min(attempts, 10))` s); out of attempts, the row is set aside (`dead`).
- */
-const RECORD_FAILURES = `
-  UPDATE inbound_queue q SET attempts = q.attempts + 1, last_error = f.error, dead = q.attempts + 1 >= q.max_attempts,
-    next_attempt_at = now() + exp(least(q.attempts + 1, 10)) * interval '1 second'
-  FROM unnest($1::bigint[], $2::text[]) AS f(id, error)
-  WHERE q.id = f.id
-  RETURNING q.id::text AS id, q.dead`;
 
 /**
  * Inbound work, stored by the webhook before it answers and applied in batches: the rows of
@@ -222,107 +185,16 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
       await runner.startTransaction();
       claimed = await runner.query(CLAIM);
     } catch (error) {
-      await this.end(runner, 'rollback');
+      await endTransaction(runner, 'rollback');
       throw error;
     }
     if (claimed.length === 0) {
-      await this.end(runner, 'commit');
+      await endTransaction(runner, 'commit');
       return 0;
     }
     this.loop.track(
-      this.apply(runner, claimed).catch((error: Error) => this.logger.warn(`a batch of ${claimed.length} inbound rows broke (${error.message}); they are claimed again`)),
+      applyBatch(runner, claimed, this.kinds, this.logger).catch((error: Error) => this.logger.warn(`a batch of ${claimed.length} inbound rows broke (${error.message}); they are claimed again`)),
     );
     return claimed.length;
   }
-
-  /** Ends the transaction (if any) and gives the connection back, whatever state it is in. */
-  private async end(runner: QueryRunner, how: 'commit' | 'rollback'): Promise<void> {
-    try {
-      if (runner.isTransactionActive) await (how === 'commit' ? runner.commitTransaction() : runner.rollbackTransaction());
-    } finally {
-      await runner.release().catch(() => undefined);
-    }
-  }
-
-  /**
-   * Applies the claimed rows, kind by kind: together in a savepoint if the kind can, else (or if
-   * that failed) each lane's rows alone, in order, a lane stopping at its first failure. Then, in
-   * the claim's transaction, deletes what applied and records what failed, and commits.
-   */
-  private async apply(runner: QueryRunner, claimed: ClaimedWork[]): Promise<void> {
-    const applied: ClaimedWork[] = [];
-    const failed: { row: ClaimedWork; error: string }[] = [];
-    try {
-      for (const [kind, rows] of groupBy(claimed, (row) => row.kind)) {
-        const handler = this.kinds.get(kind);
-        if (!handler) {
-          failed.push(...rows.map((row) => ({ row, error: `no inbound work ${kind} is registered` })));
-          continue;
-        }
-        if (handler.applyTogether && (await this.appliedTogether(runner, handler, rows))) applied.push(...rows);
-        else await this.applyAlone(handler, rows, applied, failed);
-      }
-      if (applied.length > 0) await runner.query(DELETE_APPLIED, [applied.map((row) => row.id)]);
-      const recorded: { id: string; dead: boolean }[] =
-        failed.length > 0 ? await runner.query(RECORD_FAILURES, [failed.map(({ row }) => row.id), failed.map(({ error }) => error)]) : [];
-      await this.end(runner, 'commit');
-      this.report(applied, failed, new Set(recorded.filter((row) => row.dead).map((row) => row.id)));
-    } catch (error) {
-      await this.end(runner, 'rollback').catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async appliedTogether(runner: QueryRunner, handler: InboundKind<unknown>, rows: ClaimedWork[]): Promise<boolean> {
-    await runner.query('SAVEPOINT together');
-    try {
-      await handler.applyTogether!(runner.manager, rows.map((row) => row.payload));
-    } catch (error) {
-      await runner.query('ROLLBACK TO SAVEPOINT together');
-      this.logger.warn(`applying ${rows.length} inbound rows together failed (${(error as Error).message}): applying each alone`);
-      return false;
-    }
-    await runner.query('RELEASE SAVEPOINT together');
-    return true;
-  }
-
-  /** Each lane's rows one at a time, in order; a lane stops at its first failure (the rows behind it stay, and wait for its retry). */
-  private async applyAlone(handler: InboundKind<unknown>, rows: ClaimedWork[], applied: ClaimedWork[], failed: { row: ClaimedWork; error: string }[]): Promise<void> {
-    await Promise.all(
-      [...groupBy(rows, (row) => row.lane).values()].map(async (lane) => {
-        for (const row of lane) {
-          try {
-            await handler.applyAlone(row.payload);
-          } catch (error) {
-            failed.push({ row, error: (error as Error)?.message ?? String(error) });
-            return;
-          }
-          applied.push(row);
-        }
-      }),
-    );
-  }
-
-  private report(applied: ClaimedWork[], failed: { row: ClaimedWork; error: string }[], dead: Set<string>): void {
-    for (const [kind, rows] of groupBy(applied, (row) => row.kind)) this.kinds.get(kind)?.applied?.(rows.map((row) => row.payload));
-    for (const { row, error } of failed) {
-      const attempt = row.attempts + 1;
-      if (dead.has(row.id)) {
-        this.logger.error(`inbound ${row.kind} row ${row.id} (${row.lane}) failed its last attempt (${attempt}) and is set aside: ${error}`);
-        this.kinds.get(row.kind)?.gaveUp?.(row.payload);
-      } else {
-        this.logger.warn(`inbound ${row.kind} row ${row.id} (${row.lane}) failed attempt ${attempt}, its lane waits for the retry: ${error}`);
-      }
-    }
-  }
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const list = groups.get(key(item));
-    if (list) list.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
