@@ -1,14 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ClaimLoop } from '../common/claim-loop';
 import { AppConfig } from '../config/app-config';
-import { isStatementRefusal, surviveConnectionLoss } from '../database/pool-errors';
-import { PreparingClient } from '../database/prepared-statements';
+import { isStatementRefusal } from '../database/pool-errors';
 import { Metrics } from '../metrics/metrics.service';
 import { GroupCommit } from './group-commit';
 import { applyBatch, ClaimedWork, endTransaction, InboundKind } from './inbound-batch';
+import { openJobPool } from './job-pools';
 
 export type { InboundKind } from './inbound-batch';
 
@@ -112,8 +112,7 @@ export class InboundQueue implements OnApplicationBootstrap, OnModuleDestroy, On
     metrics: Metrics,
   ) {
     // Connections of its own, so a webhook never waits for a connection behind the batches.
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: 'meta-inbox-inbound-queue', Client: PreparingClient });
-    surviveConnectionLoss(this.pool, (message) => this.logger.warn(`inbound queue pool: ${message}`));
+    this.pool = openJobPool(config.databaseUrl, 'meta-inbox-inbound-queue', 2, (message) => this.logger.warn(`inbound queue pool: ${message}`));
     this.commits = new GroupCommit<SerializedWork>({
       write: (groups) => this.write(groups),
       maxItems: MAX_ROWS_PER_STATEMENT,

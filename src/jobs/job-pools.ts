@@ -13,8 +13,9 @@ import { PreparingClient } from '../database/prepared-statements';
 const JOB_TABLE_SESSION = '-c enable_bitmapscan=off';
 
 /**
- * A pool of the job queue's connections (graphile-worker's and ours on its tables): prepared
- * statements, plain index scans, and a lost connection reported to `warn` instead of crashing.
+ * A pool of the queues' connections (graphile-worker's, ours on its tables, the inbound
+ * queue's): prepared statements, plain index scans, and a lost connection reported to `warn`
+ * instead of crashing.
  */
 export function openJobPool(databaseUrl: string | undefined, applicationName: string, max: number, warn: (message: string) => void): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max, application_name: applicationName, options: JOB_TABLE_SESSION, Client: PreparingClient });
