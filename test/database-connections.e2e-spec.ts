@@ -19,7 +19,7 @@ describe('database connections', () => {
       // A statement in flight whose session an administrator ends (as a failover or a restart would).
       const victim = dataSource.query(`SELECT pg_sleep(30), 'ended-session-victim'`);
       const running = async () =>
-        (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE '%ended-session-victim%' AND pid <> pg_backend_pid()`)).rows[0]?.pid as number | undefined;
+        (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%ended-session-victim%' AND pid <> pg_backend_pid()`)).rows[0]?.pid as number | undefined;
       let pid: number | undefined;
       while (!(pid = await running())) await new Promise((resolve) => setTimeout(resolve, 10));
       await t.db.query('SELECT pg_terminate_backend($1)', [pid]);
@@ -39,7 +39,7 @@ describe('database connections', () => {
       await locker.query('LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE');
       const answer = t.request('GET', contact, { token: apiKey });
       const waiting = async () =>
-        (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%contacts%' AND pid <> pg_backend_pid()`)).rows[0]?.pid as number | undefined;
+        (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%contacts%' AND pid <> pg_backend_pid()`)).rows[0]?.pid as number | undefined;
       let pid: number | undefined;
       while (!(pid = await waiting())) await new Promise((resolve) => setTimeout(resolve, 10));
       await t.db.query('SELECT pg_terminate_backend($1)', [pid]);

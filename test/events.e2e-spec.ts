@@ -144,6 +144,8 @@ describe('domain events: one log, three ways out', () => {
     // know whether the batch committed (telling the other instances) before the answer was lost.
     // It hangs at a gate this test holds, so a retry that reaches the trigger before it is dropped
     // goes on as soon as the gate opens, rather than hold the table (and the suite) for long.
+    // The relay looked for is this database's, held at the gate: the other suites' relays run
+    // the same statement on the same server.
     const gate = await t.db.connect();
     await gate.query('SELECT pg_advisory_lock(7201)');
     await t.db.query(`CREATE OR REPLACE FUNCTION hang_relay() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(7201); RETURN NEW; END $$`);
@@ -156,7 +158,7 @@ describe('domain events: one log, three ways out', () => {
         t.app.get(DomainEvents).record(manager, org.id, [{ type: 'connection.updated', object: status, realtime: [{ event: 'connection.updated' }] }]),
       );
       const relay = await eventually(
-        async () => (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%WITH batch AS MATERIALIZED%' AND pid <> pg_backend_pid()`)).rows[0],
+        async () => (await t.db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH batch AS MATERIALIZED%' AND pid <> pg_backend_pid()`)).rows[0],
         (row) => row !== undefined,
       );
       await t.db.query('SELECT pg_terminate_backend($1)', [relay.pid]);

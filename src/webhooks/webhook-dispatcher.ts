@@ -44,12 +44,17 @@ const CLAIM_BATCH = 100;
 /**
  * Due deliveries claimed for this instance: per endpoint, its oldest due deliveries no one holds,
  * up to what that endpoint has free of `MAX_OPEN_PER_ENDPOINT` (its open ones are the rows whose
- * claim has not run out); then the oldest of those up to `$1`; each locked (SKIP LOCKED, so
- * instances share the work), claimed until `$3` ms from now, and answered with its endpoint and
- * event as an attempt needs them. Instances claiming at the same moment may each see an endpoint's
- * free room before the other's claim commits, so the cap holds per claim, not to the request.
+ * claim has not run out); then the oldest of those up to `room`; each locked (SKIP LOCKED, so
+ * instances share the work), claimed until `CLAIM_LEASE_MS` from now, and answered with its
+ * endpoint and event as an attempt needs them. Instances claiming at the same moment may each see
+ * an endpoint's free room before the other's claim commits, so the cap holds per claim, not to the
+ * request.
+ *
+ * Without parameters, so it is planned at each claim (not prepared), as the inbound queue's claim:
+ * the deliveries swing from none to thousands within seconds, faster than their statistics follow,
+ * and a plan made while the table was nearly empty would stay with a backlog.
  */
-const CLAIM_DUE = `
+const claimDue = (room: number) => `
   WITH due AS (
     SELECT d.id, d.next_attempt_at
     FROM webhook_endpoints w
@@ -59,13 +64,13 @@ const CLAIM_DUE = `
     CROSS JOIN LATERAL (
       SELECT id, next_attempt_at FROM webhook_deliveries
       WHERE endpoint_id = w.id AND status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until <= now())
-      ORDER BY next_attempt_at LIMIT greatest(0, $2::int - open.n)
+      ORDER BY next_attempt_at LIMIT greatest(0, ${MAX_OPEN_PER_ENDPOINT} - open.n)
     ) d
-    ORDER BY d.next_attempt_at LIMIT $1
+    ORDER BY d.next_attempt_at LIMIT ${Math.trunc(room)}
   ), locked AS (
     SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM due) FOR UPDATE SKIP LOCKED
   ), claimed AS (
-    UPDATE webhook_deliveries d SET claimed_until = now() + make_interval(secs => $3::float8 / 1000)
+    UPDATE webhook_deliveries d SET claimed_until = now() + make_interval(secs => ${CLAIM_LEASE_MS / 1000})
     FROM locked l
     WHERE d.id = l.id AND d.status = 'pending' AND (d.claimed_until IS NULL OR d.claimed_until <= now())
     RETURNING d.id, d.attempts, d.manual, d.endpoint_id, d.event_id
@@ -125,7 +130,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     for (;;) {
       const room = Math.min(CLAIM_BATCH, this.config.webhookConcurrency - this.loop.running);
       if (this.loop.isStopped || room <= 0) return;
-      const claimed: ClaimedDelivery[] = await this.dataSource.query(CLAIM_DUE, [room, MAX_OPEN_PER_ENDPOINT, CLAIM_LEASE_MS]);
+      const claimed: ClaimedDelivery[] = await this.dataSource.query(claimDue(room));
       for (const delivery of claimed) {
         this.loop.track(
           attempt(delivery).catch((error: Error) =>

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DomainError, DomainErrorCode } from '../../common/domain-error';
 import { JobQueue } from '../../jobs/job-queue.service';
@@ -27,7 +26,6 @@ export const ALREADY_PRIVATELY_REPLIED =
 @Injectable()
 export class PrivateRepliesService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly registry: ChannelRegistry,
     private readonly records: SendRecordsService,
     private readonly jobs: JobQueue,
