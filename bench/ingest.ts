@@ -1,3 +1,4 @@
+import { processCpuMs } from './cpu';
 import { DeliveryPool } from './events';
 import { LoadResult, runLoad } from './load';
 import { sleep } from './processes';
@@ -18,6 +19,14 @@ export interface IngestSettings {
   rates: number[];
   /** Longest wait for the target's queue to empty after a phase. */
   drainTimeoutMs: number;
+  /** CPU time the PostgreSQL server has used so far (ms), or null where it cannot be read. */
+  postgresCpuMs?: () => number | null;
+}
+
+/** CPU time a phase took per event answered 200, from its first request until the target drained: the server's process and PostgreSQL's. */
+export interface CpuPerEvent {
+  server: number | null;
+  postgres: number | null;
 }
 
 export interface PhaseSummary {
@@ -37,6 +46,12 @@ export interface PhaseSummary {
   responseTimeP99Ms: number;
   /** ms until the target's queue was empty after the phase (ours only). */
   drainMs?: number | null;
+  /**
+   * CPU ms per event answered 200, from the phase's first request until the target drained (idle
+   * polling included). At a fixed rate every target does the same work, so this compares them far
+   * more steadily than their latencies on a machine whose other work moves.
+   */
+  cpuMsPerEvent?: CpuPerEvent;
 }
 
 export interface IngestReport {
@@ -72,7 +87,7 @@ export interface IngestReport {
   errors: Record<string, string>;
 }
 
-function summary(result: LoadResult, drainMs?: number | null): PhaseSummary {
+function summary(result: LoadResult, drainMs?: number | null, cpuMsPerEvent?: CpuPerEvent): PhaseSummary {
   return {
     connections: result.connections,
     targetRate: result.targetRate ?? null,
@@ -89,7 +104,13 @@ function summary(result: LoadResult, drainMs?: number | null): PhaseSummary {
     maxMs: result.latencyMs.max,
     responseTimeP99Ms: result.responseTimeMs.p99,
     ...(drainMs !== undefined ? { drainMs } : {}),
+    ...(cpuMsPerEvent ? { cpuMsPerEvent } : {}),
   };
+}
+
+/** `CpuPerEvent` as a log line's ending. */
+function cpuText(cpu: CpuPerEvent | undefined): string {
+  return cpu ? `, CPU ms/event ${cpu.server ?? 'n/a'} server + ${cpu.postgres ?? 'n/a'} PostgreSQL` : '';
 }
 
 async function waitDrained(target: IngestTarget, timeoutMs: number): Promise<number | null> {
@@ -133,12 +154,18 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
       sendersPerPage: settings.sendersPerPage,
       redeliveryShare: settings.redeliveryShare,
     });
+  const cpuNow = () => ({ server: processCpuMs(target.pid), postgres: settings.postgresCpuMs?.() ?? null });
   const run = async (phase: string, count: number, rate?: number, durationS = settings.rateS, loaded?: (result: LoadResult) => Promise<void>) => {
-    const result = await runLoad({ url: target.webhookUrl, pool: pool(phase, count), durationS, connections: settings.connections, rate });
+    const deliveries = pool(phase, count);
+    const before = cpuNow();
+    const result = await runLoad({ url: target.webhookUrl, pool: deliveries, durationS, connections: settings.connections, rate });
     for (const mid of result.ackedMids) acked.add(mid);
     await loaded?.(result);
     const drainMs = target.drained ? await waitDrained(target, settings.drainTimeoutMs) : undefined;
-    return { result, drainMs };
+    const after = cpuNow();
+    const perEvent = (now: number | null, then: number | null) => (now === null || then === null || result.ok === 0 ? null : Math.round(((now - then) / result.ok) * 100) / 100);
+    const cpu: CpuPerEvent = { server: perEvent(after.server, before.server), postgres: perEvent(after.postgres, before.postgres) };
+    return { result, drainMs, cpu };
   };
 
   let warmRate = 2000;
@@ -157,11 +184,12 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
 
   for (const rate of settings.rates) {
     try {
-      const { result, drainMs } = await run(`r${rate}`, Math.ceil(rate * settings.rateS * 1.2) + 100, rate);
-      report.rates[rate] = summary(result, drainMs);
+      const { result, drainMs, cpu } = await run(`r${rate}`, Math.ceil(rate * settings.rateS * 1.2) + 100, rate);
+      report.rates[rate] = summary(result, drainMs, cpu);
       log(
         `  ${target.name} @${rate}/s: ${result.okPerSec}/s ok, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} p99.9 ${result.latencyMs.p999} ms` +
-          (drainMs !== undefined ? `, drained in ${drainMs ?? '>timeout'} ms` : ''),
+          (drainMs !== undefined ? `, drained in ${drainMs ?? '>timeout'} ms` : '') +
+          cpuText(cpu),
       );
     } catch (error) {
       report.rates[rate] = null;
@@ -178,7 +206,7 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
     const built = Math.ceil(Math.max(warmRate, MIN_CLOSED_LOOP_RATE_HINT) * settings.closedLoopS * 1.6) + 1000;
     const applied = async () => (await target.storedMids!(`${prefixRoot}-closed%`)).distinct.size;
     let atEnd: { applied: number; at: number; backlog: number; startedAt: number } | undefined;
-    const { result, drainMs } = await run('closed', built, undefined, settings.closedLoopS, async (loaded) => {
+    const { result, drainMs, cpu } = await run('closed', built, undefined, settings.closedLoopS, async (loaded) => {
       if (loaded.responses > built) log(`  ${target.name} closed loop sent ${loaded.responses} deliveries of ${built} built: the rest were repeats`);
       if (!target.storedMids || !target.drained) return;
       const count = await applied();
@@ -198,11 +226,12 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
           `${report.drain.processedPerSec ?? 'n/a'}/s applied from the start of the closed loop until drained`,
       );
     }
-    report.closedLoop = summary(result, drainMs);
+    report.closedLoop = summary(result, drainMs, cpu);
     report.closedLoopPerSec = result.okPerSec;
     log(
       `  ${target.name} closed loop (${result.connections} connections): ${result.okPerSec}/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} ms` +
-        (drainMs !== undefined ? `, drained in ${drainMs ?? '>timeout'} ms` : ''),
+        (drainMs !== undefined ? `, drained in ${drainMs ?? '>timeout'} ms` : '') +
+        cpuText(cpu),
     );
   } catch (error) {
     report.errors.closedLoop = String((error as Error).message ?? error);

@@ -124,7 +124,12 @@ async function main(): Promise<void> {
         sandbox.addProfile(psid(p, s), { first_name: 'Load', last_name: `Tester ${p}-${s}`, name: `Load Tester ${p}-${s}`, profile_pic: `${sandbox.url}/cdn/none` });
       }
     }
-    const ingestSettings: IngestSettings = { ...settings, appSecret: sandbox.appSecret, pageIds: pages.map((p) => p.id) };
+    const ingestSettings: IngestSettings = {
+      ...settings,
+      appSecret: sandbox.appSecret,
+      pageIds: pages.map((p) => p.id),
+      postgresCpuMs: () => postgresCpuMs(postgres.clusterDir),
+    };
     const suite = async (name: 'ours' | 'baseline' | 'bottender', start: () => Promise<IngestTarget>) => {
       const target = await start();
       cleanups.push(() => target.stop());

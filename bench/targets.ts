@@ -17,6 +17,8 @@ export interface IngestTarget {
   storedMids?: (prefix: string) => Promise<{ distinct: Set<string>; rows: number }>;
   /** Resolves once the target has nothing left to process (ours: its job queue is empty). */
   drained?: () => Promise<boolean>;
+  /** The server's process, for its CPU time. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startBaseline(serverUrl: string, appSecret: string, logDir
     label: 'floor (Fastify + HMAC + 1 INSERT)',
     webhookUrl: `http://127.0.0.1:${port}/webhook`,
     storedMids: (prefix) => queryMids(databaseUrl, 'SELECT mid FROM floor_events WHERE mid LIKE $1', prefix),
+    pid: process_.child.pid,
     stop: () => process_.stop(),
   };
 }
@@ -100,6 +103,7 @@ export async function startBottender(sandbox: MetaSandbox, page: { id: string; a
     name: 'bottender',
     label: 'bottender 1.5.5 (no-op bot)',
     webhookUrl: `http://127.0.0.1:${port}/webhooks/messenger`,
+    pid: process_.child.pid,
     stop: () => process_.stop(),
   };
 }
