@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { PgListener } from '../database/pg-listener';
-import { RealtimeGateway } from './realtime.gateway';
+import { LocalEmission, RealtimeGateway } from './realtime.gateway';
 import type { RealtimeEventName, RealtimeEventSource } from './realtime.events';
 
 /** One socket event for one organization's sockets. */
@@ -110,15 +110,11 @@ export class RealtimeBus implements OnApplicationBootstrap, OnModuleDestroy {
   /** Emits a batch to this instance's sockets (the others are told by its statement). */
   emitHere(emissions: RealtimeEmission[]): void {
     if (emissions.length === 0) return;
-    this.gateway.emitTogether(() => {
-      for (const { organizationId, event, payload, source } of emissions) {
-        try {
-          this.gateway.emitLocal(organizationId, event, payload as never, source);
-        } catch (error) {
-          this.logger.warn(`socket emit failed: ${(error as Error).message}`);
-        }
-      }
-    });
+    try {
+      this.gateway.emitBatch(emissions as LocalEmission[]);
+    } catch (error) {
+      this.logger.warn(`socket emit failed: ${(error as Error).message}`);
+    }
   }
 
   /**

@@ -5,7 +5,16 @@ import { Metrics } from '../metrics/metrics.service';
 import { ScopedTokenService } from '../auth/scoped-token.service';
 import { ApiKeyService, AuthenticatedApiKey } from '../organizations/api-key.service';
 import { organizationRoom, RealtimeEventName, RealtimeEvents, RealtimeEventSource } from './realtime.events';
+import { emitInFrames } from './batch-frames';
 import { coalesceFrames, InOneWrite } from './coalesced-frames';
+
+/** One socket event for one organization's sockets on this instance. */
+export interface LocalEmission<E extends RealtimeEventName = RealtimeEventName> {
+  organizationId: string;
+  event: E;
+  payload: RealtimeEvents[E];
+  source: RealtimeEventSource;
+}
 
 /** How often each instance looks for sockets opened with a key that was revoked since. */
 const REVOCATION_CHECK_MS = 2000;
@@ -104,14 +113,6 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   }
 
   /**
-   * To this instance's sockets of the organization. Only `RealtimeBus` calls this (for the event
-   * relay, which every socket event comes from); it reaches the other instances itself.
-   */
-  emitLocal<E extends RealtimeEventName>(organizationId: string, event: E, payload: RealtimeEvents[E], source: RealtimeEventSource): void {
-    this.server.local.to(organizationRoom(organizationId)).emit(event, payload, source);
-  }
-
-  /**
    * Closes every socket's connection here without a word (not a refusal, which an inbox takes
    * as its session ending): each client reconnects by itself and resumes from the event log.
    * Answers how many were closed.
@@ -122,8 +123,24 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     return sockets.length;
   }
 
-  /** Emits a batch (calls of `emitLocal` in `emit`) so that each socket writes it at once. */
-  emitTogether(emit: () => void): void {
-    this.inOneWrite(emit);
+  /**
+   * A batch of socket events to this instance's sockets of each organization, in order. Only
+   * `RealtimeBus` calls this (for the event relay, which every socket event comes from); it
+   * reaches the other instances itself. A socket on WebSocket writes the batch's frames, made once
+   * for all of them, at once (`emitInFrames`); one still on long-polling gets each event, and
+   * writes them together too (`coalesceFrames`). An event that fails for one socket is logged,
+   * and the others go on.
+   */
+  emitBatch(emissions: readonly LocalEmission[]): void {
+    const inRooms = emissions.map(({ organizationId, event, payload, source }) => ({ room: organizationRoom(organizationId), event, args: [payload, source] }));
+    this.inOneWrite(() =>
+      emitInFrames(this.server, inRooms, (socket, { event, args }) => {
+        try {
+          socket.emit(event, ...args);
+        } catch (error) {
+          this.logger.warn(`socket emit failed: ${(error as Error).message}`);
+        }
+      }),
+    );
   }
 }
