@@ -100,6 +100,7 @@ export function renderTables(results: BenchResults): string {
       const phase = report.rates?.[rate];
       return phase ? `${phase.p50Ms} / ${phase.p99Ms} / ${phase.p999Ms}` : 'n/a';
     };
+    const cpu = report.rates?.[1000]?.cpuMsPerEvent;
     ingestRows.push([
       name,
       fmt(report.closedLoopPerSec, '/s'),
@@ -108,10 +109,11 @@ export function renderTables(results: BenchResults): string {
       cell(500),
       cell(1000),
       report.lost === undefined || report.lost === null ? 'n/a' : `${report.lost} / ${report.duplicated}`,
+      cpu ? `${cpu.server ?? 'n/a'} + ${cpu.postgres ?? 'n/a'}` : 'n/a',
     ]);
   }
   const ingest = table(
-    ['ingest', 'closed loop', 'closed p50 / p99 ms', '250/s p50 / p99 / p99.9 ms', '500/s', '1000/s', 'lost / dup'],
+    ['ingest', 'closed loop', 'closed p50 / p99 ms', '250/s p50 / p99 / p99.9 ms', '500/s', '1000/s', 'lost / dup', 'CPU ms/event at 1000/s: server + PostgreSQL'],
     ingestRows,
   );
   return `${targets}\n\n${ingest}`;
