@@ -34,8 +34,9 @@ describe('durable jobs', () => {
     ).rejects.toThrow('abort the transaction');
 
     let added: string | undefined;
+    // Due a moment after the commit, so the check right after it cannot race the job's run.
     await dataSource.transaction(async (manager) => {
-      await jobs.add(DELETE_FILES_JOB, { storageKeys: [] }, { queue: 'test:committed' }, manager);
+      await jobs.add(DELETE_FILES_JOB, { storageKeys: [] }, { queue: 'test:committed', runAt: new Date(Date.now() + 1500) }, manager);
       [{ id: added }] = await manager.query(`SELECT j.id::text AS id FROM graphile_worker._private_jobs j JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id WHERE q.queue_name = 'test:committed'`);
       // Not before the commit: no worker can see the job yet.
       await new Promise((r) => setTimeout(r, 300));
