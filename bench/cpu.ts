@@ -50,3 +50,8 @@ export function postgresCpuMs(clusterDir: string): number | null {
   }
   return total;
 }
+
+/** CPU ms per unit of work between two readings (to two decimals), or null where a reading is missing or no work was done. */
+export function cpuMsPer(after: number | null, before: number | null, units: number): number | null {
+  return after === null || before === null || !units ? null : Math.round(((after - before) / units) * 100) / 100;
+}

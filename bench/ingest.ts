@@ -1,4 +1,4 @@
-import { processCpuMs } from './cpu';
+import { cpuMsPer, processCpuMs } from './cpu';
 import { DeliveryPool } from './events';
 import { LoadResult, runLoad } from './load';
 import { sleep } from './processes';
@@ -156,15 +156,13 @@ export async function runIngestSuite(target: IngestTarget, settings: IngestSetti
     });
   const cpuNow = () => ({ server: processCpuMs(target.pid), postgres: settings.postgresCpuMs?.() ?? null });
   const run = async (phase: string, count: number, rate?: number, durationS = settings.rateS, loaded?: (result: LoadResult) => Promise<void>) => {
-    const deliveries = pool(phase, count);
     const before = cpuNow();
-    const result = await runLoad({ url: target.webhookUrl, pool: deliveries, durationS, connections: settings.connections, rate });
+    const result = await runLoad({ url: target.webhookUrl, pool: pool(phase, count), durationS, connections: settings.connections, rate });
     for (const mid of result.ackedMids) acked.add(mid);
     await loaded?.(result);
     const drainMs = target.drained ? await waitDrained(target, settings.drainTimeoutMs) : undefined;
     const after = cpuNow();
-    const perEvent = (now: number | null, then: number | null) => (now === null || then === null || result.ok === 0 ? null : Math.round(((now - then) / result.ok) * 100) / 100);
-    const cpu: CpuPerEvent = { server: perEvent(after.server, before.server), postgres: perEvent(after.postgres, before.postgres) };
+    const cpu: CpuPerEvent = { server: cpuMsPer(after.server, before.server, result.ok), postgres: cpuMsPer(after.postgres, before.postgres, result.ok) };
     return { result, drainMs, cpu };
   };
 

@@ -19,7 +19,7 @@ import { BenchResults, renderTables, targetRows } from './report';
 import { runSocketLatencyApart } from './socket-latency';
 import { DbCounters, installBottender, IngestTarget, OurService, ROOT, startBaseline, startBottender, startOurs } from './targets';
 import { sleep } from './processes';
-import { postgresCpuMs, processCpuMs } from './cpu';
+import { cpuMsPer, postgresCpuMs, processCpuMs } from './cpu';
 
 /** Database work per unit (transactions, rows written), from pg_stat_database deltas. */
 async function perUnit(service: OurService, before: DbCounters, units: number): Promise<Record<string, number> | null> {
@@ -243,10 +243,9 @@ async function main(): Promise<void> {
         (r as { dbPerSend?: unknown }).dbPerSend = await perUnit(ours!, before, r.accepted);
         log(`  database work per send: ${JSON.stringify((r as { dbPerSend?: unknown }).dbPerSend)}`);
         // CPU time per send, unlike sends/s, hardly moves with other work on the machine.
-        const cpuMsPerSend = (now: number | null, then: number | null) => (now === null || then === null || !r.accepted ? null : Math.round(((now - then) / r.accepted) * 100) / 100);
         (r as { cpuMsPerSend?: unknown }).cpuMsPerSend = {
-          service: cpuMsPerSend(cpuAfter.service, cpuBefore.service),
-          postgres: cpuMsPerSend(cpuAfter.postgres, cpuBefore.postgres),
+          service: cpuMsPer(cpuAfter.service, cpuBefore.service, r.accepted),
+          postgres: cpuMsPer(cpuAfter.postgres, cpuBefore.postgres, r.accepted),
         };
         log(`  CPU ms per send (first POST to last Graph call, idle polling included): ${JSON.stringify((r as { cpuMsPerSend?: unknown }).cpuMsPerSend)}`);
         log(`  ${r.delivered}/${r.accepted} delivered at ${r.sendsPerSec}/s, enqueue→Graph p50 ${r.p50Ms} p99 ${r.p99Ms} ms, max ${r.maxPerPagePerSec}/s per Page, ${r.graphRequestsPerSend} Graph requests a send; codes ${JSON.stringify(r.statusCodes)}`);

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { EntityManager, QueryRunner } from 'typeorm';
+import { groupBy } from '../common/group-by';
 
 /** How one kind of inbound work is applied (see `InboundQueue.register`). */
 export interface InboundKind<P> {
@@ -128,14 +129,4 @@ function report(kinds: Map<string, InboundKind<unknown>>, logger: Logger, applie
       logger.warn(`inbound ${row.kind} row ${row.id} (${row.lane}) failed attempt ${attempt}, its lane waits for the retry: ${error}`);
     }
   }
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const list = groups.get(key(item));
-    if (list) list.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import WebSocket from 'ws';
+import { groupBy } from '../common/group-by';
 
 /** ws' maker of a frame (public in ws, not in its type definitions), as socket.io's broadcasts use it. */
 const { Sender } = WebSocket as unknown as {
@@ -47,7 +48,7 @@ interface EngineConnection {
  */
 export function emitInFrames(server: Server, emissions: readonly RoomEmission[], emitOne: (socket: Socket, emission: RoomEmission) => void): void {
   const namespace = server.of('/');
-  for (const [room, events] of byRoom(emissions)) {
+  for (const [room, events] of groupBy(emissions, (emission) => emission.room)) {
     const ids = namespace.adapter.rooms.get(room);
     if (!ids) continue;
     const framed: Socket[] = [];
@@ -64,17 +65,6 @@ export function emitInFrames(server: Server, emissions: readonly RoomEmission[],
     }
     for (const socket of others) for (const event of events) emitOne(socket, event);
   }
-}
-
-/** The batch's events per room, each room's in the batch's order. */
-function byRoom(emissions: readonly RoomEmission[]): Map<string, RoomEmission[]> {
-  const rooms = new Map<string, RoomEmission[]>();
-  for (const emission of emissions) {
-    const events = rooms.get(emission.room);
-    if (events) events.push(emission);
-    else rooms.set(emission.room, [emission]);
-  }
-  return rooms;
 }
 
 /**
